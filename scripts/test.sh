@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian 12 machine: installs what is missing, builds, runs every test.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${HARNESS_BUILD_DIR:-$root/build}
+"$root/scripts/setup.sh"
+cd "$build"
+ctest --output-on-failure -j2 --timeout 900
+# End-to-end scripts (each prints its own result; a skipped one says why).
+for t in "$root"/tests/e2e/*.sh; do
+  [[ -e "$t" ]] || continue
+  echo "== e2e: $(basename "$t")"
+  HARNESS_BIN="$build/harness/harness" bash "$t"
+done

@@ -1,0 +1,211 @@
+#include "trace/import.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "trace/ids.h"
+#include "trace/redact.h"
+
+namespace fs = std::filesystem;
+
+namespace trace {
+namespace {
+
+constexpr uint64_t kUnlimited = ~0ULL;
+
+std::string first_nonempty_line(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  char buf[4096];
+  // Read at most 1 MiB looking for a line: a file of one huge line must not be loaded to sniff it.
+  size_t budget = 1 << 20;
+  while (budget > 0 && in.read(buf, sizeof buf), in.gcount() > 0) {
+    std::string_view chunk(buf, in.gcount());
+    budget -= std::min<size_t>(budget, chunk.size());
+    for (char c : chunk) {
+      if (c == '\n') {
+        if (line.find_first_not_of(" \t\r") != std::string::npos) return line;
+        line.clear();
+      } else if (line.size() < 65536) {
+        line.push_back(c);
+      }
+    }
+  }
+  return line;
+}
+
+ImportedFile decode_into(Store& store, const RawInput& raw, const std::string& source_path, Format format,
+                         const std::string& raw_copy_path) {
+  DecodeContext ctx;
+  ctx.sink = &store;
+  ctx.trace_id = raw.trace_id;
+  ctx.parent_span_id = raw.parent_span_id;
+  ctx.scope = fmt::format("raw:{}", raw.id);
+  ctx.label = raw.label;
+  // Lines without a time get the file's modification time: deterministic across `trace rebuild`.
+  struct stat st {};
+  ctx.clock_fallback_ns = ::stat(source_path.c_str(), &st) == 0
+                              ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec
+                              : 0;
+  store.set_current_raw(raw.id);
+  StreamCapture capture(make_decoder(format, ctx), raw_copy_path, raw_copy_path.empty() ? 0 : kUnlimited);
+  std::ifstream in(source_path, std::ios::binary);
+  std::vector<char> buf(1 << 20);
+  while (in.read(buf.data(), buf.size()), in.gcount() > 0) capture.feed(std::string_view(buf.data(), in.gcount()));
+  capture.finish();
+  store.flush();
+  store.set_current_raw(0);
+  return {source_path, format, capture.stats(), raw.id};
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_trace_dir(const std::string& dir, bool create) {
+  fs::path db = fs::path(dir) / "run.db";
+  if (!create && !fs::exists(db)) throw ImportError(fmt::format("{}: no run store here (missing {})", dir, db.string()));
+  if (create) fs::create_directories(dir);
+  auto store = Store::open(db.string(), create ? Store::Mode::read_write : Store::Mode::read_write);
+  if (create && !store->meta("trace_id")) store->set_meta("trace_id", random_trace_id());
+  return store;
+}
+
+std::string trace_id_of(Store& store) {
+  auto id = store.meta("trace_id");
+  return id ? *id : derive_trace_id(store.path());
+}
+
+std::vector<ImportedFile> import_files(const std::vector<std::string>& files, std::optional<Format> format,
+                                       const std::string& out_dir) {
+  // Check every input before touching the output directory: a typo must not leave a half-made store.
+  std::vector<std::pair<std::string, Format>> plan;
+  for (const auto& f : files) {
+    if (!fs::is_regular_file(f)) throw ImportError(fmt::format("{}: no such file", f));
+    Format chosen;
+    if (format) {
+      chosen = *format;
+    } else {
+      auto sniffed = sniff_format(first_nonempty_line(f), f);
+      if (!sniffed)
+        throw ImportError(fmt::format(
+            "{}: cannot tell its format from its first line; pass --format "
+            "jsonl|claude-stream|claude-transcript|codex|otlp",
+            f));
+      chosen = *sniffed;
+    }
+    plan.emplace_back(f, chosen);
+  }
+  auto store = open_trace_dir(out_dir, true);
+  fs::create_directories(fs::path(out_dir) / "raw");
+  std::string trace_id = trace_id_of(*store);
+  std::vector<ImportedFile> out;
+  for (const auto& [path, fmt_] : plan) {
+    auto more = import_one_with_companions(*store, out_dir, trace_id, path, fmt_, "");
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
+std::vector<ImportedFile> import_one_with_companions(Store& store, const std::string& out_dir,
+                                                     const std::string& trace_id, const std::string& path,
+                                                     Format format, const std::string& parent_span_id) {
+  RawInput raw;
+  raw.format = std::string(to_string(format));
+  raw.trace_id = trace_id;
+  raw.parent_span_id = parent_span_id;
+  raw.label = fs::path(path).filename().string();
+  raw.path = "pending";
+  raw.id = store.add_raw_input(raw);
+  raw.path = fmt::format("raw/{:04}-{}", raw.id, raw.label);
+  {
+    Statement st(store.db(), "UPDATE raw_inputs SET path=? WHERE id=?");
+    st.bind(1, raw.path).bind(2, raw.id);
+    st.step();
+  }
+  std::vector<ImportedFile> out;
+  out.push_back(decode_into(store, raw, path, format, (fs::path(out_dir) / raw.path).string()));
+  if (format == Format::claude_transcript) {
+    for (auto& companion : claude_transcript_companions(store, path, raw)) {
+      auto more = import_one_with_companions(store, out_dir, trace_id, companion.path, Format::claude_transcript,
+                                             companion.parent_span_id);
+      out.insert(out.end(), more.begin(), more.end());
+    }
+  }
+  return out;
+}
+
+std::vector<ImportedFile> rebuild(const std::string& dir) {
+  auto store = open_trace_dir(dir, false);
+  auto raws = store->raw_inputs();
+  for (const auto& raw : raws)
+    if (!fs::exists(fs::path(dir) / raw.path))
+      throw ImportError(fmt::format("{}: raw copy {} is missing; nothing was changed", dir, raw.path));
+  store->delete_decoded();
+  std::vector<ImportedFile> out;
+  for (const auto& raw : raws) {
+    auto format = format_from(raw.format);
+    if (!format) throw ImportError(fmt::format("{}: raw input {} has unknown format '{}'", dir, raw.id, raw.format));
+    // The raw copy is already redacted; decode it in place without writing another copy.
+    out.push_back(decode_into(*store, raw, (fs::path(dir) / raw.path).string(), *format, ""));
+  }
+  return out;
+}
+
+StreamCapture::StreamCapture(std::unique_ptr<Decoder> decoder, const std::string& raw_path, uint64_t raw_limit)
+    : decoder_(std::move(decoder)),
+      splitter_([this](std::string_view line, int64_t n, bool oversize, size_t total) {
+        on_line(line, n, oversize, total);
+      }),
+      raw_limit_(raw_limit) {
+  if (!raw_path.empty() && raw_limit > 0) {
+    raw_ = std::fopen(raw_path.c_str(), "ab");
+    if (!raw_) throw StoreError(fmt::format("{}: cannot write raw capture: {}", raw_path, std::strerror(errno)));
+  }
+}
+
+StreamCapture::~StreamCapture() {
+  if (raw_) std::fclose(raw_);
+}
+
+void StreamCapture::feed(std::string_view bytes) {
+  bytes_seen_ += bytes.size();
+  splitter_.feed(bytes);
+}
+
+void StreamCapture::finish() {
+  splitter_.finish();
+  decoder_->finish();
+  if (raw_) std::fflush(raw_);
+}
+
+void StreamCapture::on_line(std::string_view line, int64_t line_no, bool oversize, size_t total) {
+  scratch_.assign(line);
+  redact_in_place(scratch_);
+  if (raw_) {
+    if (oversize) {
+      // Keep the raw copy line-aligned and bounded: an over-long line is kept as a marker, not megabytes.
+      std::string marker = fmt::format("{{\"harness.oversize_line\":{},\"bytes\":{}}}\n", line_no, total);
+      if (raw_written_ + marker.size() <= raw_limit_) {
+        std::fwrite(marker.data(), 1, marker.size(), raw_);
+        raw_written_ += marker.size();
+      }
+    } else if (raw_written_ + scratch_.size() + 1 <= raw_limit_) {
+      std::fwrite(scratch_.data(), 1, scratch_.size(), raw_);
+      std::fputc('\n', raw_);
+      raw_written_ += scratch_.size() + 1;
+    } else {
+      raw_truncated_ = true;
+    }
+  }
+  if (oversize) {
+    decoder_->feed_oversize(scratch_, total, line_no);
+  } else if (!scratch_.empty()) {
+    decoder_->feed(scratch_, line_no);
+  }
+}
+
+}  // namespace trace

@@ -1,0 +1,182 @@
+#include "trace/redact.h"
+
+#include <cctype>
+#include <cstring>
+
+namespace trace {
+namespace {
+
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
+bool is_bearer_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("-._~+/=", c) != nullptr;
+}
+bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+bool starts_with_ci(std::string_view s, size_t pos, std::string_view prefix) {
+  if (pos + prefix.size() > s.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[pos + i])) != prefix[i]) return false;
+  return true;
+}
+
+size_t run_length(std::string_view s, size_t pos, bool (*pred)(char)) {
+  size_t n = 0;
+  while (pos + n < s.size() && pred(s[pos + n])) ++n;
+  return n;
+}
+
+bool contains_ci(std::string_view s, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= s.size(); ++i)
+    if (starts_with_ci(s, i, needle)) return true;
+  return false;
+}
+
+bool ends_with_ci(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && starts_with_ci(s, s.size() - suffix.size(), suffix);
+}
+
+struct Match {
+  size_t value_begin = 0, value_end = 0;
+  const char* kind = nullptr;
+};
+
+// A token with a well-known prefix starting at i.
+bool match_prefixed(std::string_view s, size_t i, Match& m) {
+  if (i > 0 && is_token_char(s[i - 1])) return false;  // inside a longer word
+  struct Rule {
+    const char* prefix;
+    size_t min_tail;
+    const char* kind;
+  };
+  static const Rule rules[] = {
+      {"sk-ant-", 8, "anthropic_key"}, {"sk-proj-", 8, "openai_key"}, {"sk-", 16, "api_key"},
+      {"ghp_", 20, "github_token"},    {"gho_", 20, "github_token"},  {"ghs_", 20, "github_token"},
+      {"ghu_", 20, "github_token"},    {"github_pat_", 20, "github_token"}, {"xoxb-", 10, "slack_token"},
+  };
+  for (const Rule& r : rules) {
+    size_t len = std::strlen(r.prefix);
+    if (s.compare(i, len, r.prefix) != 0) continue;
+    size_t tail = run_length(s, i + len, is_token_char);
+    if (tail < r.min_tail) return false;
+    m = {i, i + len + tail, r.kind};
+    return true;
+  }
+  if (s.compare(i, 4, "AKIA") == 0 || s.compare(i, 4, "ASIA") == 0) {
+    size_t tail = 0;
+    while (i + 4 + tail < s.size() && (std::isupper((unsigned char)s[i + 4 + tail]) || std::isdigit((unsigned char)s[i + 4 + tail])))
+      ++tail;
+    if (tail == 16) {
+      m = {i, i + 20, "aws_access_key"};
+      return true;
+    }
+  }
+  return false;
+}
+
+// "Bearer xyz" / "Basic xyz" anywhere.
+bool match_bearer(std::string_view s, size_t i, Match& m) {
+  for (std::string_view word : {std::string_view("bearer "), std::string_view("basic ")}) {
+    if (!starts_with_ci(s, i, word)) continue;
+    if (i > 0 && is_ident_char(s[i - 1])) return false;
+    size_t v = i + word.size();
+    size_t n = run_length(s, v, is_bearer_char);
+    if (n < 8) return false;
+    m = {v, v + n, "bearer"};
+    return true;
+  }
+  return false;
+}
+
+// NAME=value, NAME: value, "NAME": "value", \"NAME\":\"value\" where NAME is a secret's name.
+// `i` points at the first character of an identifier.
+bool match_named(std::string_view s, size_t i, size_t& ident_len, Match& m) {
+  ident_len = run_length(s, i, is_ident_char);
+  std::string_view name = s.substr(i, ident_len);
+  if (!is_secret_name(name)) return false;
+  size_t p = i + ident_len;
+  auto skip = [&](std::string_view chars) {
+    while (p < s.size() && chars.find(s[p]) != std::string_view::npos) ++p;
+  };
+  skip("\\\"'");
+  skip(" \t");
+  if (p >= s.size() || (s[p] != '=' && s[p] != ':')) return false;
+  ++p;
+  skip(" \t");
+  skip("\\\"'");
+  for (std::string_view scheme : {std::string_view("bearer "), std::string_view("basic ")})
+    if (starts_with_ci(s, p, scheme)) p += scheme.size();
+  size_t v = p;
+  // A value runs to a quote, a backslash (an escaped quote in JSON-in-JSON), white space, ',' or '}'.
+  while (p < s.size() && std::strchr("\"'\\ \t\r\n,}&;", s[p]) == nullptr) ++p;
+  if (p - v < 4) return false;  // empty or trivially short: not a secret value (e.g. FOO_TOKEN=1)
+  if (s.compare(v, 10, "[REDACTED:") == 0) return false;
+  m = {v, p, "secret"};
+  return true;
+}
+
+}  // namespace
+
+bool is_secret_name(std::string_view name) {
+  if (name.size() < 3) return false;
+  return ends_with_ci(name, "_key") || ends_with_ci(name, "_token") || ends_with_ci(name, "apikey") ||
+         contains_ci(name, "secret") || contains_ci(name, "password") || ends_with_ci(name, "_pat") ||
+         starts_with_ci(name, 0, "authorization") || starts_with_ci(name, 0, "x-api-key");
+}
+
+size_t redact_in_place(std::string& text) {
+  size_t count = 0;
+  size_t i = 0;
+  std::string out;  // built only once something is found
+  size_t copied = 0;
+  auto replace = [&](const Match& m) {
+    if (out.empty()) out.reserve(text.size());
+    out.append(text, copied, m.value_begin - copied);
+    out += "[REDACTED:";
+    out += m.kind;
+    out += ']';
+    copied = m.value_end;
+    ++count;
+  };
+  std::string_view s = text;
+  while (i < s.size()) {
+    char c = s[i];
+    Match m;
+    if ((c == 's' || c == 'g' || c == 'A' || c == 'x') && match_prefixed(s, i, m)) {
+      replace(m);
+      i = m.value_end;
+      continue;
+    }
+    if ((c == 'B' || c == 'b') && match_bearer(s, i, m)) {
+      replace(m);
+      i = m.value_end;
+      continue;
+    }
+    if (is_ident_char(c) && (i == 0 || !is_ident_char(s[i - 1])) && !std::isdigit((unsigned char)c)) {
+      size_t ident_len = 0;
+      if (match_named(s, i, ident_len, m)) {
+        replace(m);
+        i = m.value_end;
+        continue;
+      }
+      // Skip the identifier, but keep scanning inside it for prefixed tokens only at its start (done above).
+      i += ident_len > 0 ? ident_len : 1;
+      continue;
+    }
+    ++i;
+  }
+  if (count) {
+    out.append(text, copied, std::string::npos);
+    text.swap(out);
+  }
+  return count;
+}
+
+std::string redacted(std::string_view text) {
+  std::string s(text);
+  redact_in_place(s);
+  return s;
+}
+
+}  // namespace trace

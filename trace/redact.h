@@ -1,0 +1,18 @@
+// Redaction of secrets before anything is stored: API keys and tokens (sk-..., sk-ant-..., ghp_..., AKIA...),
+// Bearer/Authorization values, and values of variables named *_KEY, *_TOKEN, *SECRET*, *PASSWORD* become
+// [REDACTED:kind]. A hand-written scanner (no regex): it runs over every byte an agent prints. Thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace trace {
+
+// Rewrites `text` in place; returns the number of secrets replaced.
+size_t redact_in_place(std::string& text);
+// Convenience copy.
+std::string redacted(std::string_view text);
+// True when an environment variable of that name holds a secret by our naming rule (used for env snapshots).
+bool is_secret_name(std::string_view name);
+
+}  // namespace trace

@@ -1,0 +1,380 @@
+#include "trace/store.h"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+namespace trace {
+namespace {
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS raw_inputs(
+  id INTEGER PRIMARY KEY, path TEXT NOT NULL, format TEXT NOT NULL, trace_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL, label TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS spans(
+  span_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, parent_span_id TEXT NOT NULL, session_id TEXT NOT NULL,
+  kind TEXT NOT NULL, name TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  status TEXT NOT NULL, attributes TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+  cache_creation_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, raw_id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS spans_parent ON spans(parent_span_id);
+CREATE INDEX IF NOT EXISTS spans_session ON spans(session_id);
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY, span_id TEXT NOT NULL, seq INTEGER NOT NULL, time_ns INTEGER NOT NULL,
+  type TEXT NOT NULL, payload TEXT NOT NULL, raw_id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_span ON events(span_id);
+)sql";
+
+constexpr const char* kSpanColumns =
+    "span_id, trace_id, parent_span_id, session_id, kind, name, start_ns, end_ns, status, attributes, "
+    "input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd";
+
+void check(sqlite3* db, int rc, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    throw StoreError(fmt::format("{}: {} (sqlite {})", what, sqlite3_errmsg(db), rc));
+}
+
+Span read_span(Statement& st) {
+  Span s;
+  s.span_id = st.text(0);
+  s.trace_id = st.text(1);
+  s.parent_span_id = st.text(2);
+  s.session_id = st.text(3);
+  s.kind = span_kind_from(st.text(4)).value_or(SpanKind::session);
+  s.name = st.text(5);
+  s.start_ns = st.int64(6);
+  s.end_ns = st.int64(7);
+  s.status = span_status_from(st.text(8)).value_or(SpanStatus::unset);
+  s.attributes = Json::parse(st.text(9), nullptr, /*allow_exceptions=*/false);
+  if (s.attributes.is_discarded()) s.attributes = Json::object();
+  s.usage = {st.int64(10), st.int64(11), st.int64(12), st.int64(13), st.real(14)};
+  return s;
+}
+
+Event read_event(Statement& st) {
+  Event e;
+  e.id = st.int64(0);
+  e.span_id = st.text(1);
+  e.seq = st.int64(2);
+  e.time_ns = st.int64(3);
+  e.type = st.text(4);
+  e.payload = Json::parse(st.text(5), nullptr, false);
+  if (e.payload.is_discarded()) e.payload = Json::object();
+  return e;
+}
+
+// Invalid UTF-8 from an agent must never make a write throw: replace it.
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
+  sqlite3* db = nullptr;
+  int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw StoreError(fmt::format("{}: cannot open run store: {}", path, msg));
+  }
+  std::unique_ptr<Store> store(new Store(db, path, mode == Mode::read_only));
+  sqlite3_busy_timeout(db, 10000);
+  int version = 0;
+  {
+    Statement st(db, "PRAGMA user_version");
+    if (st.step()) version = static_cast<int>(st.int64(0));
+  }
+  if (version > kStoreSchemaVersion)
+    throw StoreError(fmt::format(
+        "{}: run store schema version {} is newer than this harness understands ({}); use a newer harness",
+        path, version, kStoreSchemaVersion));
+  if (mode == Mode::read_write) {
+    store->exec("PRAGMA journal_mode=WAL");
+    // NORMAL in WAL mode: a committed transaction survives a process crash (our failure model); only an OS crash
+    // may lose the last transactions.
+    store->exec("PRAGMA synchronous=NORMAL");
+    if (version < kStoreSchemaVersion) {
+      store->exec("BEGIN IMMEDIATE");
+      store->exec(kSchema);
+      store->exec(fmt::format("PRAGMA user_version={}", kStoreSchemaVersion).c_str());
+      store->exec("COMMIT");
+    }
+  } else if (version == 0) {
+    throw StoreError(fmt::format("{}: not a run store (no schema)", path));
+  }
+  return store;
+}
+
+Store::Store(sqlite3* db, std::string path, bool read_only) : db_(db), path_(std::move(path)), read_only_(read_only) {}
+
+Store::~Store() {
+  try {
+    flush();
+  } catch (const StoreError&) {
+    // A destructor cannot report; the pending batch is lost, which the caller's flush() would have reported.
+  }
+  sqlite3_finalize(put_span_stmt_);
+  sqlite3_finalize(put_event_stmt_);
+  sqlite3_close_v2(db_);
+}
+
+void Store::exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw StoreError(fmt::format("{}: {}", path_, msg));
+  }
+}
+
+sqlite3_stmt* Store::prepare(const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  check(db_, sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), "prepare");
+  return st;
+}
+
+void Store::begin_batch_locked() {
+  if (!in_batch_) {
+    exec("BEGIN");
+    in_batch_ = true;
+    pending_ = 0;
+  }
+}
+
+void Store::commit_locked() {
+  if (in_batch_) {
+    exec("COMMIT");
+    in_batch_ = false;
+    pending_ = 0;
+  }
+}
+
+void Store::after_write_locked() {
+  if (++pending_ >= batch_size && !in_transaction_) commit_locked();
+}
+
+void Store::put_span(const Span& s) {
+  std::lock_guard lock(mu_);
+  begin_batch_locked();
+  if (!put_span_stmt_)
+    put_span_stmt_ = prepare(
+        "INSERT INTO spans(span_id, trace_id, parent_span_id, session_id, kind, name, start_ns, end_ns, status, "
+        "attributes, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, raw_id) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) "
+        "ON CONFLICT(span_id) DO UPDATE SET trace_id=?2, parent_span_id=?3, session_id=?4, kind=?5, name=?6, "
+        "start_ns=?7, end_ns=?8, status=?9, attributes=?10, input_tokens=?11, output_tokens=?12, "
+        "cache_read_tokens=?13, cache_creation_tokens=?14, cost_usd=?15");
+  sqlite3_stmt* st = put_span_stmt_;
+  auto text = [&](int i, std::string_view v) { sqlite3_bind_text(st, i, v.data(), (int)v.size(), SQLITE_TRANSIENT); };
+  text(1, s.span_id);
+  text(2, s.trace_id);
+  text(3, s.parent_span_id);
+  text(4, s.session_id);
+  text(5, to_string(s.kind));
+  text(6, s.name);
+  sqlite3_bind_int64(st, 7, s.start_ns);
+  sqlite3_bind_int64(st, 8, s.end_ns);
+  text(9, to_string(s.status));
+  std::string attrs = dump(s.attributes);
+  text(10, attrs);
+  sqlite3_bind_int64(st, 11, s.usage.input_tokens);
+  sqlite3_bind_int64(st, 12, s.usage.output_tokens);
+  sqlite3_bind_int64(st, 13, s.usage.cache_read_tokens);
+  sqlite3_bind_int64(st, 14, s.usage.cache_creation_tokens);
+  sqlite3_bind_double(st, 15, s.usage.cost_usd);
+  sqlite3_bind_int64(st, 16, current_raw_);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  check(db_, rc, "put span");
+  after_write_locked();
+}
+
+int64_t Store::put_event(const Event& e) {
+  std::lock_guard lock(mu_);
+  begin_batch_locked();
+  if (!put_event_stmt_)
+    put_event_stmt_ =
+        prepare("INSERT INTO events(span_id, seq, time_ns, type, payload, raw_id) VALUES(?1,?2,?3,?4,?5,?6)");
+  sqlite3_stmt* st = put_event_stmt_;
+  sqlite3_bind_text(st, 1, e.span_id.data(), (int)e.span_id.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, e.seq);
+  sqlite3_bind_int64(st, 3, e.time_ns);
+  sqlite3_bind_text(st, 4, e.type.data(), (int)e.type.size(), SQLITE_TRANSIENT);
+  std::string payload = dump(e.payload);
+  sqlite3_bind_text(st, 5, payload.data(), (int)payload.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 6, current_raw_);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  check(db_, rc, "put event");
+  int64_t id = sqlite3_last_insert_rowid(db_);
+  after_write_locked();
+  return id;
+}
+
+int64_t Store::add_raw_input(const RawInput& raw) {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  Statement st(db_, "INSERT INTO raw_inputs(path, format, trace_id, parent_span_id, label) VALUES(?,?,?,?,?)");
+  st.bind(1, raw.path).bind(2, raw.format).bind(3, raw.trace_id).bind(4, raw.parent_span_id).bind(5, raw.label);
+  st.step();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<RawInput> Store::raw_inputs() {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  std::vector<RawInput> out;
+  Statement st(db_, "SELECT id, path, format, trace_id, parent_span_id, label FROM raw_inputs ORDER BY id");
+  while (st.step()) out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), st.text(4), st.text(5)});
+  return out;
+}
+
+void Store::delete_decoded() {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  exec("BEGIN IMMEDIATE; DELETE FROM spans WHERE raw_id != 0; DELETE FROM events WHERE raw_id != 0; COMMIT");
+}
+
+void Store::set_current_raw(int64_t raw_id) {
+  std::lock_guard lock(mu_);
+  current_raw_ = raw_id;
+}
+
+void Store::flush() {
+  std::lock_guard lock(mu_);
+  commit_locked();
+}
+
+void Store::transaction(const std::function<void()>& fn) {
+  std::lock_guard lock(mu_);  // recursive: fn's own put_span/put_event calls take it again
+  commit_locked();
+  exec("BEGIN IMMEDIATE");
+  in_batch_ = true;  // writes made by fn join this transaction instead of opening a batch
+  in_transaction_ = true;
+  try {
+    fn();
+  } catch (...) {
+    char* err = nullptr;
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, &err);
+    sqlite3_free(err);
+    in_batch_ = in_transaction_ = false;
+    throw;
+  }
+  in_transaction_ = false;
+  commit_locked();
+}
+
+void Store::ensure_schema(const std::string& component, int version, const std::string& ddl) {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  std::string key = "schema." + component;
+  int have = 0;
+  {
+    Statement st(db_, "SELECT value FROM meta WHERE key=?");
+    st.bind(1, key);
+    if (st.step()) have = std::stoi(st.text(0));
+  }
+  if (have > version)
+    throw StoreError(fmt::format("{}: {} schema version {} is newer than this harness understands ({})", path_,
+                                 component, have, version));
+  if (have == version || read_only_) return;
+  exec("BEGIN IMMEDIATE");
+  exec(ddl.c_str());
+  Statement st(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+  st.bind(1, key).bind(2, std::to_string(version));
+  st.step();
+  exec("COMMIT");
+}
+
+std::optional<Span> Store::span(const std::string& span_id) {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  Statement st(db_, fmt::format("SELECT {} FROM spans WHERE span_id=?", kSpanColumns));
+  st.bind(1, span_id);
+  if (!st.step()) return std::nullopt;
+  return read_span(st);
+}
+
+std::optional<Event> Store::event(int64_t id) {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  Statement st(db_, "SELECT id, span_id, seq, time_ns, type, payload FROM events WHERE id=?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_event(st);
+}
+
+void Store::for_each_span(const std::function<void(const Span&)>& fn, const std::string& where_sql) {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  Statement st(db_, fmt::format("SELECT {} FROM spans {} {} ORDER BY start_ns, rowid", kSpanColumns,
+                                where_sql.empty() ? "" : "WHERE", where_sql));
+  while (st.step()) fn(read_span(st));
+}
+
+void Store::for_each_event(const std::function<void(const Event&)>& fn, const std::string& where_sql) {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  Statement st(db_, fmt::format("SELECT id, span_id, seq, time_ns, type, payload FROM events {} {} ORDER BY id",
+                                where_sql.empty() ? "" : "WHERE", where_sql));
+  while (st.step()) fn(read_event(st));
+}
+
+void Store::set_meta(const std::string& key, const std::string& value) {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  Statement st(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+  st.bind(1, key).bind(2, value);
+  st.step();
+}
+
+std::optional<std::string> Store::meta(const std::string& key) {
+  std::lock_guard lock(mu_);
+  commit_locked();
+  Statement st(db_, "SELECT value FROM meta WHERE key=?");
+  st.bind(1, key);
+  if (!st.step()) return std::nullopt;
+  return st.text(0);
+}
+
+Statement::Statement(sqlite3* db, const std::string& sql) : db_(db) {
+  check(db, sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr), sql.c_str());
+}
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement& Statement::bind(int i, const std::string& v) {
+  sqlite3_bind_text(stmt_, i, v.data(), (int)v.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Statement& Statement::bind(int i, double v) {
+  sqlite3_bind_double(stmt_, i, v);
+  return *this;
+}
+Statement& Statement::bind_null(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  check(db_, rc, "step");
+  return false;
+}
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+int64_t Statement::int64(int c) { return sqlite3_column_int64(stmt_, c); }
+double Statement::real(int c) { return sqlite3_column_double(stmt_, c); }
+std::string Statement::text(int c) {
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+  return p ? std::string(p, sqlite3_column_bytes(stmt_, c)) : std::string();
+}
+bool Statement::is_null(int c) { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+}  // namespace trace

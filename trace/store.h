@@ -1,0 +1,125 @@
+// The run store: one SQLite file (WAL) per run directory holding spans, events and the raw inputs they came from.
+// Writes are batched: they open a transaction that commits every `batch_size` writes or at flush(); a caller that
+// needs a durable point (an agent's result) calls transaction(). All methods are thread-safe (one internal recursive mutex).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trace/model.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace trace {
+
+// The schema version this build writes; a file with a newer one is refused with a clear error.
+constexpr int kStoreSchemaVersion = 1;
+
+// Fatal store failures (cannot open, newer schema, disk full). Caught once at the top of the CLI.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RawInput {
+  int64_t id = 0;
+  std::string path;    // relative to the run directory, e.g. raw/0001-session.jsonl or gen-001/agent-02/stdout.raw
+  std::string format;  // decoder name: jsonl, claude-stream, claude-transcript, codex, otlp
+  std::string trace_id;
+  std::string parent_span_id;  // where the decoded sessions hang (empty: roots)
+  std::string label;           // agent id or the original file name
+};
+
+class Store : public SpanSink {
+ public:
+  enum class Mode { read_write, read_only };
+  // Opens (creating when read_write) `path`. Throws StoreError.
+  static std::unique_ptr<Store> open(const std::string& path, Mode mode = Mode::read_write);
+  ~Store() override;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // SpanSink: batched upsert of a span; insert of an event (returns its id).
+  void put_span(const Span& span) override;
+  int64_t put_event(const Event& event) override;
+
+  int64_t add_raw_input(const RawInput& raw);
+  std::vector<RawInput> raw_inputs();
+  // Deletes every span and event decoded from raw inputs (spans whose `raw_id` is set), for `trace rebuild`.
+  void delete_decoded();
+  // Spans put after this call are tagged with this raw input id (0: written by the harness itself).
+  void set_current_raw(int64_t raw_id);
+
+  void flush();
+  // Commits pending writes, then runs `fn` inside one IMMEDIATE transaction: durable when it returns.
+  void transaction(const std::function<void()>& fn);
+  // Runs DDL for a higher layer's tables once per version; `component` names it in the meta table.
+  // Throws StoreError when the file holds a newer version of that component than `version`.
+  void ensure_schema(const std::string& component, int version, const std::string& ddl);
+
+  std::optional<Span> span(const std::string& span_id);
+  std::optional<Event> event(int64_t id);
+  void for_each_span(const std::function<void(const Span&)>& fn, const std::string& where_sql = "");
+  void for_each_event(const std::function<void(const Event&)>& fn, const std::string& where_sql = "");
+
+  // Meta key/values (run id, config hash, ...).
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key);
+
+  // For query code inside trace/ and for higher layers' own tables. Call flush() first to see batched writes.
+  sqlite3* db() { return db_; }
+  std::recursive_mutex& mutex() { return mu_; }
+  const std::string& path() const { return path_; }
+
+  size_t batch_size = 2000;
+
+ private:
+  Store(sqlite3* db, std::string path, bool read_only);
+  void exec(const char* sql);
+  void begin_batch_locked();
+  void commit_locked();
+  void after_write_locked();
+  sqlite3_stmt* prepare(const char* sql);
+
+  sqlite3* db_;
+  std::string path_;
+  bool read_only_;
+  std::recursive_mutex mu_;
+  bool in_batch_ = false;
+  bool in_transaction_ = false;
+  size_t pending_ = 0;
+  int64_t current_raw_ = 0;
+  sqlite3_stmt* put_span_stmt_ = nullptr;
+  sqlite3_stmt* put_event_stmt_ = nullptr;
+};
+
+// RAII for a prepared statement, for query code in trace/ and above.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& bind(int index, const std::string& value);
+  Statement& bind(int index, int64_t value);
+  Statement& bind(int index, double value);
+  Statement& bind_null(int index);
+  bool step();  // true while a row is available; throws StoreError on failure
+  void reset();
+  int64_t int64(int col);
+  double real(int col);
+  std::string text(int col);
+  bool is_null(int col);
+  sqlite3_stmt* raw() { return stmt_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace trace
