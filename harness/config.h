@@ -1,0 +1,119 @@
+// The run configuration: what `harness run CONFIG` reads from YAML. Every key lives in one table
+// (config_keys.cpp) with its type, default and doc; docs/config.md is that table in prose.
+// Loading never throws for a user's mistake: it returns every error found, each with file:line:col.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace harness {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;  // 1-based; 0 when the error has no place (a missing required key names its parent's place)
+  int column = 0;
+  std::string message;  // what is wrong, the offending value, what was expected (and "did you mean" for typos)
+  std::string format() const;  // "file:line:col: message"
+};
+
+struct TargetConfig {
+  std::string repo;             // path to the repository (absolute after loading)
+  std::string base_ref = "HEAD";
+  std::string bug;              // the bug description, read from `bug_file` when that is given
+};
+
+struct VerifyConfig {
+  std::string command;          // run with /bin/sh -c in the workspace; exit 0 = pass
+  int repeat = 1;               // a fix counts only if all repeats pass
+  double timeout_s = 300;
+  std::vector<std::string> protected_paths;  // restored from the base before verifying
+  bool baseline = true;         // refuse to start if verify passes on the base ("bug not reproduced")
+};
+
+struct Budget {
+  int64_t tokens = 0;  // 0 = no limit
+  double usd = 0;      // 0 = no limit
+};
+
+struct RunnerConfig {
+  std::string preset;                        // "demo", "claude-code", "codex", "jsonl", "command"; or empty
+  std::vector<std::string> command;          // argv template: {prompt_file} {workspace} {model} {agent_id} ...
+  std::map<std::string, std::string> env;    // added to the agent's environment; values may use ${ENV}
+  std::string format = "jsonl";              // decoder of its stdout: jsonl|claude-stream|codex|...
+  double wall_timeout_s = 1800;
+  double idle_timeout_s = 300;               // no output or trace activity for this long = stuck, killed
+  std::string launcher = "local";            // local | slurm
+  nlohmann::json slurm = nlohmann::json::object();  // partition, time, cpus, mem, extra_args (issue 7)
+};
+
+struct StopConfig {
+  int after_fixes = 1;              // stop after this many validated fixes (0 = never on fixes)
+  int no_progress_generations = 0;  // stop after this many generations in a row without progress (0 = never)
+  double wall_clock_s = 0;          // stop launching after this long (0 = no limit)
+};
+
+struct ObserverConfig {
+  bool inject = true;              // put observations into the next generation's prompts
+  std::string command;             // optional LLM observer: digest JSON on stdin, observations JSON on stdout
+  double command_timeout_s = 120;
+  size_t prompt_budget_chars = 6000;
+};
+
+struct StrategyConfig {
+  std::string name;
+  nlohmann::json params = nlohmann::json::object();  // free-form parameters the prompt and the agent see
+  std::string model;                                  // optional model override
+};
+
+struct StrategiesConfig {
+  std::string allocation = "round_robin";  // fixed | round_robin | bandit | evolve
+  std::vector<StrategyConfig> list;        // from `strategies.list` (inline or preset names)
+  std::string meta_command;                // optional meta-agent
+};
+
+struct WorkspaceConfig {
+  std::string root;                 // where worktrees go (default: <run dir>/workspaces)
+  std::string keep = "winners";     // winners | failures | all | none
+};
+
+struct Config {
+  std::string path;          // the YAML file
+  std::string run_dir;       // default run directory (runs/<name>-<timestamp>) unless --run-dir
+  std::string name = "run";
+  TargetConfig target;
+  VerifyConfig verify;
+  int generations = 5;
+  int population = 4;
+  int concurrency = 4;
+  RunnerConfig runner;
+  Budget agent_budget, generation_budget, run_budget;
+  StopConfig stop;
+  ObserverConfig observer;
+  StrategiesConfig strategies;
+  WorkspaceConfig workspace;
+  std::string prompt_template;  // path of a Mustache template; empty = templates/agent_prompt.mustache
+  std::optional<uint64_t> seed;
+
+  // The config as written, with ${ENV} references left unexpanded: what goes into the run dir. Secrets never do.
+  std::string snapshot_yaml;
+  std::string hash;  // of snapshot_yaml: resume refuses a changed config unless --force
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // set when there are no errors
+  std::vector<ConfigError> errors;
+};
+
+// Reads and checks a config file; relative paths in it are resolved against the file's folder.
+LoadResult load_config(const std::string& path);
+// Same, from text (tests); `path` names it in errors.
+LoadResult load_config_text(const std::string& text, const std::string& path);
+// The commented starter config `harness init` writes.
+std::string starter_config();
+
+}  // namespace harness

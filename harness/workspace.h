@@ -1,0 +1,39 @@
+// An agent's isolated copy of the target: a detached git worktree at the base ref (a plain copy for a target
+// that is not a git repository). The patch is captured as a diff that includes new files. Not thread-safe per
+// workspace; different workspaces may be used from different threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace harness {
+
+class Workspace {
+ public:
+  virtual ~Workspace() = default;
+  virtual const std::string& path() const = 0;
+  // `git diff` of everything the agent changed against the base, new files included.
+  virtual std::string capture_patch() = 0;
+  // Files the agent changed, added or deleted (relative paths).
+  virtual std::vector<std::string> changed_files() = 0;
+  // Restores these paths (files or folders, relative) to their base content; removes files the agent added there.
+  virtual void restore_paths(const std::vector<std::string>& paths) = 0;
+  // Removes the worktree (and its git metadata); idempotent.
+  virtual void remove() = 0;
+};
+
+class WorkspaceFactory {
+ public:
+  virtual ~WorkspaceFactory() = default;
+  // A fresh workspace named `name` (e.g. g01-a02) under the workspace root. Throws on failure.
+  virtual std::unique_ptr<Workspace> create(const std::string& name) = 0;
+  // Removes workspaces left by an interrupted run (git worktree prune); called on resume.
+  virtual void prune() = 0;
+};
+
+// repo: the target; base_ref: commit-ish; root: where workspaces go.
+std::unique_ptr<WorkspaceFactory> make_workspace_factory(const std::string& repo, const std::string& base_ref,
+                                                         const std::string& root);
+
+}  // namespace harness

@@ -1,0 +1,62 @@
+// How one agent process runs: a launcher starts it, the caller drives it (ninja's passive process layer). A local
+// launcher runs it as its own process group; a Slurm launcher (issue 7) runs it as a job. Output comes back on a
+// pipe the caller reads without blocking. Not thread-safe: one thread drives all processes of a launcher.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace runners {
+
+struct LaunchSpec {
+  std::vector<std::string> argv;             // argv[0] is looked up in PATH
+  std::string cwd;                           // the agent's workspace
+  std::map<std::string, std::string> env;    // set on top of the harness's own environment
+  std::vector<std::string> unset_env;        // removed from it
+  std::string stdin_path;                    // empty: /dev/null (agents must not wait for a terminal)
+  std::string stderr_path;                   // stderr is appended here (bounded by the caller's policy)
+};
+
+struct ExitStatus {
+  int exit_code = -1;   // when exited normally
+  int signal = 0;       // when killed by a signal
+  bool ok() const { return signal == 0 && exit_code == 0; }
+  std::string describe() const;  // "exit 0", "exit 2", "signal 9 (Killed)"
+};
+
+class RunningProcess {
+ public:
+  virtual ~RunningProcess() = default;
+  virtual int pid() const = 0;
+  // A file descriptor to read the process's stdout from (non-blocking); -1 once closed.
+  virtual int stdout_fd() const = 0;
+  // Reads what is available on stdout into `out` (appends); returns false at EOF.
+  virtual bool read_stdout(std::string& out) = 0;
+  // Non-blocking: the exit status once the process (the leader) has ended.
+  virtual std::optional<ExitStatus> try_wait() = 0;
+  // TERM to the whole group (or scancel), then KILL after `grace`; returns when no member is left.
+  virtual void kill_tree(std::chrono::milliseconds grace) = 0;
+  // An id in the system that runs it: "pid:1234" or "slurm:5678"; recorded on the agent.
+  virtual std::string external_id() const = 0;
+};
+
+class ProcessLauncher {
+ public:
+  virtual ~ProcessLauncher() = default;
+  // Throws LaunchError when the process cannot be started (missing binary, bad cwd).
+  virtual std::unique_ptr<RunningProcess> start(const LaunchSpec& spec) = 0;
+};
+
+class LaunchError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The local launcher: Boost.Process, each agent its own process group.
+std::unique_ptr<ProcessLauncher> make_local_launcher();
+
+}  // namespace runners
