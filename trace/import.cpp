@@ -41,8 +41,9 @@ std::string first_nonempty_line(const std::string& path) {
 
 ImportedFile decode_into(Store& store, const RawInput& raw, const std::string& source_path, Format format,
                          const std::string& raw_copy_path) {
+  RawInputSink sink(store, raw.id);
   DecodeContext ctx;
-  ctx.sink = &store;
+  ctx.sink = &sink;
   ctx.trace_id = raw.trace_id;
   ctx.parent_span_id = raw.parent_span_id;
   ctx.scope = fmt::format("raw:{}", raw.id);
@@ -52,14 +53,12 @@ ImportedFile decode_into(Store& store, const RawInput& raw, const std::string& s
   ctx.clock_fallback_ns = ::stat(source_path.c_str(), &st) == 0
                               ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec
                               : 0;
-  store.set_current_raw(raw.id);
   StreamCapture capture(make_decoder(format, ctx), raw_copy_path, raw_copy_path.empty() ? 0 : kUnlimited);
   std::ifstream in(source_path, std::ios::binary);
   std::vector<char> buf(1 << 20);
   while (in.read(buf.data(), buf.size()), in.gcount() > 0) capture.feed(std::string_view(buf.data(), in.gcount()));
   capture.finish();
   store.flush();
-  store.set_current_raw(0);
   return {source_path, format, capture.stats(), raw.id};
 }
 

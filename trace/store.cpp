@@ -144,7 +144,7 @@ void Store::begin_batch_locked() {
 }
 
 void Store::commit_locked() {
-  if (in_batch_) {
+  if (in_batch_ && !in_transaction_) {
     exec("COMMIT");
     in_batch_ = false;
     pending_ = 0;
@@ -155,7 +155,7 @@ void Store::after_write_locked() {
   if (++pending_ >= batch_size && !in_transaction_) commit_locked();
 }
 
-void Store::put_span(const Span& s) {
+void Store::put_span(const Span& s, int64_t raw_id) {
   std::lock_guard lock(mu_);
   begin_batch_locked();
   if (!put_span_stmt_)
@@ -184,14 +184,14 @@ void Store::put_span(const Span& s) {
   sqlite3_bind_int64(st, 13, s.usage.cache_read_tokens);
   sqlite3_bind_int64(st, 14, s.usage.cache_creation_tokens);
   sqlite3_bind_double(st, 15, s.usage.cost_usd);
-  sqlite3_bind_int64(st, 16, current_raw_);
+  sqlite3_bind_int64(st, 16, raw_id);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   check(db_, rc, "put span");
   after_write_locked();
 }
 
-int64_t Store::put_event(const Event& e) {
+int64_t Store::put_event(const Event& e, int64_t raw_id) {
   std::lock_guard lock(mu_);
   begin_batch_locked();
   if (!put_event_stmt_)
@@ -204,7 +204,7 @@ int64_t Store::put_event(const Event& e) {
   sqlite3_bind_text(st, 4, e.type.data(), (int)e.type.size(), SQLITE_TRANSIENT);
   std::string payload = dump(e.payload);
   sqlite3_bind_text(st, 5, payload.data(), (int)payload.size(), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 6, current_raw_);
+  sqlite3_bind_int64(st, 6, raw_id);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   check(db_, rc, "put event");
@@ -235,11 +235,6 @@ void Store::delete_decoded() {
   std::lock_guard lock(mu_);
   commit_locked();
   exec("BEGIN IMMEDIATE; DELETE FROM spans WHERE raw_id != 0; DELETE FROM events WHERE raw_id != 0; COMMIT");
-}
-
-void Store::set_current_raw(int64_t raw_id) {
-  std::lock_guard lock(mu_);
-  current_raw_ = raw_id;
 }
 
 void Store::flush() {

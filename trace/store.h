@@ -44,16 +44,18 @@ class Store : public SpanSink {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // SpanSink: batched upsert of a span; insert of an event (returns its id).
-  void put_span(const Span& span) override;
-  int64_t put_event(const Event& event) override;
+  // SpanSink: batched upsert of a span; insert of an event (returns its id). Written by the harness itself
+  // (raw id 0): `trace rebuild` keeps them.
+  void put_span(const Span& span) override { put_span(span, 0); }
+  int64_t put_event(const Event& event) override { return put_event(event, 0); }
+  // The same, tagged with the raw input they were decoded from (see RawInputSink).
+  void put_span(const Span& span, int64_t raw_id);
+  int64_t put_event(const Event& event, int64_t raw_id);
 
   int64_t add_raw_input(const RawInput& raw);
   std::vector<RawInput> raw_inputs();
   // Deletes every span and event decoded from raw inputs (spans whose `raw_id` is set), for `trace rebuild`.
   void delete_decoded();
-  // Spans put after this call are tagged with this raw input id (0: written by the harness itself).
-  void set_current_raw(int64_t raw_id);
 
   void flush();
   // Commits pending writes, then runs `fn` inside one IMMEDIATE transaction: durable when it returns.
@@ -93,9 +95,21 @@ class Store : public SpanSink {
   bool in_batch_ = false;
   bool in_transaction_ = false;
   size_t pending_ = 0;
-  int64_t current_raw_ = 0;
   sqlite3_stmt* put_span_stmt_ = nullptr;
   sqlite3_stmt* put_event_stmt_ = nullptr;
+};
+
+// A sink that writes into a store, tagging everything with the raw input it was decoded from, so that
+// `trace rebuild` can tell decoded rows from the harness's own. One per stream; many may share a store.
+class RawInputSink : public SpanSink {
+ public:
+  RawInputSink(Store& store, int64_t raw_id) : store_(store), raw_id_(raw_id) {}
+  void put_span(const Span& span) override { store_.put_span(span, raw_id_); }
+  int64_t put_event(const Event& event) override { return store_.put_event(event, raw_id_); }
+
+ private:
+  Store& store_;
+  int64_t raw_id_;
 };
 
 // RAII for a prepared statement, for query code in trace/ and above.

@@ -1,0 +1,92 @@
+// The harness's own records in run.db: the run, its generations and agents. This is the checkpoint: an agent's
+// row is written in the same transaction as its final span and events, so a crash loses at most agents in flight,
+// which `harness resume` re-runs as new attempts. Thread-safe through the Store's lock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trace/store.h"
+
+namespace harness {
+
+// How an agent's process ended. `interrupted`: the harness stopped (Ctrl-C, crash) before it finished.
+enum class AgentOutcome { none, completed, crashed, killed_stuck, killed_timeout, killed_budget, launch_failed,
+                          interrupted };
+std::string_view to_string(AgentOutcome o);
+AgentOutcome agent_outcome_from(std::string_view s);
+
+struct VerifyResult {
+  bool ran = false;
+  int passes = 0;
+  int repeats = 0;
+  std::string first_failure;  // the first line of the verify output that looks like a failure
+  bool passed() const { return ran && repeats > 0 && passes == repeats; }
+  bool partial() const { return ran && passes > 0 && passes < repeats; }
+  std::string label() const;  // passed | failed | partial | not_run
+};
+
+struct AgentRecord {
+  std::string id;  // g01-a02
+  int generation = 0;
+  int slot = 0;     // 1-based within the generation
+  int attempt = 1;  // >1 when an interrupted attempt was re-run by resume
+  std::string strategy;
+  nlohmann::json strategy_json = nlohmann::json::object();
+  std::string status = "pending";  // pending | running | completed | interrupted
+  AgentOutcome outcome = AgentOutcome::none;
+  std::string exit_description;
+  VerifyResult verify;
+  int64_t input_tokens = 0, output_tokens = 0;
+  double cost_usd = 0;
+  int64_t tool_calls = 0, tool_errors = 0;
+  int64_t started_ns = 0, finished_ns = 0;
+  std::string span_id;
+  std::string external_id;  // pid:123 or slurm:456
+  std::vector<std::string> changed_files;
+  std::string end_reason;   // human text: "exit 0", "no output for 30s (idle timeout)", ...
+};
+
+struct GenerationRecord {
+  int number = 0;
+  std::string status = "running";  // running | completed
+  std::string span_id;
+  int64_t started_ns = 0, finished_ns = 0;
+};
+
+struct RunRecord {
+  std::string id;
+  std::string status = "running";  // running | interrupted | completed | failed
+  std::string config_hash;
+  std::string trace_id;
+  std::string span_id;
+  uint64_t seed = 0;
+  int64_t created_ns = 0, finished_ns = 0;
+  int exit_code = -1;
+};
+
+class RunState {
+ public:
+  explicit RunState(trace::Store& store);  // creates the harness tables when missing
+  trace::Store& store() { return store_; }
+
+  std::optional<RunRecord> run();
+  void save_run(const RunRecord& run);
+
+  std::vector<GenerationRecord> generations();
+  std::optional<GenerationRecord> generation(int number);
+  void save_generation(const GenerationRecord& gen);
+
+  // Every attempt of every agent, ordered by generation, slot, attempt.
+  std::vector<AgentRecord> agents(std::optional<int> generation = std::nullopt);
+  void save_agent(const AgentRecord& agent);
+
+ private:
+  trace::Store& store_;
+};
+
+}  // namespace harness
