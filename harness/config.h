@@ -25,6 +25,7 @@ struct TargetConfig {
   std::string repo;             // path to the repository (absolute after loading)
   std::string base_ref = "HEAD";
   std::string bug;              // the bug description, read from `bug_file` when that is given
+  std::string prepare;          // optional command run (in the config's folder) before anything else
 };
 
 struct VerifyConfig {

@@ -1,0 +1,93 @@
+// One agent attempt from start to checkpoint: workspace, prompt, launch, live decoding of its output into the run
+// store, idle/wall/budget kills, verification (repeats, protected paths restored first), patch capture, and the
+// final record written in one transaction. A state machine driven by the generation loop's thread: it never
+// blocks on the agent; the loop hands it output and exits of the process it currently runs.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "harness/agent_activity.h"
+#include "harness/clock.h"
+#include "harness/config.h"
+#include "harness/progress.h"
+#include "harness/run_dir.h"
+#include "harness/run_state.h"
+#include "harness/workspace.h"
+#include "runners/launcher.h"
+#include "trace/import.h"
+
+namespace harness {
+
+// What every agent of a run shares.
+struct AgentEnvironment {
+  const Config& config;
+  RunDir dir;
+  trace::Store& store;
+  RunState& state;
+  runners::ProcessLauncher& launcher;
+  WorkspaceFactory& workspaces;
+  const Clock& clock;
+  Progress& progress;
+  std::string trace_id;
+  uint64_t seed = 0;
+  std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
+};
+
+class AgentRun {
+ public:
+  enum class Phase { running, verifying, done };
+
+  AgentRun(AgentEnvironment& env, AgentRecord record, std::string generation_span_id, std::string prompt);
+  ~AgentRun();
+
+  // Makes the workspace, writes the prompt, records the attempt as running (durably), launches the agent.
+  // On a launch failure the run is done at once with outcome launch_failed (recorded, not thrown).
+  void start();
+
+  Phase phase() const { return phase_; }
+  // The process the loop must watch now (the agent, or a verify repeat); null when done.
+  runners::RunningProcess* process() { return process_.get(); }
+  void on_output(std::string_view bytes);
+  void on_exit(const runners::ExitStatus& status);
+  // Kills the agent if it is idle, over its wall time, or (verify) over the verify timeout.
+  void check_timeouts();
+  // Kills the agent now and records why (budget, interrupt). For an interrupt the attempt is recorded as
+  // interrupted (not completed), so `resume` runs it again.
+  void kill(AgentOutcome why, const std::string& reason);
+
+  const AgentRecord& record() const { return record_; }
+  const AgentActivity& activity() const { return *activity_; }
+  int64_t elapsed_ms() const;
+
+ private:
+  void launch_agent();
+  void agent_finished(AgentOutcome outcome, const std::string& reason);
+  void start_verify_repeat();
+  void verify_finished(const runners::ExitStatus& status);
+  void finalize();
+  void write_file(const std::string& path, const std::string& text);
+  int64_t event(const std::string& type, nlohmann::json payload);
+  std::string expand(const std::string& arg) const;
+
+  AgentEnvironment& env_;
+  AgentRecord record_;
+  std::string generation_span_id_;
+  std::string prompt_;
+  std::string dir_;  // the agent's folder in the run dir
+  Phase phase_ = Phase::running;
+  std::unique_ptr<Workspace> workspace_;
+  std::unique_ptr<runners::RunningProcess> process_;
+  std::unique_ptr<trace::RawInputSink> raw_sink_;
+  std::unique_ptr<AgentActivity> activity_;
+  std::unique_ptr<trace::StreamCapture> capture_;
+  trace::Span span_;
+  int64_t started_ms_ = 0;
+  int64_t verify_started_ms_ = 0;
+  int verify_repeat_ = 0;
+  std::string verify_output_tail_;
+  bool verify_log_truncated_ = false;
+  uint64_t verify_log_bytes_ = 0;
+};
+
+}  // namespace harness

@@ -1,0 +1,244 @@
+#include "harness/run_command.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "harness/cli.h"
+#include "harness/config.h"
+#include "harness/generation_loop.h"
+#include "harness/interrupt.h"
+#include "harness/planner.h"
+#include "harness/status_view.h"
+#include "trace/ids.h"
+
+namespace fs = std::filesystem;
+
+namespace harness {
+namespace {
+
+Config load_or_throw(const std::string& path) {
+  LoadResult loaded = load_config(path);
+  if (!loaded.config) {
+    std::string msg;
+    for (const auto& e : loaded.errors) msg += e.format() + "\n";
+    if (!msg.empty()) msg.pop_back();
+    throw UsageError(msg);
+  }
+  return *loaded.config;
+}
+
+// Runs a command to its end (a blocking helper for set-up steps, before any agent runs).
+runners::ExitStatus run_blocking(runners::ProcessLauncher& launcher, const runners::LaunchSpec& spec,
+                                 double timeout_s, std::string& output) {
+  auto p = launcher.start(spec);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t(timeout_s * 1000));
+  while (true) {
+    if (p->stdout_fd() >= 0) {
+      pollfd fd{p->stdout_fd(), POLLIN, 0};
+      ::poll(&fd, 1, 100);
+    } else {
+      ::poll(nullptr, 0, 20);
+    }
+    if (output.size() < (1u << 20)) p->read_stdout(output);
+    if (auto st = p->try_wait()) {
+      p->read_stdout(output);
+      p->kill_tree(std::chrono::milliseconds(200));
+      return *st;
+    }
+    if (interrupt_requested() || std::chrono::steady_clock::now() > deadline) {
+      p->kill_tree(std::chrono::milliseconds(1000));
+      output += interrupt_requested() ? "\n(interrupted)\n" : fmt::format("\n(timed out after {}s)\n", timeout_s);
+      return {-1, 9};
+    }
+  }
+}
+
+void run_prepare(const Config& c, runners::ProcessLauncher& launcher, Progress& progress) {
+  if (c.target.prepare.empty()) return;
+  runners::LaunchSpec spec;
+  spec.argv = {"/bin/sh", "-c", c.target.prepare};
+  spec.cwd = fs::path(c.path).parent_path().string();
+  if (spec.cwd.empty()) spec.cwd = ".";
+  std::string out;
+  auto st = run_blocking(launcher, spec, 600, out);
+  if (!st.ok())
+    throw UsageError(fmt::format("{}: target.prepare `{}` failed ({}):\n{}", c.path, c.target.prepare,
+                                 st.describe(), out));
+  progress.log(fmt::format("target prepared: {}", c.target.prepare));
+}
+
+// The bug must reproduce on the base: if verify passes there, no fix can be told from no change.
+void check_baseline(const Config& c, runners::ProcessLauncher& launcher, Progress& progress) {
+  if (!c.verify.baseline) return;
+  std::string root = (fs::temp_directory_path() / fmt::format("harness-baseline-{}", getpid())).string();
+  auto factory = make_workspace_factory(c.target.repo, c.target.base_ref, root);
+  auto ws = factory->create("baseline");
+  int passes = 0;
+  std::string first_output;
+  for (int i = 0; i < c.verify.repeat; ++i) {
+    runners::LaunchSpec spec;
+    spec.argv = {"/bin/sh", "-c", c.verify.command};
+    spec.cwd = ws->path();
+    std::string out;
+    auto st = run_blocking(launcher, spec, c.verify.timeout_s, out);
+    if (!st.ok()) {
+      first_output = out;
+      break;
+    }
+    ++passes;
+  }
+  ws->remove();
+  std::error_code ec;
+  fs::remove_all(root, ec);
+  if (interrupt_requested()) throw UsageError("interrupted during the baseline check");
+  if (passes == c.verify.repeat)
+    throw UsageError(fmt::format(
+        "{}: bug not reproduced: verify `{}` passed {}/{} times on the base ({}); refusing to start. "
+        "Check verify.command and target.base_ref.",
+        c.path, c.verify.command, passes, c.verify.repeat, c.target.base_ref));
+  progress.log(fmt::format("baseline: verify fails on the base as expected (after {} pass{})", passes,
+                           passes == 1 ? "" : "es"));
+}
+
+std::string default_run_dir(const Config& c) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return fmt::format("runs/{}-{}", c.name, buf);
+}
+
+// Where the built demo agent is: next to this binary's build tree (build/harness/harness ->
+// build/examples/ledger/demo-agent), or HARNESS_DEMO_AGENT.
+std::string find_demo_agent() {
+  if (const char* env = std::getenv("HARNESS_DEMO_AGENT")) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "demo-agent";
+  fs::path candidate = exe.parent_path().parent_path() / "examples" / "ledger" / "demo-agent";
+  return fs::exists(candidate) ? candidate.string() : "demo-agent";
+}
+
+int drive(const Config& config, const std::string& run_dir, trace::Store& store, RunState& state,
+          ProgressMode mode, uint64_t seed) {
+  auto progress = make_progress(mode);
+  auto launcher = runners::make_local_launcher();
+  std::string ws_root = config.workspace.root.empty() ? run_dir + "/workspaces" : config.workspace.root;
+  auto workspaces = make_workspace_factory(config.target.repo, config.target.base_ref, ws_root);
+  workspaces->prune();
+  SystemClock clock;
+  auto run = *state.run();
+  AgentEnvironment env{config, RunDir{run_dir}, store, state, *launcher, *workspaces, clock, *progress,
+                       run.trace_id, seed, find_demo_agent()};
+  auto planner = make_planner(env);
+  GenerationLoop loop(env, *planner);
+  LoopResult result = loop.run();
+  progress->finish();
+  if (result.exit_code != 130)
+    progress->log(fmt::format("run finished: {} validated fix{} ({}); run dir {}", result.validated_fixes,
+                              result.validated_fixes == 1 ? "" : "es", result.stop_reason, run_dir));
+  std::error_code ec;
+  if (fs::is_empty(ws_root, ec)) fs::remove(ws_root, ec);
+  return result.exit_code;
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options) {
+  install_interrupt_handlers();
+  Config config = load_or_throw(options.config_path);
+  std::string run_dir = options.run_dir.empty() ? default_run_dir(config) : options.run_dir;
+  if (fs::exists(fs::path(run_dir) / "run.db"))
+    throw UsageError(fmt::format("{}: already holds a run; use `harness resume {}` or another --run-dir", run_dir,
+                                 run_dir));
+  uint64_t seed = options.seed ? *options.seed : config.seed ? *config.seed : std::random_device{}();
+  {
+    auto progress = make_progress(options.progress);
+    auto launcher = runners::make_local_launcher();
+    run_prepare(config, *launcher, *progress);
+    check_baseline(config, *launcher, *progress);
+  }
+  fs::create_directories(run_dir);
+  run_dir = fs::canonical(run_dir).string();
+  {
+    std::ofstream snap(run_dir + "/config.yaml");
+    snap << config.snapshot_yaml;
+  }
+  auto store = trace::Store::open(run_dir + "/run.db");
+  RunState state(*store);
+  RunRecord run;
+  run.id = fs::path(run_dir).filename().string();
+  run.config_hash = config.hash;
+  run.trace_id = trace::random_trace_id();
+  run.span_id = trace::derive_span_id(run.trace_id, "run");
+  run.seed = seed;
+  run.created_ns = SystemClock().wall_ns();
+  store->transaction([&] {
+    trace::Span span;
+    span.trace_id = run.trace_id;
+    span.span_id = run.span_id;
+    span.session_id = "";
+    span.kind = trace::SpanKind::run;
+    span.name = config.name;
+    span.start_ns = run.created_ns;
+    span.attributes = {{"harness.run_id", run.id}, {"harness.seed", seed}, {"harness.config_hash", config.hash}};
+    store->put_span(span);
+    state.save_run(run);
+    store->set_meta("trace_id", run.trace_id);
+    store->set_meta("config_path", fs::absolute(config.path).string());
+    trace::Event e;
+    e.span_id = run.span_id;
+    e.time_ns = run.created_ns;
+    e.type = "run.created";
+    e.payload = {{"config", fs::absolute(config.path).string()}, {"seed", seed}};
+    store->put_event(e);
+  });
+  return drive(config, run_dir, *store, state, options.progress, seed);
+}
+
+int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode) {
+  install_interrupt_handlers();
+  if (!fs::exists(fs::path(run_dir_arg) / "run.db"))
+    throw UsageError(fmt::format("{}: no run here (missing run.db)", run_dir_arg));
+  std::string run_dir = fs::canonical(run_dir_arg).string();
+  auto store = trace::Store::open(run_dir + "/run.db");
+  RunState state(*store);
+  auto run = state.run();
+  if (!run) throw UsageError(fmt::format("{}: run.db holds no harness run", run_dir));
+  if (run->status == "completed") {
+    fmt::print(stderr, "{}: run already completed (exit {}); nothing to resume\n", run_dir, run->exit_code);
+    return run->exit_code;
+  }
+  auto config_path = store->meta("config_path");
+  if (!config_path || !fs::exists(*config_path))
+    throw UsageError(fmt::format("{}: the run's config {} is gone", run_dir, config_path.value_or("?")));
+  Config config = load_or_throw(*config_path);
+  if (config.hash != run->config_hash && !force)
+    throw UsageError(fmt::format("{}: config {} changed since the run started (hash {} != {}); pass --force to "
+                                 "resume with the new config",
+                                 run_dir, *config_path, config.hash.substr(0, 12), run->config_hash.substr(0, 12)));
+  run->status = "running";
+  state.save_run(*run);
+  return drive(config, run_dir, *store, state, mode, run->seed);
+}
+
+int status_command(const std::string& run_dir, bool json) {
+  if (!fs::exists(fs::path(run_dir) / "run.db")) throw UsageError(fmt::format("{}: no run here (missing run.db)", run_dir));
+  auto store = trace::Store::open(run_dir + "/run.db", trace::Store::Mode::read_only);
+  RunState state(*store);
+  auto view = build_status(*store, state);
+  if (json)
+    fmt::print("{}\n", view.dump(2));
+  else
+    fmt::print("{}", format_status(view));
+  return kExitOk;
+}
+
+}  // namespace harness
