@@ -1,0 +1,37 @@
+// A scratch target for generation-loop tests: a real git repo whose verify passes once `state.txt` says "fixed",
+// a fake agent (sh script printing the trace protocol) whose behaviour is chosen by its strategy name, and helpers
+// to run the real `harness` binary and read its status. Tests only.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace harness_test {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;    // stdout + stderr
+  long max_rss_kb = 0;   // peak RSS of the harness process
+};
+
+// Runs a shell command line, capturing output, exit code and peak RSS of its process tree's largest child.
+CommandResult run_shell(const std::string& command);
+
+class LoopFixture {
+ public:
+  LoopFixture();
+  ~LoopFixture();
+  const std::string& dir() const { return dir_; }
+  std::string repo() const { return dir_ + "/repo"; }
+  std::string agent_script() const { return dir_ + "/agent.sh"; }
+  // Writes harness.yaml with the given body appended to the common part; returns its path.
+  std::string write_config(const std::string& extra_yaml, const std::string& name = "harness.yaml");
+  CommandResult harness(const std::string& args);
+  nlohmann::json status(const std::string& run_dir);
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace harness_test
