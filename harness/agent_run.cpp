@@ -135,6 +135,8 @@ void AgentRun::launch_agent() {
   spec.cwd = workspace_->path();
   spec.stderr_path = dir_ + "/stderr.log";
   for (const auto& [k, v] : runner.env) spec.env[k] = expand(v);
+  // Markers that let a resumed run find and kill what a crashed harness left running (leftovers.h).
+  spec.env["HARNESS_RUN_DIR"] = fs::absolute(env_.dir.root).string();
   spec.env["HARNESS_AGENT_ID"] = record_.id;
   spec.env["HARNESS_GENERATION"] = std::to_string(record_.generation);
   spec.env["HARNESS_STRATEGY"] = record_.strategy;
@@ -282,6 +284,8 @@ void AgentRun::start_verify_repeat() {
   spec.cwd = workspace_->path();
   spec.stderr_path = dir_ + "/verify.log";
   spec.env["HARNESS_VERIFY_REPEAT"] = std::to_string(repeat);
+  spec.env["HARNESS_RUN_DIR"] = fs::absolute(env_.dir.root).string();
+  spec.env["HARNESS_AGENT_ID"] = record_.id;
   try {
     process_ = env_.launcher.start(spec);
     track_process_group(process_->pid());

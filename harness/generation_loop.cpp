@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "harness/interrupt.h"
+#include "harness/leftovers.h"
 #include "trace/ids.h"
 
 namespace harness {
@@ -180,8 +181,10 @@ std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
       out.push_back(a);
       continue;
     }
-    // running (the harness died under it) or interrupted (Ctrl-C): record the old attempt as interrupted and
-    // run a new one. Generation and slot stay; only the attempt number grows.
+    // running (the harness died under it) or interrupted (Ctrl-C): kill what is left of it, record it as
+    // interrupted and run a new attempt. Generation and slot stay; only the attempt number grows.
+    int killed = kill_leftover_agent_processes(std::filesystem::absolute(env_.dir.root).string(), a.id);
+    if (killed > 0) env_.progress.log(fmt::format("{}: killed {} leftover process(es) of attempt {}", a.id, killed, a.attempt));
     AgentRecord old = a;
     old.status = "interrupted";
     old.outcome = AgentOutcome::interrupted;

@@ -1,0 +1,47 @@
+#include "harness/leftovers.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace harness {
+namespace {
+
+// True when /proc/<pid>/environ holds both markers (NUL-separated entries).
+bool has_markers(const std::string& pid, const std::string& run_marker, const std::string& agent_marker) {
+  std::ifstream in("/proc/" + pid + "/environ", std::ios::binary);
+  if (!in) return false;
+  std::string env((std::istreambuf_iterator<char>(in)), {});
+  auto has = [&](const std::string& entry) {
+    for (size_t pos = 0; pos < env.size();) {
+      size_t end = env.find('\0', pos);
+      if (end == std::string::npos) end = env.size();
+      if (env.compare(pos, end - pos, entry) == 0) return true;
+      pos = end + 1;
+    }
+    return false;
+  };
+  return has(run_marker) && has(agent_marker);
+}
+
+}  // namespace
+
+int kill_leftover_agent_processes(const std::string& run_dir, const std::string& agent_id) {
+  std::string run_marker = "HARNESS_RUN_DIR=" + run_dir;
+  std::string agent_marker = "HARNESS_AGENT_ID=" + agent_id;
+  int killed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = std::stoi(name);
+    if (pid == getpid()) continue;
+    if (has_markers(name, run_marker, agent_marker) && ::kill(pid, SIGKILL) == 0) ++killed;
+  }
+  return killed;
+}
+
+}  // namespace harness
