@@ -1,4 +1,4 @@
-// Verbs of the generation loop: run, resume, status.
+// Verbs of the generation loop: run, resume, status. validate and init are in cli_config.cpp.
 #include <CLI/CLI.hpp>
 
 #include "harness/cli.h"

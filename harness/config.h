@@ -116,5 +116,7 @@ LoadResult load_config(const std::string& path);
 LoadResult load_config_text(const std::string& text, const std::string& path);
 // The commented starter config `harness init` writes.
 std::string starter_config();
+// A one-paragraph summary of a loaded config: what `harness validate` prints under "ok".
+std::string describe_config(const Config& config);
 
 }  // namespace harness
