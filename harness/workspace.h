@@ -4,10 +4,18 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace harness {
+
+// A workspace operation failed (git or the file system): fatal for the agent that needed it. The message names the
+// command or path and the cause.
+class WorkspaceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class Workspace {
  public:

@@ -18,7 +18,7 @@ struct LaunchSpec {
   std::map<std::string, std::string> env;    // set on top of the harness's own environment
   std::vector<std::string> unset_env;        // removed from it
   std::string stdin_path;                    // empty: /dev/null (agents must not wait for a terminal)
-  std::string stderr_path;                   // stderr is appended here (bounded by the caller's policy)
+  std::string stderr_path;                   // stderr is appended here (bounded by the caller's policy); empty: /dev/null
 };
 
 struct ExitStatus {
@@ -34,8 +34,12 @@ class RunningProcess {
   virtual int pid() const = 0;
   // A file descriptor to read the process's stdout from (non-blocking); -1 once closed.
   virtual int stdout_fd() const = 0;
-  // Reads what is available on stdout into `out` (appends); returns false at EOF.
+  // Reads what is available on stdout into `out` (appends at most 64 KiB, so a fast writer cannot grow memory);
+  // returns false at EOF.
   virtual bool read_stdout(std::string& out) = 0;
+  // A descriptor that poll() reports readable once the process has ended (a pidfd), or -1 when there is none; lets a
+  // reactor learn of an exit without polling try_wait().
+  virtual int exit_fd() const { return -1; }
   // Non-blocking: the exit status once the process (the leader) has ended.
   virtual std::optional<ExitStatus> try_wait() = 0;
   // TERM to the whole group (or scancel), then KILL after `grace`; returns when no member is left.

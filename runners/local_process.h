@@ -1,0 +1,44 @@
+// A process started by the local launcher: the leader of its own process group, its stdout a non-blocking pipe,
+// its exit signalled by a pidfd. kill_tree() ends the whole tree, escaped descendants included. Driven by one thread.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "runners/launcher.h"
+
+namespace runners {
+
+class LocalProcess final : public RunningProcess {
+ public:
+  // Takes ownership of both descriptors (pidfd may be -1).
+  LocalProcess(int pid, int stdout_fd, int pidfd, std::string tree_token);
+  ~LocalProcess() override;
+  LocalProcess(const LocalProcess&) = delete;
+  LocalProcess& operator=(const LocalProcess&) = delete;
+
+  int pid() const override { return pid_; }
+  int stdout_fd() const override { return stdout_fd_; }
+  bool read_stdout(std::string& out) override;
+  int exit_fd() const override { return pidfd_; }
+  std::optional<ExitStatus> try_wait() override;
+  void kill_tree(std::chrono::milliseconds grace) override;
+  std::string external_id() const override { return "pid:" + std::to_string(pid_); }
+
+ private:
+  // Collects the leader's exit status if it has ended (blocking: waits for it).
+  void collect_leader(bool block);
+  void close_stdout();
+
+  int pid_;
+  int stdout_fd_;
+  int pidfd_;
+  std::string tree_token_;
+  std::optional<ExitStatus> status_;
+  bool tree_ended_ = false;  // kill_tree() has run to completion
+};
+
+// The status waitpid() reported, as an ExitStatus.
+ExitStatus exit_status_from_wait(int wait_status);
+
+}  // namespace runners

@@ -1,0 +1,164 @@
+// Process trees from /proc: see process_tree.h.
+#include "runners/process_tree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace runners::process_tree {
+namespace {
+
+std::mutex registry_mutex;
+std::unordered_set<int> registered_leaders;  // guarded by registry_mutex
+
+// Reads a small /proc file in one go; empty when the process is gone.
+std::string read_proc_file(const std::string& path, size_t limit) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buffer[4096];
+  while (text.size() < limit) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+// "pid (comm) S ppid pgrp session ...": comm may hold spaces and parentheses, so parse after the last ')'.
+bool parse_stat(const std::string& text, ProcessInfo& info) {
+  size_t close = text.rfind(')');
+  if (close == std::string::npos || close + 2 >= text.size()) return false;
+  const char* p = text.c_str() + close + 2;
+  info.state = *p++;
+  char* end = nullptr;
+  info.ppid = static_cast<int>(std::strtol(p, &end, 10));
+  info.pgid = static_cast<int>(std::strtol(end, &end, 10));
+  info.sid = static_cast<int>(std::strtol(end, &end, 10));
+  return true;
+}
+
+bool is_registered_locked(int pid) { return registered_leaders.count(pid) != 0; }
+
+}  // namespace
+
+std::vector<ProcessInfo> list_processes() {
+  std::vector<ProcessInfo> all;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return all;
+  while (dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    ProcessInfo info;
+    info.pid = static_cast<int>(pid);
+    std::string stat = read_proc_file("/proc/" + std::string(entry->d_name) + "/stat", 1024);
+    if (parse_stat(stat, info)) all.push_back(info);
+  }
+  ::closedir(dir);
+  return all;
+}
+
+bool carries_marker(int pid, std::string_view token) {
+  // The environment block can be large; a marker beyond 1 MiB is not worth the read.
+  std::string environ = read_proc_file("/proc/" + std::to_string(pid) + "/environ", 1 << 20);
+  std::string prefix = std::string(kMarkerVariable) + "=";
+  size_t start = 0;
+  while (start < environ.size()) {
+    size_t end = environ.find('\0', start);
+    if (end == std::string::npos) end = environ.size();
+    std::string_view entry(environ.data() + start, end - start);
+    if (entry.substr(0, prefix.size()) == prefix) {
+      std::string_view value = entry.substr(prefix.size());
+      while (!value.empty()) {
+        size_t space = value.find(' ');
+        if (value.substr(0, space) == token) return true;
+        if (space == std::string_view::npos) break;
+        value.remove_prefix(space + 1);
+      }
+      return false;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+std::string marker_value(std::string_view token) {
+  const char* inherited = std::getenv(std::string(kMarkerVariable).c_str());
+  if (inherited == nullptr || *inherited == '\0') return std::string(token);
+  return std::string(inherited) + " " + std::string(token);
+}
+
+std::vector<ProcessInfo> find_members(const TreeIdentity& tree, const std::vector<ProcessInfo>& all) {
+  const int self = ::getpid();
+  std::unordered_map<int, std::vector<size_t>> children;
+  std::vector<size_t> pending;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    for (size_t i = 0; i < all.size(); ++i) {
+      const ProcessInfo& p = all[i];
+      if (p.pid == self) continue;
+      children[p.ppid].push_back(i);
+      if (p.pid == tree.leader || p.pgid == tree.pgid) {
+        pending.push_back(i);
+      } else if ((p.ppid == self || p.ppid == 1) && p.state != 'Z' && !is_registered_locked(p.pid) &&
+                 carries_marker(p.pid, tree.token)) {
+        // An orphan that left the group (setsid) and whose parent died: only its inherited marker ties it to us.
+        pending.push_back(i);
+      }
+    }
+  }
+  std::unordered_set<int> seen;
+  std::vector<ProcessInfo> members;
+  while (!pending.empty()) {
+    size_t index = pending.back();
+    pending.pop_back();
+    const ProcessInfo& p = all[index];
+    if (!seen.insert(p.pid).second) continue;
+    members.push_back(p);
+    auto it = children.find(p.pid);
+    if (it != children.end()) pending.insert(pending.end(), it->second.begin(), it->second.end());
+  }
+  return members;
+}
+
+void become_subreaper() {
+  static std::once_flag once;
+  std::call_once(once, [] { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); });
+}
+
+std::unique_lock<std::mutex> hold_registry() { return std::unique_lock<std::mutex>(registry_mutex); }
+
+void register_leader(int pid, const std::unique_lock<std::mutex>& held) {
+  (void)held;  // proof that the caller holds registry_mutex
+  registered_leaders.insert(pid);
+}
+
+void unregister_leader(int pid) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  registered_leaders.erase(pid);
+}
+
+int reap_adopted_orphans() {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  const int self = ::getpid();
+  const int own_group = ::getpgrp();
+  int reaped = 0;
+  for (const ProcessInfo& p : list_processes()) {
+    if (p.ppid != self || p.state != 'Z' || p.pgid == own_group || is_registered_locked(p.pid)) continue;
+    if (::waitpid(p.pid, nullptr, WNOHANG) == p.pid) ++reaped;
+  }
+  return reaped;
+}
+
+}  // namespace runners::process_tree
