@@ -3,9 +3,7 @@
 
 namespace ledger {
 
-constexpr int kWorkers = 4;
 constexpr int kMaxRetries = 8;        // a client gives up on a transfer after this many retries
 constexpr int kRetryBackoffUs = 20;   // how long a client waits for an acknowledgement before retrying
-constexpr int kLossPercent = 5;       // simulated network: share of requests (and of acks) that are lost
 
 }  // namespace ledger

@@ -23,7 +23,7 @@ std::vector<uint64_t> Processor::applied_log() const {
 }
 
 void Processor::start() {
-  for (int i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (int i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 void Processor::worker_loop() {
@@ -33,13 +33,13 @@ void Processor::worker_loop() {
 }
 
 void Processor::handle(Attempt attempt) {
-  if (lost(attempt, 0x5eed)) return retry(attempt);  // the request never reached us
+  if (network_.request_lost(attempt)) return retry(attempt);  // the request never reached us
   if (!already_applied(attempt)) {
     ledger_.apply(attempt.from, attempt.to, attempt.amount);
     record(attempt);
     stats_.applied.fetch_add(1, std::memory_order_relaxed);
   }
-  if (lost(attempt, 0xac4)) return retry(attempt);  // applied, but the client never heard back
+  if (network_.ack_lost(attempt)) return retry(attempt);  // applied, but the client never heard back
   settle();
 }
 
@@ -68,15 +68,6 @@ void Processor::record(const Attempt& attempt) {
   std::lock_guard<std::mutex> lock(seen_mu_);
   seen_.insert(attempt.request_id);
   applied_log_.push_back(attempt.transfer_id);
-}
-
-// Deterministic for a given seed, transfer and attempt, so a run's losses do not depend on thread timing.
-bool Processor::lost(const Attempt& attempt, uint64_t salt) const {
-  uint64_t h = network_seed_ ^ (attempt.transfer_id * 0x9e3779b97f4a7c15ull) ^ (salt << 32) ^ attempt.number;
-  h ^= h >> 31;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 29;
-  return h % 100 < static_cast<uint64_t>(kLossPercent);
 }
 
 }  // namespace ledger

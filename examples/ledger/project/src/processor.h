@@ -1,6 +1,6 @@
-// Applies clients' transfers to a Ledger on a pool of worker threads, over a simulated lossy network: a request
-// can be lost before it reaches the ledger, or its acknowledgement lost after the transfer was applied. Either way
-// the client times out and sends the transfer again. Thread-safe.
+// Applies clients' transfers to a Ledger on a pool of worker threads. Between clients and workers is a lossy
+// network: a request can be lost before it reaches the ledger, or its acknowledgement lost after the transfer was
+// applied. Either way the client times out and sends the transfer again. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -25,6 +25,14 @@ struct Attempt {
   int64_t amount = 0;
 };
 
+// Decides which messages get lost; the test's implementation is deterministic. Must be thread-safe.
+class Network {
+ public:
+  virtual ~Network() = default;
+  virtual bool request_lost(const Attempt& attempt) const = 0;
+  virtual bool ack_lost(const Attempt& attempt) const = 0;
+};
+
 struct Stats {
   std::atomic<long> applied{0};
   std::atomic<long> retries{0};
@@ -33,7 +41,8 @@ struct Stats {
 
 class Processor {
  public:
-  Processor(Ledger& ledger, uint64_t network_seed) : ledger_(ledger), network_seed_(network_seed) {}
+  Processor(Ledger& ledger, const Network& network, int workers)
+      : ledger_(ledger), network_(network), worker_count_(workers) {}
   // Processes every transfer until each is acknowledged or given up, then returns.
   void run(const std::vector<Attempt>& transfers);
   // The transfer id of every transfer the ledger was asked to apply, in order.
@@ -48,10 +57,10 @@ class Processor {
   void settle();
   bool already_applied(const Attempt& attempt) const;
   void record(const Attempt& attempt);
-  bool lost(const Attempt& attempt, uint64_t salt) const;
 
   Ledger& ledger_;
-  const uint64_t network_seed_;
+  const Network& network_;
+  const int worker_count_;
   WorkQueue<Attempt> queue_;
   std::vector<std::thread> workers_;
   std::atomic<int> unsettled_{0};
