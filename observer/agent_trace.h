@@ -1,0 +1,27 @@
+// One agent's part of the run store: every span under its agent span (sessions, LLM and tool calls, subagents,
+// verify) and the events on them, loaded in one pass so the rules can scan it in memory. Not thread-safe itself;
+// the Store it reads from is.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "trace/model.h"
+#include "trace/store.h"
+
+namespace observer {
+
+struct AgentTrace {
+  std::vector<trace::Span> spans;    // the subtree below the agent span (not the agent span itself), by start time
+  std::vector<trace::Event> events;  // events on the agent span and on those spans, by id (= order written)
+  // Index into `events` of each span's events, in order.
+  std::unordered_map<std::string, std::vector<size_t>> events_by_span;
+  // Fills events_by_span from events.
+  void index();
+};
+
+// Reads the subtree of `agent_span_id`. An unknown span id gives an empty trace.
+AgentTrace load_agent_trace(trace::Store& store, const std::string& agent_span_id);
+
+}  // namespace observer
