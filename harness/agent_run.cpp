@@ -41,10 +41,22 @@ AgentRun::AgentRun(AgentEnvironment& env, AgentRecord record, std::string genera
 
 AgentRun::~AgentRun() {
   // Never leave a process behind, whatever path got us here (an exception in the loop included).
-  if (process_) {
-    untrack_process_group(process_->pid());
-    process_->kill_tree(kKillGrace);
-  }
+  drop_process(true);
+}
+
+void AgentRun::watch(std::unique_ptr<runners::RunningProcess> process) {
+  process_ = std::move(process);
+  track_process_group(process_->pid());
+  env_.reactor->add(*process_, [this](std::string_view chunk) { on_output(chunk); });
+}
+
+void AgentRun::drop_process(bool kill) {
+  if (!process_) return;
+  env_.reactor->remove(*process_);
+  untrack_process_group(process_->pid());
+  // Also after a normal exit: background children the process left must not outlive it.
+  process_->kill_tree(kill ? kKillGrace : std::chrono::milliseconds(200));
+  process_.reset();
 }
 
 int64_t AgentRun::elapsed_ms() const { return env_.clock.steady_ms() - started_ms_; }
@@ -131,7 +143,17 @@ void AgentRun::start() {
 void AgentRun::launch_agent() {
   const RunnerConfig& runner = env_.config.runner;
   runners::LaunchSpec spec;
-  for (const auto& arg : runner.command) spec.argv.push_back(expand(arg));
+  for (const auto& arg : runner.command) {
+    if (arg == "{param_args}") {  // one argument pair per strategy parameter
+      const auto& params = record_.strategy_json.value("params", nlohmann::json::object());
+      for (auto it = params.begin(); it != params.end(); ++it) {
+        spec.argv.push_back("--param");
+        spec.argv.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
+      }
+      continue;
+    }
+    spec.argv.push_back(expand(arg));
+  }
   spec.cwd = workspace_->path();
   spec.stderr_path = dir_ + "/stderr.log";
   for (const auto& [k, v] : runner.env) spec.env[k] = expand(v);
@@ -166,12 +188,11 @@ void AgentRun::launch_agent() {
   capture_ = std::make_unique<trace::StreamCapture>(trace::make_decoder(format, ctx), raw_path, kRawLimit);
 
   try {
-    process_ = env_.launcher.start(spec);
+    watch(env_.launcher.start(spec));
   } catch (const std::exception& e) {
     event("agent.launch_failed", {{"error", e.what()}, {"argv", spec.argv}});
     return agent_finished(AgentOutcome::launch_failed, e.what());
   }
-  track_process_group(process_->pid());
   record_.external_id = process_->external_id();
   event("agent.spawned", {{"strategy", record_.strategy}, {"attempt", record_.attempt},
                           {"process", record_.external_id}, {"workspace", workspace_->path()}});
@@ -216,8 +237,7 @@ void AgentRun::check_timeouts() {
   } else if (phase_ == Phase::verifying) {
     double limit = env_.config.verify.timeout_s;
     if (limit > 0 && now - verify_started_ms_ > limit * 1000) {
-      untrack_process_group(process_->pid());
-      process_->kill_tree(kKillGrace);
+      drop_process(true);
       verify_output_tail_ += fmt::format("\nverify timed out after {}s\n", limit);
       verify_finished(runners::ExitStatus{-1, 9});
     }
@@ -226,15 +246,11 @@ void AgentRun::check_timeouts() {
 
 void AgentRun::kill(AgentOutcome why, const std::string& reason) {
   if (phase_ == Phase::done) return;
-  if (process_) {
-    untrack_process_group(process_->pid());
-    process_->kill_tree(kKillGrace);
-  }
+  drop_process(true);
   if (phase_ == Phase::verifying) {
     // Only an interrupt stops a verification; the agent itself had already finished.
     record_.outcome = AgentOutcome::interrupted;
     record_.end_reason = reason;
-    process_.reset();
     return finalize();
   }
   event("agent.killed", {{"reason", reason}, {"outcome", std::string(to_string(why))}});
@@ -243,8 +259,7 @@ void AgentRun::kill(AgentOutcome why, const std::string& reason) {
 }
 
 void AgentRun::agent_finished(AgentOutcome outcome, const std::string& reason) {
-  if (process_) untrack_process_group(process_->pid());
-  process_.reset();
+  drop_process(false);
   if (capture_) capture_->finish();
   record_.outcome = outcome;
   record_.exit_description = reason;
@@ -287,8 +302,7 @@ void AgentRun::start_verify_repeat() {
   spec.env["HARNESS_RUN_DIR"] = fs::absolute(env_.dir.root).string();
   spec.env["HARNESS_AGENT_ID"] = record_.id;
   try {
-    process_ = env_.launcher.start(spec);
-    track_process_group(process_->pid());
+    watch(env_.launcher.start(spec));
   } catch (const std::exception& e) {
     verify_output_tail_ = fmt::format("verify could not start: {}", e.what());
     verify_finished(runners::ExitStatus{127, 0});
@@ -296,8 +310,7 @@ void AgentRun::start_verify_repeat() {
 }
 
 void AgentRun::verify_finished(const runners::ExitStatus& status) {
-  if (process_) untrack_process_group(process_->pid());
-  process_.reset();
+  drop_process(false);
   record_.verify.repeats += 1;
   if (status.ok()) {
     record_.verify.passes += 1;

@@ -15,6 +15,7 @@
 #include "harness/run_state.h"
 #include "harness/workspace.h"
 #include "runners/launcher.h"
+#include "runners/process_reactor.h"
 #include "trace/import.h"
 
 namespace harness {
@@ -32,6 +33,7 @@ struct AgentEnvironment {
   std::string trace_id;
   uint64_t seed = 0;
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
+  runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
 };
 
 class AgentRun {
@@ -46,9 +48,9 @@ class AgentRun {
   void start();
 
   Phase phase() const { return phase_; }
-  // The process the loop must watch now (the agent, or a verify repeat); null when done.
+  // The process it runs now (the agent, or a verify repeat); null when done. It is in env.reactor while it runs;
+  // the loop calls on_exit() when the reactor reports it finished.
   runners::RunningProcess* process() { return process_.get(); }
-  void on_output(std::string_view bytes);
   void on_exit(const runners::ExitStatus& status);
   // Kills the agent if it is idle, over its wall time, or (verify) over the verify timeout.
   void check_timeouts();
@@ -61,6 +63,10 @@ class AgentRun {
   int64_t elapsed_ms() const;
 
  private:
+  void on_output(std::string_view bytes);
+  void watch(std::unique_ptr<runners::RunningProcess> process);
+  // Stops watching the current process (killing its tree first when `kill`), and drops it.
+  void drop_process(bool kill);
   void launch_agent();
   void agent_finished(AgentOutcome outcome, const std::string& reason);
   void start_verify_repeat();

@@ -248,7 +248,8 @@ std::optional<std::string> ConfigWalker::check_path(const ConfigKey& key, const 
   p = p.lexically_normal();
   if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();  // "dir/." -> "dir"
   std::error_code ec;
-  if (key.type == KeyType::kExistingDir && !fs::is_directory(p, ec)) {
+  if (key.type == KeyType::kExistingDir && !fs::is_directory(p, ec) &&
+      !(key.key == "target.repo" && repo_made_by_prepare_)) {
     error(place(node), fmt::format("folder not found for {}: got {} ({}), expected {}", quote(shown), quote(text),
                                    p.string(), expected_text(key)));
     return std::nullopt;

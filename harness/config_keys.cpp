@@ -32,6 +32,10 @@ std::vector<ConfigKey> build_table() {
        .doc = "The repository (a git repository, or a plain folder that is copied), relative to this file.",
        .required = true, .example = ".", .in_starter = true,
        .apply = [](Config& c, V v) { c.target.repo = v.text; }},
+      {.key = "target.prepare", .type = KeyType::kString,
+       .doc = "A shell command run in this file's folder before anything else (e.g. one that makes target.repo); "
+              "the run stops if it fails. target.repo need not exist until it has run.",
+       .example = "./prepare.sh", .apply = [](Config& c, V v) { c.target.prepare = v.text; }},
       {.key = "target.base_ref", .type = KeyType::kString, .default_value = "HEAD",
        .doc = "The git ref every agent starts from, in a detached worktree of its own.",
        .apply = [](Config& c, V v) { c.target.base_ref = v.text; }},
@@ -255,7 +259,8 @@ std::string leaf_key(std::string_view key) {
 
 const std::vector<std::string>& runner_placeholders() {
   static const std::vector<std::string> names = {"prompt_file", "workspace", "model",   "agent_id",
-                                                 "generation",  "strategy",  "run_dir", "demo_agent"};
+                                                 "generation",  "strategy",  "run_dir", "demo_agent",
+                                                 "seed",        "attempt",   "param_args"};
   return names;
 }
 

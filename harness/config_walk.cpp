@@ -64,6 +64,11 @@ void ConfigWalker::walk_root(const YAML::Node& root, CheckedTree& out) {
     error(place(root), fmt::format("wrong type for the config: got {}, expected a map of keys", describe_node(root)));
     return;
   }
+  const YAML::Node target = root["target"];
+  if (target && target.IsMap()) {
+    const YAML::Node prepare = target["prepare"];
+    repo_made_by_prepare_ = prepare && prepare.IsScalar() && !prepare.Scalar().empty();
+  }
   walk_map(root, "", "", out);
 }
 

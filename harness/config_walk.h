@@ -79,6 +79,7 @@ class ConfigWalker {
   std::string file_;
   std::filesystem::path base_dir_;
   std::vector<ConfigError>& errors_;
+  bool repo_made_by_prepare_ = false;  // target.prepare creates target.repo: it need not exist yet
 };
 
 // How a node is shown after "got": 'text' for scalars, "a list", "a map", "nothing".

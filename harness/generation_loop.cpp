@@ -1,7 +1,5 @@
 #include "harness/generation_loop.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -31,7 +29,9 @@ bool over(const Budget& b, int64_t tokens, double usd) {
 
 }  // namespace
 
-GenerationLoop::GenerationLoop(AgentEnvironment& env, GenerationPlanner& planner) : env_(env), planner_(planner) {}
+GenerationLoop::GenerationLoop(AgentEnvironment& env, GenerationPlanner& planner) : env_(env), planner_(planner) {
+  env_.reactor = &reactor_;
+}
 
 int64_t GenerationLoop::run_event(const std::string& type, nlohmann::json payload) {
   trace::Event e;
@@ -242,7 +242,7 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
       queue.clear();
     }
     if (active.empty()) continue;
-    pump(active, 100);
+    pump(active, std::chrono::milliseconds(100));
     for (auto& a : active) a->check_timeouts();
     bool stop_generation = false;
     if (enforce_budgets(number, active, stop_generation)) {
@@ -256,15 +256,18 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
   }
 
   auto agents = env_.state.agents(number);
-  GenerationSummary summary = planner_.finish_generation(number, agents);
   gen.status = "completed";
-  gen.finished_ns = env_.clock.wall_ns();
   int fixes = 0, partial = 0;
   for (const auto& [slot, a] : latest_attempts(agents)) {
     fixes += a.verify.passed();
     partial += a.verify.partial();
   }
+  GenerationSummary summary;
+  // Observations, convergence and the generation's completion commit together: a crash in between re-runs the
+  // whole finish on resume instead of counting a generation's observations twice.
   env_.store.transaction([&] {
+    summary = planner_.finish_generation(number, agents);
+    gen.finished_ns = env_.clock.wall_ns();
     auto span = env_.store.span(gen.span_id);
     if (span) {
       span->end_ns = gen.finished_ns;
@@ -289,48 +292,15 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
   return end;
 }
 
-void GenerationLoop::pump(std::vector<std::unique_ptr<AgentRun>>& active, int timeout_ms) {
-  std::vector<pollfd> fds;
-  std::vector<AgentRun*> owners;
-  for (auto& a : active) {
-    auto* p = a->process();
-    if (p && p->stdout_fd() >= 0) {
-      fds.push_back({p->stdout_fd(), POLLIN, 0});
-      owners.push_back(a.get());
-    }
-  }
-  if (!fds.empty()) {
-    ::poll(fds.data(), fds.size(), timeout_ms);
-  } else {
-    ::poll(nullptr, 0, std::min(timeout_ms, 20));
-  }
-  std::string buf;
-  for (size_t i = 0; i < fds.size(); ++i) {
-    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    AgentRun* run = owners[i];
-    auto* p = run->process();
-    if (!p) continue;
-    buf.clear();
-    p->read_stdout(buf);
-    if (!buf.empty()) run->on_output(buf);
-  }
-  // Exits: a process whose leader ended; drain what is left on its pipe first so no output is lost.
-  for (auto& a : active) {
-    auto* p = a->process();
-    if (!p) continue;
-    auto status = p->try_wait();
-    if (!status) continue;
-    for (int i = 0; i < 64; ++i) {
-      buf.clear();
-      bool open = p->read_stdout(buf);
-      if (!buf.empty()) a->on_output(buf);
-      if (!open || buf.empty()) break;
-    }
-    // Descendants the agent left behind (background jobs) must not outlive it.
-    untrack_process_group(p->pid());
-    p->kill_tree(std::chrono::milliseconds(500));
-    a->on_exit(*status);
-  }
+void GenerationLoop::pump(std::vector<std::unique_ptr<AgentRun>>& active, std::chrono::milliseconds timeout) {
+  // Output is handed to each AgentRun during wait() (it registered itself); exits come back here.
+  auto progress = reactor_.wait(timeout);
+  for (const auto& finished : progress.finished)
+    for (auto& a : active)
+      if (a->process() == finished.process) {
+        a->on_exit(finished.status);
+        break;
+      }
 }
 
 bool GenerationLoop::enforce_budgets(int generation, std::vector<std::unique_ptr<AgentRun>>& active,
@@ -389,6 +359,9 @@ bool GenerationLoop::enforce_budgets(int generation, std::vector<std::unique_ptr
 
 void GenerationLoop::report_progress(int generation, int total,
                                      const std::vector<std::unique_ptr<AgentRun>>& active) {
+  int64_t now = env_.clock.steady_ms();
+  if (now - last_progress_ms_ < 250) return;  // the view redraws at most 4×/s; no need to query more often
+  last_progress_ms_ = now;
   GenerationProgress p;
   p.generation = generation;
   p.generations = env_.config.generations;

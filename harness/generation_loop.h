@@ -29,7 +29,7 @@ class GenerationLoop {
   GenEnd run_generation(int number);
   GenerationRecord open_generation(int number);
   std::vector<AgentRecord> attempts_to_run(int number);
-  void pump(std::vector<std::unique_ptr<AgentRun>>& active, int timeout_ms);
+  void pump(std::vector<std::unique_ptr<AgentRun>>& active, std::chrono::milliseconds timeout);
   bool enforce_budgets(int generation, std::vector<std::unique_ptr<AgentRun>>& active, bool& stop_generation);
   std::string should_stop(int completed_generation);
   int64_t run_event(const std::string& type, nlohmann::json payload);
@@ -37,8 +37,10 @@ class GenerationLoop {
 
   AgentEnvironment& env_;
   GenerationPlanner& planner_;
+  runners::ProcessReactor reactor_;
   RunRecord run_;
   bool run_budget_exceeded_ = false;
+  int64_t last_progress_ms_ = 0;
 };
 
 }  // namespace harness

@@ -1,42 +1,273 @@
-// INTERIM planner until observer/ and strategies/ land: round-robin strategies, a plain prompt, no observations.
+// The real GenerationPlanner: strategies/ allocates (fixed, round_robin, bandit, evolve, or a meta-agent),
+// templates/ renders each prompt with the observations chosen under a size budget, observer/ turns each finished
+// generation into observations (rules, then the optional LLM observer), observations.md and a convergence record.
 #include "harness/planner.h"
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+
 #include <fmt/format.h>
+
+#include "observer/convergence.h"
+#include "observer/llm_observer.h"
+#include "observer/observation_set.h"
+#include "observer/prompt_context.h"
+#include "observer/rules.h"
+#include "observer/shell_command.h"
+#include "strategies/allocation.h"
+#include "strategies/meta_agent.h"
+
+namespace fs = std::filesystem;
 
 namespace harness {
 namespace {
 
-class InterimPlanner : public GenerationPlanner {
+std::string home_dir() {
+  if (const char* home = std::getenv("HARNESS_HOME")) return home;
+  return HARNESS_SOURCE_DIR;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot read", path));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+observer::AgentStatus status_of(AgentOutcome o) {
+  switch (o) {
+    case AgentOutcome::crashed: return observer::AgentStatus::crashed;
+    case AgentOutcome::killed_stuck: return observer::AgentStatus::killed_stuck;
+    case AgentOutcome::killed_timeout: return observer::AgentStatus::killed_timeout;
+    case AgentOutcome::killed_budget: return observer::AgentStatus::killed_budget;
+    case AgentOutcome::launch_failed: return observer::AgentStatus::launch_failed;
+    case AgentOutcome::interrupted: return observer::AgentStatus::interrupted;
+    default: return observer::AgentStatus::completed;
+  }
+}
+
+strategies::Strategy strategy_of(const nlohmann::json& j, const std::string& name) {
+  strategies::Strategy s;
+  s.name = j.value("name", name);
+  s.params = j.value("params", nlohmann::json::object());
+  s.model = j.value("model", "");
+  if (j.contains("space")) s.space = j["space"];
+  return s;
+}
+
+class Planner : public GenerationPlanner {
  public:
-  explicit InterimPlanner(AgentEnvironment& env) : env_(env) {}
+  explicit Planner(AgentEnvironment& env)
+      : env_(env),
+        allocator_(strategies::policy_from(env.config.strategies.allocation).value_or(strategies::Policy::round_robin),
+                   pool(env), env.seed) {
+    observer::ensure_observer_schema(env_.store);
+    observations_ = observer::ObservationSet::load(env_.store);
+    std::string path = env_.config.prompt_template.empty() ? home_dir() + "/templates/agent_prompt.mustache"
+                                                           : env_.config.prompt_template;
+    template_ = read_text(path);
+    if (auto err = observer::prompt_template_error(template_); !err.empty())
+      throw std::runtime_error(fmt::format("{}: {}", path, err));
+    // A resumed run: the allocator learns what the completed generations did, so it allocates as it would have.
+    for (const auto& g : env_.state.generations())
+      if (g.status == "completed") record_results(g.number, latest(env_.state.agents(g.number)));
+  }
+
   std::vector<SlotPlan> plan(int number, int population) override {
-    std::vector<SlotPlan> out;
-    const auto& list = env_.config.strategies.list;
-    for (int slot = 0; slot < population; ++slot) {
-      SlotPlan p;
-      if (list.empty()) {
-        p.strategy = "default";
-      } else {
-        const auto& s = list[(slot + number - 1) % list.size()];
-        p.strategy = s.name;
-        p.strategy_json = {{"name", s.name}, {"params", s.params}, {"model", s.model}};
+    std::vector<strategies::Strategy> chosen = allocator_.allocate(number, population);
+    if (!env_.config.strategies.meta_command.empty() && number > 1) {
+      strategies::MetaAgentRequest request;
+      request.command = env_.config.strategies.meta_command;
+      request.generation = number;
+      request.slots = population;
+      request.digest = last_digest_;
+      for (const auto& o : observations_.ranked())
+        request.observations.push_back({{"id", o.id}, {"priority", observer::to_string(o.priority)},
+                                        {"text", o.text}, {"count", o.count}});
+      request.known = allocator_.pool();
+      request.stats = allocator_.stats();
+      auto runner = [this](const std::string& command, const std::string& input) {
+        observer::ShellCommandOptions opts;
+        opts.timeout_s = env_.config.observer.command_timeout_s;
+        auto r = observer::run_shell_command(command, input, opts);
+        return strategies::CommandOutcome{r.output, r.error};
+      };
+      auto meta = strategies::plan_with_meta_agent(request, runner, chosen);
+      if (!meta.from_meta_agent) {
+        env_.progress.log(fmt::format("meta-agent failed, using the {} policy: {}",
+                                      env_.config.strategies.allocation, meta.error));
+        run_event("meta.failed", {{"generation", number}, {"error", meta.error}});
       }
-      out.push_back(p);
+      chosen = meta.strategies;
+    }
+    std::vector<SlotPlan> out;
+    for (const auto& s : chosen) {
+      nlohmann::json j = {{"name", s.name}, {"params", s.params}, {"model", s.model}};
+      if (!s.space.empty()) j["space"] = s.space;
+      out.push_back({s.name, j});
     }
     return out;
   }
+
   std::string prompt(const AgentRecord& a) override {
-    return fmt::format("# Bug\n{}\n\n# Strategy: {}\n{}\n\n# Generation {}\n", env_.config.target.bug, a.strategy,
-                       a.strategy_json.dump(2), a.generation);
+    observer::PromptInputs in;
+    in.bug = env_.config.target.bug;
+    in.verify_command = env_.config.verify.command;
+    in.generation = a.generation;
+    in.generations = env_.config.generations;
+    in.agent_id = a.id;
+    in.strategy_name = a.strategy;
+    in.strategy_params = a.strategy_json.value("params", nlohmann::json::object());
+    in.model = a.strategy_json.value("model", "");
+    if (env_.config.observer.inject) {
+      in.partial_fixes = observer::partial_fix_texts(observations_);
+      in.observations = observations_.select_for_prompt(env_.config.observer.prompt_budget_chars);
+      in.total_observations = observations_.size();
+    }
+    return observer::render_prompt(template_, in);
   }
-  GenerationSummary finish_generation(int, const std::vector<AgentRecord>&) override { return {}; }
+
+  GenerationSummary finish_generation(int number, const std::vector<AgentRecord>& agents) override {
+    auto finished = latest(agents);
+    std::vector<observer::AgentOutcome> outcomes;
+    std::vector<observer::Observation> found;
+    for (const auto& a : finished) {
+      if (a.span_id.empty()) continue;  // never launched (stop rule)
+      observer::AgentOutcome o = outcome_of(a);
+      auto more = observer::extract_observations(env_.store, o);
+      found.insert(found.end(), more.begin(), more.end());
+      outcomes.push_back(std::move(o));
+    }
+    size_t before = observations_.size();
+    auto added = observations_.add(number, found);
+    last_digest_ = observer::build_digest(env_.store, number, outcomes, observations_);
+    if (!env_.config.observer.command.empty()) {
+      observer::LlmObserverOptions opts;
+      opts.command = env_.config.observer.command;
+      opts.timeout_s = env_.config.observer.command_timeout_s;
+      auto r = observer::run_llm_observer(opts, last_digest_);
+      if (r.ok()) {
+        auto more = observations_.add(number, r.observations);
+        added.insert(added.end(), more.begin(), more.end());
+      } else {
+        // Recorded, and the run goes on: the rules' observations stand on their own.
+        env_.progress.log(fmt::format("observer.command failed: {}", r.error));
+        run_event("observer.failed", {{"generation", number}, {"error", r.error}, {"stderr", r.stderr_tail}});
+      }
+    }
+    observations_.save(env_.store);
+    std::string err = observer::write_file_atomically(env_.dir.observations(), observations_.render_markdown());
+    if (!err.empty()) env_.progress.log(fmt::format("observations.md: {}", err));
+    int64_t wall_ms = 0;
+    if (auto g = env_.state.generation(number)) wall_ms = (env_.clock.wall_ns() - g->started_ns) / 1000000;
+    auto record = observer::summarise_generation(number, outcomes, observations_, wall_ms);
+    observer::save_generation_record(env_.store, record);
+    record_results(number, finished);
+
+    GenerationSummary s;
+    s.new_observations = static_cast<int>(observations_.size() - before);
+    s.new_important = record.new_important;
+    s.total_observations = static_cast<int>(observations_.size());
+    s.note = fmt::format("{} new observations ({} important), {} in all", s.new_observations, s.new_important,
+                         s.total_observations);
+    return s;
+  }
 
  private:
+  static std::vector<strategies::Strategy> pool(AgentEnvironment& env) {
+    auto presets = strategies::load_presets(strategies::default_presets_dir(home_dir()));
+    std::vector<strategies::Strategy> out;
+    for (const auto& s : env.config.strategies.list) {
+      strategies::Strategy st;
+      if (const auto* preset = strategies::find_strategy(presets.presets, s.name)) st = *preset;
+      st.name = s.name;
+      for (auto it = s.params.begin(); it != s.params.end(); ++it) st.params[it.key()] = it.value();
+      if (!s.model.empty()) st.model = s.model;
+      out.push_back(std::move(st));
+    }
+    if (out.empty()) out = presets.presets;
+    if (out.empty()) {
+      strategies::Strategy fallback;
+      fallback.name = "default";
+      out.push_back(fallback);
+    }
+    return out;
+  }
+
+  static std::vector<AgentRecord> latest(const std::vector<AgentRecord>& agents) {
+    std::map<std::pair<int, int>, AgentRecord> by_slot;
+    for (const auto& a : agents) {
+      auto key = std::make_pair(a.generation, a.slot);
+      if (!by_slot.count(key) || by_slot[key].attempt < a.attempt) by_slot[key] = a;
+    }
+    std::vector<AgentRecord> out;
+    for (auto& [k, a] : by_slot) out.push_back(a);
+    return out;
+  }
+
+  observer::AgentOutcome outcome_of(const AgentRecord& a) const {
+    observer::AgentOutcome o;
+    o.agent_id = a.id;
+    o.generation = a.generation;
+    o.agent_span_id = a.span_id;
+    o.strategy = a.strategy;
+    o.status = status_of(a.outcome);
+    o.exit_description = a.end_reason;
+    o.verify.ran = a.verify.ran;
+    o.verify.passed = a.verify.passed();
+    o.verify.passes = a.verify.passes;
+    o.verify.repeats = a.verify.repeats;
+    o.verify.first_failure = a.verify.first_failure;
+    std::string log = env_.dir.agent(a.generation, a.slot, a.attempt) + "/verify.log";
+    if (fs::exists(log)) {
+      std::string text = read_text(log);
+      o.verify.log_tail = text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+    }
+    o.changed_files = a.changed_files;
+    o.tokens_in = a.input_tokens;
+    o.tokens_out = a.output_tokens;
+    o.cost_usd = a.cost_usd;
+    o.duration_ms = (a.finished_ns - a.started_ns) / 1000000;
+    o.goal = fmt::format("strategy {}: {}", a.strategy, a.strategy_json.value("params", nlohmann::json::object()).dump());
+    std::string ws_root = env_.config.workspace.root.empty() ? env_.dir.root + "/workspaces" : env_.config.workspace.root;
+    o.workspace = fs::absolute(ws_root + "/" + a.id).string();
+    return o;
+  }
+
+  void record_results(int number, const std::vector<AgentRecord>& agents) {
+    auto added = observations_.added_in(number);
+    for (const auto& a : agents) {
+      if (a.span_id.empty()) continue;
+      int important = 0;
+      for (const auto& id : added)
+        if (const auto* o = observations_.find(id))
+          if (o->priority == observer::Priority::important && !o->agents.empty() && o->agents.front() == a.id)
+            ++important;
+      allocator_.record(strategy_of(a.strategy_json, a.strategy),
+                        strategies::progress_score(a.verify.passed(), a.verify.partial(), important));
+    }
+  }
+
+  void run_event(const std::string& type, nlohmann::json payload) {
+    auto run = env_.state.run();
+    if (!run) return;
+    trace::Event e;
+    e.span_id = run->span_id;
+    e.time_ns = env_.clock.wall_ns();
+    e.type = type;
+    e.payload = std::move(payload);
+    env_.store.put_event(e);
+  }
+
   AgentEnvironment& env_;
+  strategies::Allocator allocator_;
+  observer::ObservationSet observations_;
+  std::string template_;
+  nlohmann::json last_digest_ = nlohmann::json::object();
 };
 
 }  // namespace
 
-std::unique_ptr<GenerationPlanner> make_planner(AgentEnvironment& env) { return std::make_unique<InterimPlanner>(env); }
+std::unique_ptr<GenerationPlanner> make_planner(AgentEnvironment& env) { return std::make_unique<Planner>(env); }
 
 }  // namespace harness

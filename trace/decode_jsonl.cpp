@@ -41,7 +41,10 @@ class JsonlDecoder : public Decoder {
       if (auto parsed = json_time_ns(*it)) t = *parsed;
     }
     line_ = line_no;
-    if (type == "session.start") return session_start(j, session, t);
+    if (type == "session.start") {
+      ++stats_.decoded;
+      return session_start(j, session, t);
+    }
     Span* s = session_span(session, t);
     if (type == "session.end") {
       s->end_ns = t;

@@ -244,6 +244,7 @@ void Store::flush() {
 
 void Store::transaction(const std::function<void()>& fn) {
   std::lock_guard lock(mu_);  // recursive: fn's own put_span/put_event calls take it again
+  if (in_transaction_) return fn();  // nested: joins the outer transaction, durable when it commits
   commit_locked();
   exec("BEGIN IMMEDIATE");
   in_batch_ = true;  // writes made by fn join this transaction instead of opening a batch

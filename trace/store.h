@@ -58,7 +58,8 @@ class Store : public SpanSink {
   void delete_decoded();
 
   void flush();
-  // Commits pending writes, then runs `fn` inside one IMMEDIATE transaction: durable when it returns.
+  // Commits pending writes, then runs `fn` inside one IMMEDIATE transaction: durable when it returns. A nested
+  // call joins the outer transaction.
   void transaction(const std::function<void()>& fn);
   // Runs DDL for a higher layer's tables once per version; `component` names it in the meta table.
   // Throws StoreError when the file holds a newer version of that component than `version`.
