@@ -94,6 +94,9 @@ void OtlpDocumentDecoder::settle_as_root(Pending& p) {
 
 void OtlpDocumentDecoder::mark_settled(Pending& p) {
   p.settled = true;
+  // A top-level session names the agent or file it came from, unless an earlier export already did.
+  if (p.span.kind == SpanKind::session && !ctx_.label.empty() && !p.span.attributes.contains("harness.agent"))
+    p.span.attributes["harness.agent"] = ctx_.label;
   if (session_of_.size() < kMaxKnownSpans) session_of_[p.span.span_id] = p.span.session_id;
   settled_queue_.push_back(p.span.span_id);
 }

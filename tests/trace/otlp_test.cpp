@@ -244,6 +244,7 @@ TEST(OtlpDecoder, AnAgentsSpansHangUnderItsAgentSpanInTheRunTrace) {
   OtlpSink sink;
   DecodeContext ctx = otlp_ctx(&sink);
   ctx.parent_span_id = "aaaaaaaaaaaaaaaa";
+  ctx.label = "g01-a02";
   OtlpDocumentStats st = decode_otlp_document(doc, ctx);
   EXPECT_TRUE(st.problems.empty());
   const Span& root = sink.spans.at("1111111111111111");
@@ -252,6 +253,7 @@ TEST(OtlpDecoder, AnAgentsSpansHangUnderItsAgentSpanInTheRunTrace) {
   EXPECT_EQ(root.trace_id, ctx.trace_id);
   EXPECT_EQ(root.attributes["harness.otlp.trace_id"], "5b8efff798038103d269b633813fc60c");
   EXPECT_EQ(root.attributes["service.name"], "fixer");
+  EXPECT_EQ(root.attributes["harness.agent"], "g01-a02");
   const Span& chat = sink.spans.at("2222222222222222");
   EXPECT_EQ(chat.kind, SpanKind::llm);
   EXPECT_EQ(chat.session_id, "1111111111111111");
