@@ -16,6 +16,7 @@ int run_cli(int argc, char** argv) {
   register_trace_commands(app, ctx);
   register_run_commands(app, ctx);
   register_config_commands(app, ctx);
+  register_export_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -26,15 +26,28 @@ std::optional<Format> format_from(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+// The first object key of a (possibly pretty-printed, possibly cut) JSON document, "" when none shows.
+std::string first_key(std::string_view head) {
+  size_t open = head.find_first_not_of(" \t\r\n[");
+  if (open == std::string_view::npos || head[open] != '{') return "";
+  size_t quote = head.find_first_not_of(" \t\r\n", open + 1);
+  if (quote == std::string_view::npos || head[quote] != '"') return "";
+  size_t end = head.find('"', quote + 1);
+  return end == std::string_view::npos ? "" : std::string(head.substr(quote + 1, end - quote - 1));
+}
+}  // namespace
+
 std::optional<Format> sniff_format(std::string_view first_line, std::string_view file_name) {
   Json j = Json::parse(first_line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    // OTLP files are usually pretty-printed: the first line is just "{".
-    if (first_line.find_first_not_of(" \t{") == std::string_view::npos && !first_line.empty()) return Format::otlp;
+    // OTLP files are usually pretty-printed: the head of the file shows the document's first key.
+    std::string key = first_key(first_line);
+    if (key == "resourceSpans" || key == "resourceLogs" || key == "resourceMetrics") return Format::otlp;
     return std::nullopt;
   }
-  if (j.contains("resourceSpans") || j.contains("resourceLogs")) return Format::otlp;
-  std::string type = j.value("type", "");
+  if (j.contains("resourceSpans") || j.contains("resourceLogs") || j.contains("resourceMetrics")) return Format::otlp;
+  std::string type = j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
   if (j.contains("hv")) return Format::jsonl;  // our protocol versions every line
   if (type.rfind("thread.", 0) == 0 || type.rfind("turn.", 0) == 0 || type.rfind("item.", 0) == 0 ||
       (type == "error" && j.contains("message") && !j.contains("session_id")))

@@ -16,7 +16,8 @@ namespace trace {
 enum class Format { jsonl, claude_stream, claude_transcript, codex, otlp };
 std::string_view to_string(Format format);
 std::optional<Format> format_from(std::string_view name);  // "jsonl", "claude-stream", ...
-// Guesses a format from the first non-empty line of a file (and its name); nullopt when nothing fits.
+// Guesses a format from the first non-empty line of a file (and its name); nullopt when nothing fits. When that
+// line opens a pretty-printed document ("{"), pass the following lines too (a few KiB) so its first key shows.
 std::optional<Format> sniff_format(std::string_view first_line, std::string_view file_name);
 
 struct DecodeContext {

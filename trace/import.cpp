@@ -18,9 +18,11 @@ namespace {
 
 constexpr uint64_t kUnlimited = ~0ULL;
 
-std::string first_nonempty_line(const std::string& path) {
+// The first non-empty line; when it only opens a pretty-printed document, the next lines too (up to 4 KiB) so that
+// sniff_format() sees the document's first key.
+std::string sniff_head(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::string line;
+  std::string line, head;
   char buf[4096];
   // Read at most 1 MiB looking for a line: a file of one huge line must not be loaded to sniff it.
   size_t budget = 1 << 20;
@@ -29,14 +31,18 @@ std::string first_nonempty_line(const std::string& path) {
     budget -= std::min<size_t>(budget, chunk.size());
     for (char c : chunk) {
       if (c == '\n') {
-        if (line.find_first_not_of(" \t\r") != std::string::npos) return line;
+        if (line.find_first_not_of(" \t\r") != std::string::npos) {
+          if (head.empty() && line.find_first_not_of(" \t\r{[") != std::string::npos) return line;
+          head += line + "\n";
+          if (head.size() > 4096 || line.find('"') != std::string::npos) return head;
+        }
         line.clear();
       } else if (line.size() < 65536) {
         line.push_back(c);
       }
     }
   }
-  return line;
+  return head + line;
 }
 
 ImportedFile decode_into(Store& store, const RawInput& raw, const std::string& source_path, Format format,
@@ -88,7 +94,7 @@ std::vector<ImportedFile> import_files(const std::vector<std::string>& files, st
     if (format) {
       chosen = *format;
     } else {
-      auto sniffed = sniff_format(first_nonempty_line(f), f);
+      auto sniffed = sniff_format(sniff_head(f), f);
       if (!sniffed)
         throw ImportError(fmt::format(
             "{}: cannot tell its format from its first line; pass --format "
