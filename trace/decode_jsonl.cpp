@@ -1,4 +1,5 @@
 // The generic JSONL trace protocol (docs/trace-protocol.md): what any agent or wrapper prints to be traced.
+#include <algorithm>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -18,9 +19,28 @@ std::string clip(const Json& v) {
   return s;
 }
 
-int64_t num(const Json& j, const char* key) {
+// Fields of untrusted lines: a field of the wrong type reads as absent, never throws.
+std::string str(const Json& j, const char* key, const std::string& fallback = "") {
   auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+double real(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+// Counts (tokens, durations): non-negative, clamped so that arithmetic on them cannot overflow.
+int64_t num(const Json& j, const char* key) {
+  constexpr int64_t kMax = int64_t{1} << 40;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return 0;
+  if (it->is_number_float()) {
+    double v = it->get<double>();
+    return v != v || v < 0 ? 0 : v > double(kMax) ? kMax : static_cast<int64_t>(v);
+  }
+  if (it->is_number_unsigned()) return static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), kMax));
+  return std::clamp<int64_t>(it->get<int64_t>(), 0, kMax);
 }
 
 class JsonlDecoder : public Decoder {
@@ -48,7 +68,7 @@ class JsonlDecoder : public Decoder {
     Span* s = session_span(session, t);
     if (type == "session.end") {
       s->end_ns = t;
-      s->status = j.value("status", "ok") == "error" ? SpanStatus::error : SpanStatus::ok;
+      s->status = str(j, "status", "ok") == "error" ? SpanStatus::error : SpanStatus::ok;
       if (j.contains("exit_code")) s->attributes["process.exit.code"] = j["exit_code"];
       if (j.contains("reason")) s->attributes["harness.end_reason"] = clip(j["reason"]);
       emit_span(*s);
@@ -60,19 +80,19 @@ class JsonlDecoder : public Decoder {
     } else if (type == "tool.end") {
       tool_end(j, *s, t);
     } else if (type == "subagent.spawn") {
-      std::string tool_key = session + ":" + j.value("id", "");
+      std::string tool_key = session + ":" + str(j, "id");
       auto it = tools_.find(tool_key);
       std::string on = it != tools_.end() ? it->second.span_id : s->span_id;
-      event(on, t, "subagent.spawned", {{"child_session", j.value("child_session", "")}, {"name", j.value("name", "")}});
+      event(on, t, "subagent.spawned", {{"child_session", str(j, "child_session", "")}, {"name", str(j, "name", "")}});
     } else if (type == "file.read" || type == "file.write") {
       if (!j.contains("path") || !j["path"].is_string()) return decode_error(line_no, "missing string field 'path'", line);
       std::string on = s->span_id;
-      if (auto it = tools_.find(session + ":" + j.value("tool", "")); it != tools_.end()) on = it->second.span_id;
+      if (auto it = tools_.find(session + ":" + str(j, "tool")); it != tools_.end()) on = it->second.span_id;
       event(on, t, type, {{"path", j["path"]}, {"session", s->span_id}});
     } else if (type == "message") {
-      event(s->span_id, t, "message", {{"role", j.value("role", "assistant")}, {"text", clip(j.value("text", ""))}});
+      event(s->span_id, t, "message", {{"role", str(j, "role", "assistant")}, {"text", clip(str(j, "text", ""))}});
     } else if (type == "error") {
-      Json payload = {{"message", clip(j.value("message", ""))}};
+      Json payload = {{"message", clip(str(j, "message", ""))}};
       if (j.contains("kind")) payload["kind"] = j["kind"];
       event(s->span_id, t, "error", payload);
     } else {
@@ -123,8 +143,8 @@ class JsonlDecoder : public Decoder {
     s.start_ns = t;
     s.parent_span_id = ctx_.parent_span_id;
     s.kind = SpanKind::session;
-    std::string parent_tool = j.value("parent_tool", "");
-    std::string parent_session = j.value("parent_session", "");
+    std::string parent_tool = str(j, "parent_tool", "");
+    std::string parent_session = str(j, "parent_session", "");
     if (!parent_tool.empty() || !parent_session.empty()) {
       s.kind = SpanKind::subagent;
       auto tool = tools_.find(parent_session + ":" + parent_tool);
@@ -138,7 +158,7 @@ class JsonlDecoder : public Decoder {
         s.parent_span_id = ps->second.span_id;
       }
     }
-    s.name = j.value("name", j.value("agent", session));
+    s.name = str(j, "name", str(j, "agent", session));
     if (!ctx_.label.empty()) s.attributes["harness.agent"] = ctx_.label;
     s.attributes["session.id"] = session;
     if (j.contains("model")) s.attributes["gen_ai.request.model"] = j["model"];
@@ -159,14 +179,14 @@ class JsonlDecoder : public Decoder {
     s.parent_span_id = session.span_id;
     s.session_id = session.span_id;
     s.kind = SpanKind::llm;
-    std::string model = j.value("model", "");
+    std::string model = str(j, "model", "");
     s.name = model.empty() ? "llm" : "chat " + model;
     int64_t dur = num(j, "duration_ms") * 1000000;
     s.start_ns = t - dur;
     s.end_ns = t;
-    s.status = j.value("status", "ok") == "error" ? SpanStatus::error : SpanStatus::ok;
+    s.status = str(j, "status", "ok") == "error" ? SpanStatus::error : SpanStatus::ok;
     s.usage = {num(j, "input_tokens"), num(j, "output_tokens"), num(j, "cache_read_tokens"),
-               num(j, "cache_creation_tokens"), j.value("cost_usd", 0.0)};
+               num(j, "cache_creation_tokens"), real(j, "cost_usd")};
     s.attributes = {{"gen_ai.operation.name", "chat"},
                     {"gen_ai.request.model", model},
                     {"gen_ai.usage.input_tokens", s.usage.input_tokens},
@@ -184,7 +204,7 @@ class JsonlDecoder : public Decoder {
     s.parent_span_id = session.span_id;
     s.session_id = session.span_id;
     s.kind = SpanKind::tool;
-    s.name = j.value("tool", "tool");
+    s.name = str(j, "tool", "tool");
     s.start_ns = t;
     s.attributes = {{"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", s.name}, {"gen_ai.tool.call.id", id}};
     if (j.contains("input")) s.attributes["gen_ai.tool.call.arguments"] = clip(j["input"]);
@@ -204,7 +224,7 @@ class JsonlDecoder : public Decoder {
     }
     Span& s = it->second;
     s.end_ns = t;
-    bool error = j.value("status", "ok") == "error";
+    bool error = str(j, "status", "ok") == "error";
     s.status = error ? SpanStatus::error : SpanStatus::ok;
     Json payload = {{"tool", s.name}};
     if (j.contains("output")) payload["output"] = s.attributes["gen_ai.tool.call.result"] = clip(j["output"]);

@@ -1,0 +1,87 @@
+// The generic JSONL protocol decoder: exact spans/events for a small stream, and no throw on any wrongly typed field.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "trace/import.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/harness-jsonl-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+int64_t count(trace::Store& store, const std::string& sql) {
+  trace::Statement st(store.db(), sql);
+  st.step();
+  return st.int64(0);
+}
+
+std::vector<trace::ImportedFile> import_text(const TempDir& dir, const std::string& text) {
+  std::ofstream(dir.path + "/in.jsonl") << text;
+  return trace::import_files({dir.path + "/in.jsonl"}, trace::Format::jsonl, dir.path + "/out");
+}
+
+}  // namespace
+
+TEST(JsonlDecoder, SubagentNestsUnderTheToolCallThatSpawnedIt) {
+  TempDir dir;
+  auto files = import_text(dir, R"({"hv":1,"type":"session.start","session":"s1","agent":"a","ts":1700000000000}
+{"hv":1,"type":"tool.start","session":"s1","id":"t1","tool":"Task","input":"look"}
+{"hv":1,"type":"tool.start","session":"s1","id":"t2","tool":"Task","input":"look too"}
+{"hv":1,"type":"session.start","session":"s2","parent_session":"s1","parent_tool":"t2"}
+{"hv":1,"type":"tool.start","session":"s2","id":"t1","tool":"Read","input":"x.c"}
+{"hv":1,"type":"tool.end","session":"s2","id":"t1","status":"error","error":"no such file"}
+{"hv":1,"type":"file.read","session":"s2","path":"y.c"}
+{"hv":1,"type":"session.end","session":"s2"}
+{"hv":1,"type":"tool.end","session":"s1","id":"t2","status":"ok"}
+{"hv":1,"type":"tool.end","session":"s1","id":"t1","status":"ok"}
+{"hv":1,"type":"llm.call","session":"s1","model":"m","input_tokens":10,"output_tokens":5,"cache_read_tokens":3,"cost_usd":0.25}
+{"hv":1,"type":"session.end","session":"s1"}
+)");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].stats.errors, 0);
+  EXPECT_EQ(files[0].stats.decoded, 12);
+  auto store = trace::open_trace_dir(dir.path + "/out", false);
+  // The subagent hangs under t2 (the second Task call), not t1: calls are matched by id, never by name.
+  trace::Statement st(store->db(),
+                      "SELECT p.kind, json_extract(p.attributes, '$.\"gen_ai.tool.call.id\"') FROM spans c "
+                      "JOIN spans p ON p.span_id = c.parent_span_id WHERE c.kind = 'subagent'");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.text(0), "tool");
+  EXPECT_EQ(st.text(1), "t2");
+  EXPECT_EQ(count(*store, "SELECT COUNT(*) FROM spans WHERE kind='tool'"), 3);
+  EXPECT_EQ(count(*store, "SELECT COUNT(*) FROM spans WHERE kind='tool' AND status='error'"), 1);
+  EXPECT_EQ(count(*store, "SELECT SUM(input_tokens) + SUM(output_tokens) + SUM(cache_read_tokens) FROM spans"), 18);
+  EXPECT_EQ(count(*store, "SELECT COUNT(*) FROM events WHERE type='file.read'"), 1);
+}
+
+TEST(JsonlDecoder, WronglyTypedFieldsNeverThrow) {
+  TempDir dir;
+  std::string text;
+  // Every field the decoder reads, with a type it does not expect.
+  for (const char* type : {"session.start", "session.end", "llm.call", "tool.start", "tool.end", "subagent.spawn",
+                           "file.read", "file.write", "message", "error"}) {
+    for (const char* bad : {"5", "null", "[1,2]", "{\"a\":1}", "true", "1e308", "-1", "18446744073709551615"}) {
+      text += std::string(R"({"hv":1,"type":")") + type + R"(","session":)" + bad + R"(,"id":)" + bad +
+              R"(,"tool":)" + bad + R"(,"status":)" + bad + R"(,"agent":)" + bad + R"(,"name":)" + bad +
+              R"(,"model":)" + bad + R"(,"input_tokens":)" + bad + R"(,"duration_ms":)" + bad +
+              R"(,"cost_usd":)" + bad + R"(,"text":)" + bad + R"(,"message":)" + bad + R"(,"role":)" + bad +
+              R"(,"path":)" + bad + R"(,"ts":)" + bad + R"(,"parent_tool":)" + bad + R"(,"parent_session":)" + bad +
+              R"(,"child_session":)" + bad + "}\n";
+    }
+  }
+  std::vector<trace::ImportedFile> files;
+  ASSERT_NO_THROW(files = import_text(dir, text));
+  EXPECT_EQ(files[0].stats.lines, 80);
+  // file.read/file.write without a string path are the only lines refused (2 types × 8 values).
+  EXPECT_EQ(files[0].stats.errors, 16);
+}
