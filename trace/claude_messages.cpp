@@ -1,0 +1,368 @@
+#include "trace/claude_messages.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "trace/ids.h"
+#include "trace/time_parse.h"
+
+namespace trace::claude {
+
+std::string clip_text(std::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+  std::string out(text.substr(0, cut));
+  out += "…";
+  return out;
+}
+
+std::string clip_json(JsonView value, size_t max) {
+  return clip_text(value.is_string() ? value.str(max + 1) : value.raw(), max);
+}
+
+Json compact_payload(JsonView line) {
+  static const std::string_view kEnvelope[] = {"type",       "subtype",           "uuid",        "session_id",
+                                               "sessionId",  "parentUuid",        "logicalParentUuid",
+                                               "isSidechain", "userType",         "cwd",         "version",
+                                               "gitBranch",  "slug",              "timestamp"};
+  Json out = Json::object();
+  for (auto it = line.begin(), e = line.end(); it != e; ++it) {
+    std::string_view key = it.key();
+    if (std::find(std::begin(kEnvelope), std::end(kEnvelope), key) != std::end(kEnvelope)) continue;
+    JsonView v = *it;
+    if (v.is_string()) out[std::string(key)] = clip_json(v);
+    else if (v.raw().size() <= 1024) out[std::string(key)] = v.to_json();
+    else out[std::string(key)] = clip_text(v.raw());
+  }
+  return out;
+}
+
+namespace {
+
+// The text of a tool_result's content (a string, or blocks of which the text ones count), clipped.
+std::string result_text(JsonView block) {
+  JsonView content = block["content"];
+  if (!content) return "";
+  if (content.is_string()) return clip_json(content);
+  if (!content.is_array()) return clip_json(content);
+  std::string out;
+  for (JsonView part : content) {
+    if (out.size() > kMaxText) break;
+    std::string_view type = part["type"].str();
+    if (!out.empty()) out += '\n';
+    if (type == "text") out += part["text"].str(kMaxText + 1);
+    else out += fmt::format("[{}]", type.empty() ? "?" : type);
+  }
+  return clip_text(out);
+}
+
+// "Exit code 2\n..." is how Claude Code reports a failed command.
+std::optional<int64_t> exit_code_of(std::string_view text) {
+  constexpr std::string_view kPrefix = "Exit code ";
+  if (!text.starts_with(kPrefix)) return std::nullopt;
+  int64_t code = 0;
+  const char* begin = text.data() + kPrefix.size();
+  auto r = std::from_chars(begin, text.data() + text.size(), code);
+  if (r.ec != std::errc() || r.ptr == begin) return std::nullopt;
+  return code;
+}
+
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+}  // namespace
+
+int64_t MessageDecoder::line_time(JsonView line, const char* key) {
+  if (JsonView ts = line[key]) {
+    std::optional<int64_t> v =
+        ts.is_string() ? parse_iso8601_ns(ts.str()) : ts.is_number() ? json_time_ns(Json(ts.number())) : std::nullopt;
+    if (v) {
+      last_time_ = std::max(last_time_, *v);
+      time_known_ = true;
+      return *v;
+    }
+  }
+  time_known_ = ctx_.live_clock;
+  if (ctx_.live_clock) return now_ns();
+  return last_time_ ? last_time_ : ctx_.clock_fallback_ns;
+}
+
+MessageDecoder::Session* MessageDecoder::find_session(const std::string& key) {
+  auto it = sessions_.find(key);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+MessageDecoder::Session& MessageDecoder::open_session(const std::string& key, std::string span_id,
+                                                      std::string parent_span_id, SpanKind kind, std::string name,
+                                                      Json attributes, int64_t t) {
+  if (Session* existing = find_session(key)) return *existing;
+  Session& s = sessions_[key];
+  s.span.trace_id = ctx_.trace_id;
+  s.span.span_id = std::move(span_id);
+  s.span.session_id = s.span.span_id;
+  s.span.parent_span_id = std::move(parent_span_id);
+  s.span.kind = kind;
+  s.span.name = std::move(name);
+  s.span.start_ns = t;
+  s.span.attributes = std::move(attributes);
+  if (!ctx_.label.empty()) s.span.attributes["harness.agent"] = ctx_.label;
+  s.start_known = time_known_;
+  if (time_known_) s.last_ns = t;
+  if (kind == SpanKind::subagent && !s.span.parent_span_id.empty()) subagent_of_tool_[s.span.parent_span_id] = key;
+  if (error_span_id_.empty()) error_span_id_ = s.span.span_id;
+  ++stats_.sessions;
+  emit_span(s.span);
+  return s;
+}
+
+void MessageDecoder::touch(Session& s, int64_t t) {
+  s.open = true;  // a line after a result line (multi-turn input): the next result or finish() ends it again
+  if (!time_known_) return;
+  if (!s.start_known || t < s.span.start_ns) s.span.start_ns = t;
+  s.start_known = true;
+  s.last_ns = std::max(s.last_ns, t);
+}
+
+void MessageDecoder::close_session(Session& s, int64_t t, SpanStatus status, bool unfinished) {
+  if (!s.open) return;
+  flush_llm(s);
+  s.span.end_ns = std::max({s.span.start_ns, s.last_ns, t});
+  s.span.status = status;
+  if (unfinished) s.span.attributes["harness.unfinished"] = true;
+  emit_span(s.span);
+  s.open = false;
+}
+
+void MessageDecoder::flush_llm(Session& s) {
+  if (s.message_id.empty()) return;
+  Span& l = s.llm;
+  l.attributes["gen_ai.usage.input_tokens"] = l.usage.input_tokens;
+  l.attributes["gen_ai.usage.output_tokens"] = l.usage.output_tokens;
+  l.attributes["gen_ai.usage.cache_read.input_tokens"] = l.usage.cache_read_tokens;
+  l.attributes["gen_ai.usage.cache_creation.input_tokens"] = l.usage.cache_creation_tokens;
+  emit_span(l);
+  s.message_id.clear();
+}
+
+void MessageDecoder::event(const std::string& span_id, int64_t t, std::string type, Json payload) {
+  Event e;
+  e.span_id = span_id;
+  e.seq = line_;
+  e.time_ns = t;
+  e.type = std::move(type);
+  e.payload = std::move(payload);
+  emit_event(std::move(e));
+}
+
+std::string MessageDecoder::tool_span_id(const Session& s, std::string_view tool_use_id) const {
+  if (auto it = open_tools_.find(std::string(tool_use_id)); it != open_tools_.end()) return it->second.span_id;
+  return derive_span_id(s.span.span_id, fmt::format("tool:{}", tool_use_id));
+}
+
+bool MessageDecoder::assistant_message(Session& s, JsonView message, int64_t t) {
+  JsonView content = message["content"];
+  if (!content.is_array() && !content.is_string()) return false;
+  std::string_view model = message["model"].str();
+  // "<synthetic>" messages are written by Claude Code itself (errors, interruptions): no model call behind them.
+  if (model != "<synthetic>") {
+    std::string_view id = message["id"].str();
+    std::string message_id = id.empty() ? fmt::format("line:{}", line_) : std::string(id);
+    Span& l = s.llm;
+    if (s.message_id != message_id) {
+      flush_llm(s);
+      s.message_id = message_id;
+      llm_seen_ = true;
+      l = Span{};
+      l.trace_id = ctx_.trace_id;
+      l.span_id = derive_span_id(s.span.span_id, "llm:" + message_id);
+      l.parent_span_id = s.span.span_id;
+      l.session_id = s.span.span_id;
+      l.kind = SpanKind::llm;
+      l.name = model.empty() ? "chat" : fmt::format("chat {}", model);
+      // The request went out after the session's previous line; the message's lines come as its blocks finish.
+      l.start_ns = s.last_ns && s.last_ns <= t ? s.last_ns : t;
+      l.status = SpanStatus::ok;
+      l.attributes = {{"gen_ai.operation.name", "chat"},
+                      {"gen_ai.provider.name", "anthropic"},
+                      {"gen_ai.request.model", std::string(model)},
+                      {"gen_ai.response.id", message_id}};
+    }
+    l.end_ns = std::max({l.end_ns, l.start_ns, t});
+    // Every line of a message repeats its usage so far: take the max per field, never a sum.
+    if (JsonView u = message["usage"]; u.is_object()) {
+      Usage& n = l.usage;
+      n.input_tokens = std::max(n.input_tokens, u["input_tokens"].int64());
+      n.output_tokens = std::max(n.output_tokens, u["output_tokens"].int64());
+      n.cache_read_tokens = std::max(n.cache_read_tokens, u["cache_read_input_tokens"].int64());
+      n.cache_creation_tokens = std::max(n.cache_creation_tokens, u["cache_creation_input_tokens"].int64());
+    }
+    if (std::string_view stop = message["stop_reason"].str(); !stop.empty())
+      l.attributes["gen_ai.response.finish_reasons"] = Json::array({std::string(stop)});
+  }
+  if (content.is_string()) {
+    if (std::string_view text = content.str(kMaxText + 1); !blank(text))
+      event(s.span.span_id, t, "message", {{"role", "assistant"}, {"text", clip_text(text)}});
+  } else {
+    for (JsonView block : content) {
+      std::string_view type = block["type"].str();
+      if (type == "text") {
+        std::string_view text = block["text"].str(kMaxText + 1);
+        if (!blank(text)) event(s.span.span_id, t, "message", {{"role", "assistant"}, {"text", clip_text(text)}});
+      } else if (type == "tool_use") {
+        open_tool(s, block, t);
+      } else if ((type == "thinking" || type == "redacted_thinking") && !s.message_id.empty()) {
+        // Thinking is counted, not kept: its text is often empty (signed) and never needed to debug a run.
+        auto& n = s.llm.attributes["claude.thinking_blocks"];
+        n = n.is_number() ? n.get<int64_t>() + 1 : 1;
+      }
+    }
+  }
+  touch(s, t);
+  return true;
+}
+
+bool MessageDecoder::user_message(Session& s, JsonView message, JsonView tool_use_result, int64_t t, bool meta) {
+  JsonView content = message["content"];
+  if (!content.is_array() && !content.is_string()) return false;
+  auto text_event = [&](std::string_view text) {
+    if (blank(text)) return;
+    Json payload = {{"role", "user"}, {"text", clip_text(text)}};
+    if (meta) payload["meta"] = true;
+    event(s.span.span_id, t, "message", std::move(payload));
+  };
+  if (content.is_string()) {
+    text_event(content.str(kMaxText + 1));
+  } else {
+    // A line's structured result belongs to its tool_result only when there is exactly one.
+    size_t results = 0;
+    for (JsonView block : content) results += block["type"].str() == "tool_result";
+    for (JsonView block : content) {
+      std::string_view type = block["type"].str();
+      if (type == "text") text_event(block["text"].str(kMaxText + 1));
+      else if (type == "tool_result") close_tool(s, block, results == 1 ? tool_use_result : JsonView(), t);
+    }
+  }
+  touch(s, t);
+  return true;
+}
+
+void MessageDecoder::open_tool(Session& s, JsonView block, int64_t t) {
+  std::string id(block["id"].str());
+  if (id.empty()) id = fmt::format("line:{}:{}", line_, open_tools_.size());
+  if (open_tools_.count(id)) return;  // the same block repeated by another line of its message
+  std::string_view name = block["name"].str();
+  Span sp;
+  sp.trace_id = ctx_.trace_id;
+  sp.span_id = derive_span_id(s.span.span_id, "tool:" + id);
+  sp.parent_span_id = s.span.span_id;
+  sp.session_id = s.span.span_id;
+  sp.kind = SpanKind::tool;
+  sp.name = name.empty() ? "tool" : std::string(name);
+  sp.start_ns = t;
+  sp.attributes = {{"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", sp.name}, {"gen_ai.tool.call.id", id}};
+  JsonView input = block["input"];
+  std::string arguments = input ? clip_json(input) : "{}";
+  if (sp.name == "Agent" || sp.name == "Task") {
+    std::string_view type = input["subagent_type"].str();
+    agent_tools_[id] = type.empty() ? "subagent" : std::string(type);
+    if (!type.empty()) sp.attributes["claude.subagent_type"] = std::string(type);
+  }
+  // A live view shows the call while it runs; an import sends it once, when its result is in (or at finish()).
+  if (ctx_.live_clock) emit_span(sp);
+  event(sp.span_id, t, "tool.call.started", {{"tool", sp.name}, {"id", id}, {"input", clip_text(arguments, kPreview)}});
+  sp.attributes["gen_ai.tool.call.arguments"] = std::move(arguments);
+  file_touch(s, sp, input, t);
+  open_tools_.emplace(std::move(id), std::move(sp));
+}
+
+void MessageDecoder::file_touch(Session& s, const Span& tool, JsonView input, int64_t t) {
+  const std::string& name = tool.name;
+  std::string path;
+  bool write = false;
+  if (name == "Read") {
+    path = input["file_path"].str();
+  } else if (name == "Write" || name == "Edit" || name == "MultiEdit") {
+    path = input["file_path"].str();
+    write = true;
+  } else if (name == "NotebookEdit") {
+    path = input["notebook_path"].str();
+    write = true;
+  } else if (name == "Glob" || name == "Grep") {
+    path = input["path"].str();  // without one they search the working directory
+    auto cwd = s.span.attributes.find("claude.cwd");
+    if (path.empty() && cwd != s.span.attributes.end() && cwd->is_string()) path = cwd->get<std::string>();
+  } else {
+    return;
+  }
+  if (path.empty()) return;
+  event(tool.span_id, t, write ? "file.write" : "file.read",
+        {{"path", std::move(path)}, {"session", s.span.span_id}, {"tool", name}});
+}
+
+void MessageDecoder::close_tool(Session& s, JsonView block, JsonView tool_use_result, int64_t t) {
+  std::string id(block["tool_use_id"].str());
+  auto it = open_tools_.find(id);
+  if (it == open_tools_.end()) {
+    // A result whose call was never seen (the capture began later, or a repeated result): keep it as a
+    // zero-length span so it is not lost. Its id is derived like the call's, so a repeat updates the same span.
+    Span sp;
+    sp.trace_id = ctx_.trace_id;
+    sp.span_id = derive_span_id(s.span.span_id, "tool:" + id);
+    sp.parent_span_id = s.span.span_id;
+    sp.session_id = s.span.span_id;
+    sp.kind = SpanKind::tool;
+    sp.name = "unknown";
+    sp.start_ns = t;
+    sp.attributes = {{"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.call.id", id},
+                     {"harness.call_not_seen", true}};
+    it = open_tools_.emplace(id, std::move(sp)).first;
+  }
+  Span& sp = it->second;
+  bool error = block["is_error"].boolean();
+  std::string text = result_text(block);
+  sp.end_ns = std::max(sp.start_ns, t);
+  sp.status = error ? SpanStatus::error : SpanStatus::ok;
+  Json payload = {{"tool", sp.name}, {"id", id}};
+  if (error) {
+    if (auto code = exit_code_of(text)) payload["exit_code"] = sp.attributes["process.exit.code"] = *code;
+    payload["error"] = clip_text(text, kPreview);
+    sp.attributes["error.message"] = std::move(text);
+  } else {
+    // Claude Code reports every non-zero exit as an error result, so a successful Bash call exited 0.
+    if (sp.name == "Bash") payload["exit_code"] = sp.attributes["process.exit.code"] = 0;
+    payload["output"] = clip_text(text, kPreview);
+    sp.attributes["gen_ai.tool.call.result"] = std::move(text);
+  }
+  if (tool_use_result.is_object()) {
+    if (std::string_view agent = tool_use_result["agentId"].str(); !agent.empty())
+      sp.attributes["claude.agent_id"] = std::string(agent);
+    if (JsonView n = tool_use_result["totalToolUseCount"]; n.is_number())
+      sp.attributes["claude.subagent.tool_uses"] = n.int64();
+    if (JsonView n = tool_use_result["totalTokens"]; n.is_number())
+      sp.attributes["claude.subagent.total_tokens"] = n.int64();
+    if (tool_use_result["interrupted"].boolean()) sp.attributes["claude.interrupted"] = true;
+  } else if (tool_use_result.str() == "User rejected tool use") {
+    sp.attributes["claude.rejected"] = true;
+  }
+  emit_span(sp);
+  event(sp.span_id, t, error ? "tool.call.failed" : "tool.call.completed", std::move(payload));
+  if (auto sub = subagent_of_tool_.find(sp.span_id); sub != subagent_of_tool_.end()) {
+    if (Session* child = find_session(sub->second)) close_session(*child, t, sp.status, false);
+  }
+  open_tools_.erase(it);
+}
+
+void MessageDecoder::finish() {
+  for (auto& [id, sp] : open_tools_) {
+    sp.end_ns = std::max(sp.start_ns, last_time_);
+    sp.attributes["harness.unfinished"] = true;
+    emit_span(sp);
+  }
+  open_tools_.clear();
+  for (auto& [key, s] : sessions_)
+    if (s.open) close_session(s, s.last_ns, SpanStatus::unset, mark_unfinished_);
+}
+
+}  // namespace trace::claude
