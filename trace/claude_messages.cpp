@@ -1,9 +1,9 @@
 #include "trace/claude_messages.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "trace/ids.h"
 #include "trace/time_parse.h"
@@ -13,7 +13,8 @@ namespace trace::claude {
 std::string clip_text(std::string_view text, size_t max) {
   if (text.size() <= max) return std::string(text);
   size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;  // not inside a UTF-8 sequence
   std::string out(text.substr(0, cut));
   out += "…";
   return out;
@@ -24,18 +25,20 @@ std::string clip_json(JsonView value, size_t max) {
 }
 
 Json compact_payload(JsonView line) {
-  static const std::string_view kEnvelope[] = {"type",       "subtype",           "uuid",        "session_id",
-                                               "sessionId",  "parentUuid",        "logicalParentUuid",
-                                               "isSidechain", "userType",         "cwd",         "version",
-                                               "gitBranch",  "slug",              "timestamp"};
+  static const std::string_view kEnvelope[] = {
+      "type",        "subtype",  "uuid", "session_id", "sessionId", "parentUuid", "logicalParentUuid",
+      "isSidechain", "userType", "cwd",  "version",    "gitBranch", "slug",       "timestamp"};
   Json out = Json::object();
   for (auto it = line.begin(), e = line.end(); it != e; ++it) {
     std::string_view key = it.key();
     if (std::find(std::begin(kEnvelope), std::end(kEnvelope), key) != std::end(kEnvelope)) continue;
     JsonView v = *it;
-    if (v.is_string()) out[std::string(key)] = clip_json(v);
-    else if (v.raw().size() <= 1024) out[std::string(key)] = v.to_json();
-    else out[std::string(key)] = clip_text(v.raw());
+    if (v.is_string())
+      out[std::string(key)] = clip_json(v);
+    else if (v.raw().size() <= 1024)
+      out[std::string(key)] = v.to_json();
+    else
+      out[std::string(key)] = clip_text(v.raw());
   }
   return out;
 }
@@ -53,8 +56,10 @@ std::string result_text(JsonView block) {
     if (out.size() > kMaxText) break;
     std::string_view type = part["type"].str();
     if (!out.empty()) out += '\n';
-    if (type == "text") out += part["text"].str(kMaxText + 1);
-    else out += fmt::format("[{}]", type.empty() ? "?" : type);
+    if (type == "text")
+      out += part["text"].str(kMaxText + 1);
+    else
+      out += fmt::format("[{}]", type.empty() ? "?" : type);
   }
   return clip_text(out);
 }
@@ -76,8 +81,9 @@ bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::s
 
 int64_t MessageDecoder::line_time(JsonView line, const char* key) {
   if (JsonView ts = line[key]) {
-    std::optional<int64_t> v =
-        ts.is_string() ? parse_iso8601_ns(ts.str()) : ts.is_number() ? json_time_ns(Json(ts.number())) : std::nullopt;
+    std::optional<int64_t> v = ts.is_string()   ? parse_iso8601_ns(ts.str())
+                               : ts.is_number() ? json_time_ns(Json(ts.number()))
+                                                : std::nullopt;
     if (v) {
       last_time_ = std::max(last_time_, *v);
       time_known_ = true;
@@ -95,8 +101,8 @@ MessageDecoder::Session* MessageDecoder::find_session(const std::string& key) {
 }
 
 MessageDecoder::Session& MessageDecoder::open_session(const std::string& key, std::string span_id,
-                                                      std::string parent_span_id, SpanKind kind, std::string name,
-                                                      Json attributes, int64_t t) {
+                                                      std::string parent_span_id, SpanKind kind,
+                                                      std::string name, Json attributes, int64_t t) {
   if (Session* existing = find_session(key)) return *existing;
   Session& s = sessions_[key];
   s.span.trace_id = ctx_.trace_id;
@@ -110,7 +116,8 @@ MessageDecoder::Session& MessageDecoder::open_session(const std::string& key, st
   if (!ctx_.label.empty()) s.span.attributes["harness.agent"] = ctx_.label;
   s.start_known = time_known_;
   if (time_known_) s.last_ns = t;
-  if (kind == SpanKind::subagent && !s.span.parent_span_id.empty()) subagent_of_tool_[s.span.parent_span_id] = key;
+  if (kind == SpanKind::subagent && !s.span.parent_span_id.empty())
+    subagent_of_tool_[s.span.parent_span_id] = key;
   if (error_span_id_.empty()) error_span_id_ = s.span.span_id;
   ++stats_.sessions;
   emit_span(s.span);
@@ -157,7 +164,8 @@ void MessageDecoder::event(const std::string& span_id, int64_t t, std::string ty
 }
 
 std::string MessageDecoder::tool_span_id(const Session& s, std::string_view tool_use_id) const {
-  if (auto it = open_tools_.find(std::string(tool_use_id)); it != open_tools_.end()) return it->second.span_id;
+  if (auto it = open_tools_.find(std::string(tool_use_id)); it != open_tools_.end())
+    return it->second.span_id;
   return derive_span_id(s.span.span_id, fmt::format("tool:{}", tool_use_id));
 }
 
@@ -165,7 +173,8 @@ bool MessageDecoder::assistant_message(Session& s, JsonView message, int64_t t) 
   JsonView content = message["content"];
   if (!content.is_array() && !content.is_string()) return false;
   std::string_view model = message["model"].str();
-  // "<synthetic>" messages are written by Claude Code itself (errors, interruptions): no model call behind them.
+  // "<synthetic>" messages are written by Claude Code itself (errors, interruptions): no model call behind
+  // them.
   if (model != "<synthetic>") {
     std::string_view id = message["id"].str();
     std::string message_id = id.empty() ? fmt::format("line:{}", line_) : std::string(id);
@@ -181,7 +190,8 @@ bool MessageDecoder::assistant_message(Session& s, JsonView message, int64_t t) 
       l.session_id = s.span.span_id;
       l.kind = SpanKind::llm;
       l.name = model.empty() ? "chat" : fmt::format("chat {}", model);
-      // The request went out after the session's previous line; the message's lines come as its blocks finish.
+      // The request went out after the session's previous line; the message's lines come as its blocks
+      // finish.
       l.start_ns = s.last_ns && s.last_ns <= t ? s.last_ns : t;
       l.status = SpanStatus::ok;
       l.attributes = {{"gen_ai.operation.name", "chat"},
@@ -209,7 +219,8 @@ bool MessageDecoder::assistant_message(Session& s, JsonView message, int64_t t) 
       std::string_view type = block["type"].str();
       if (type == "text") {
         std::string_view text = block["text"].str(kMaxText + 1);
-        if (!blank(text)) event(s.span.span_id, t, "message", {{"role", "assistant"}, {"text", clip_text(text)}});
+        if (!blank(text))
+          event(s.span.span_id, t, "message", {{"role", "assistant"}, {"text", clip_text(text)}});
       } else if (type == "tool_use") {
         open_tool(s, block, t);
       } else if ((type == "thinking" || type == "redacted_thinking") && !s.message_id.empty()) {
@@ -223,7 +234,8 @@ bool MessageDecoder::assistant_message(Session& s, JsonView message, int64_t t) 
   return true;
 }
 
-bool MessageDecoder::user_message(Session& s, JsonView message, JsonView tool_use_result, int64_t t, bool meta) {
+bool MessageDecoder::user_message(Session& s, JsonView message, JsonView tool_use_result, int64_t t,
+                                  bool meta) {
   JsonView content = message["content"];
   if (!content.is_array() && !content.is_string()) return false;
   auto text_event = [&](std::string_view text) {
@@ -240,8 +252,10 @@ bool MessageDecoder::user_message(Session& s, JsonView message, JsonView tool_us
     for (JsonView block : content) results += block["type"].str() == "tool_result";
     for (JsonView block : content) {
       std::string_view type = block["type"].str();
-      if (type == "text") text_event(block["text"].str(kMaxText + 1));
-      else if (type == "tool_result") close_tool(s, block, results == 1 ? tool_use_result : JsonView(), t);
+      if (type == "text")
+        text_event(block["text"].str(kMaxText + 1));
+      else if (type == "tool_result")
+        close_tool(s, block, results == 1 ? tool_use_result : JsonView(), t);
     }
   }
   touch(s, t);
@@ -261,7 +275,8 @@ void MessageDecoder::open_tool(Session& s, JsonView block, int64_t t) {
   sp.kind = SpanKind::tool;
   sp.name = name.empty() ? "tool" : std::string(name);
   sp.start_ns = t;
-  sp.attributes = {{"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", sp.name}, {"gen_ai.tool.call.id", id}};
+  sp.attributes = {
+      {"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", sp.name}, {"gen_ai.tool.call.id", id}};
   JsonView input = block["input"];
   std::string arguments = input ? clip_json(input) : "{}";
   if (sp.name == "Agent" || sp.name == "Task") {
@@ -269,9 +284,11 @@ void MessageDecoder::open_tool(Session& s, JsonView block, int64_t t) {
     agent_tools_[id] = type.empty() ? "subagent" : std::string(type);
     if (!type.empty()) sp.attributes["claude.subagent_type"] = std::string(type);
   }
-  // A live view shows the call while it runs; an import sends it once, when its result is in (or at finish()).
+  // A live view shows the call while it runs; an import sends it once, when its result is in (or at
+  // finish()).
   if (ctx_.live_clock) emit_span(sp);
-  event(sp.span_id, t, "tool.call.started", {{"tool", sp.name}, {"id", id}, {"input", clip_text(arguments, kPreview)}});
+  event(sp.span_id, t, "tool.call.started",
+        {{"tool", sp.name}, {"id", id}, {"input", clip_text(arguments, kPreview)}});
   sp.attributes["gen_ai.tool.call.arguments"] = std::move(arguments);
   file_touch(s, sp, input, t);
   open_tools_.emplace(std::move(id), std::move(sp));
@@ -306,7 +323,8 @@ void MessageDecoder::close_tool(Session& s, JsonView block, JsonView tool_use_re
   auto it = open_tools_.find(id);
   if (it == open_tools_.end()) {
     // A result whose call was never seen (the capture began later, or a repeated result): keep it as a
-    // zero-length span so it is not lost. Its id is derived like the call's, so a repeat updates the same span.
+    // zero-length span so it is not lost. Its id is derived like the call's, so a repeat updates the same
+    // span.
     Span sp;
     sp.trace_id = ctx_.trace_id;
     sp.span_id = derive_span_id(s.span.span_id, "tool:" + id);
@@ -315,7 +333,8 @@ void MessageDecoder::close_tool(Session& s, JsonView block, JsonView tool_use_re
     sp.kind = SpanKind::tool;
     sp.name = "unknown";
     sp.start_ns = t;
-    sp.attributes = {{"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.call.id", id},
+    sp.attributes = {{"gen_ai.operation.name", "execute_tool"},
+                     {"gen_ai.tool.call.id", id},
                      {"harness.call_not_seen", true}};
     it = open_tools_.emplace(id, std::move(sp)).first;
   }

@@ -1,7 +1,7 @@
-// The core shared by the two Claude Code decoders (stream-json and session transcripts): sessions and subagent
-// sessions, message content blocks (text, thinking, tool_use, tool_result), tool calls matched by tool_use_id (never
-// by name or order), and one llm span per message.id whose usage is taken once (the max over the lines repeating it).
-// Internal to trace/. Not thread-safe: one decoder per stream.
+// The core shared by the two Claude Code decoders (stream-json and session transcripts): sessions and
+// subagent sessions, message content blocks (text, thinking, tool_use, tool_result), tool calls matched by
+// tool_use_id (never by name or order), and one llm span per message.id whose usage is taken once (the max
+// over the lines repeating it). Internal to trace/. Not thread-safe: one decoder per stream.
 #pragma once
 
 #include <string>
@@ -40,15 +40,16 @@ class MessageDecoder : public Decoder {
 
   // The session under `key`, or nullptr.
   Session* find_session(const std::string& key);
-  // Opens a session (kind session or subagent) under `key` and sends it; `time_known` says whether `t` came from
-  // the input. A subagent under a tool span is closed when that tool call completes.
-  Session& open_session(const std::string& key, std::string span_id, std::string parent_span_id, SpanKind kind,
-                        std::string name, Json attributes, int64_t t);
+  // Opens a session (kind session or subagent) under `key` and sends it; `time_known` says whether `t` came
+  // from the input. A subagent under a tool span is closed when that tool call completes.
+  Session& open_session(const std::string& key, std::string span_id, std::string parent_span_id,
+                        SpanKind kind, std::string name, Json attributes, int64_t t);
   // Ends a session: its pending llm span is sent, then the session span (status as given).
   void close_session(Session& s, int64_t t, SpanStatus status, bool unfinished);
   // The time of a line (its `key` field), else the latest time seen (or the clock, live): sets time_known_.
   int64_t line_time(JsonView line, const char* key = "timestamp");
-  // Records that a line of session `s` arrived at `t`; a start that was a fallback moves to the first real time.
+  // Records that a line of session `s` arrived at `t`; a start that was a fallback moves to the first real
+  // time.
   void touch(Session& s, int64_t t);
 
   // The `message` object of an assistant line; false (nothing done) when it is not decodable.
@@ -68,10 +69,11 @@ class MessageDecoder : public Decoder {
   // transcript has no end marker, so its sessions simply end at their last line).
   bool mark_unfinished_ = true;
   int64_t line_ = 0;
-  int64_t last_time_ = 0;     // latest time read from a line
-  bool time_known_ = false;   // whether the current line's time was read from it (or is the live clock)
-  JsonDoc doc_;  // the current line, parsed once
-  bool llm_seen_ = false;  // whether any assistant message made an llm span: a result's totals stand in otherwise
+  int64_t last_time_ = 0;    // latest time read from a line
+  bool time_known_ = false;  // whether the current line's time was read from it (or is the live clock)
+  JsonDoc doc_;              // the current line, parsed once
+  bool llm_seen_ =
+      false;  // whether any assistant message made an llm span: a result's totals stand in otherwise
 
  private:
   void flush_llm(Session& s);

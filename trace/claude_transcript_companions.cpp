@@ -1,7 +1,8 @@
-// The subagent transcripts of a Claude Code session file (`<session>/subagents/agent-<id>.jsonl`) and the tool
-// call each hangs under, looked up in what the session's decoder just stored: the transcript decoder records the
-// subagent's agentId as attribute `claude.agent_id` on the Agent/Task tool span (from agent_progress lines and
-// from the call's toolUseResult). Called with the store's writes flushed; not thread-safe beyond the store's own.
+// The subagent transcripts of a Claude Code session file (`<session>/subagents/agent-<id>.jsonl`) and the
+// tool call each hangs under, looked up in what the session's decoder just stored: the transcript decoder
+// records the subagent's agentId as attribute `claude.agent_id` on the Agent/Task tool span (from
+// agent_progress lines and from the call's toolUseResult). Called with the store's writes flushed; not
+// thread-safe beyond the store's own.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -14,7 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The agentId a subagent transcript names on its first line; else the one in its file name (agent-<id>.jsonl).
+// The agentId a subagent transcript names on its first line; else the one in its file name
+// (agent-<id>.jsonl).
 std::string agent_id_of(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::string line;
@@ -38,7 +40,8 @@ std::vector<Companion> claude_transcript_companions(Store& store, const std::str
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
   for (const auto& entry : fs::directory_iterator(dir, ec))
-    if (entry.is_regular_file(ec) && entry.path().extension() == ".jsonl") out.push_back({entry.path().string(), ""});
+    if (entry.is_regular_file(ec) && entry.path().extension() == ".jsonl")
+      out.push_back({entry.path().string(), ""});
   if (out.empty()) return out;
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.path < b.path; });
 
@@ -48,7 +51,8 @@ std::vector<Companion> claude_transcript_companions(Store& store, const std::str
   {
     Statement st(store.db(),
                  "SELECT span_id, json_extract(attributes, '$.\"claude.agent_id\"') FROM spans "
-                 "WHERE raw_id = ? AND kind = 'tool' AND json_extract(attributes, '$.\"claude.agent_id\"') IS NOT NULL");
+                 "WHERE raw_id = ? AND kind = 'tool' AND json_extract(attributes, '$.\"claude.agent_id\"') "
+                 "IS NOT NULL");
     st.bind(1, session_raw.id);
     while (st.step()) tool_of_agent.emplace(st.text(1), st.text(0));
   }
@@ -56,7 +60,8 @@ std::vector<Companion> claude_transcript_companions(Store& store, const std::str
   std::string session_span = session_raw.parent_span_id;
   {
     Statement st(store.db(),
-                 "SELECT span_id FROM spans WHERE raw_id = ? AND parent_span_id = ? AND kind IN ('session', 'subagent') "
+                 "SELECT span_id FROM spans WHERE raw_id = ? AND parent_span_id = ? AND kind IN ('session', "
+                 "'subagent') "
                  "ORDER BY start_ns LIMIT 1");
     st.bind(1, session_raw.id).bind(2, session_raw.parent_span_id);
     if (st.step()) session_span = st.text(0);
@@ -69,17 +74,20 @@ std::vector<Companion> claude_transcript_companions(Store& store, const std::str
 }
 
 void drop_claude_progress_mirrors(Store& store, const std::string& tool_span_id) {
-  // The mirror is the subagent span marked claude.from_progress under the spawning call, and everything below it.
+  // The mirror is the subagent span marked claude.from_progress under the spawning call, and everything below
+  // it.
   static const char* kSubtree =
       "WITH RECURSIVE sub(id) AS ("
       "  SELECT span_id FROM spans WHERE parent_span_id = ?1 AND kind = 'subagent'"
       "    AND json_extract(attributes, '$.\"claude.from_progress\"') = 1"
       "  UNION SELECT spans.span_id FROM spans JOIN sub ON spans.parent_span_id = sub.id) ";
   store.transaction([&] {
-    Statement events(store.db(), std::string(kSubtree) + "DELETE FROM events WHERE span_id IN (SELECT id FROM sub)");
+    Statement events(store.db(),
+                     std::string(kSubtree) + "DELETE FROM events WHERE span_id IN (SELECT id FROM sub)");
     events.bind(1, tool_span_id);
     events.step();
-    Statement spans(store.db(), std::string(kSubtree) + "DELETE FROM spans WHERE span_id IN (SELECT id FROM sub)");
+    Statement spans(store.db(),
+                    std::string(kSubtree) + "DELETE FROM spans WHERE span_id IN (SELECT id FROM sub)");
     spans.bind(1, tool_span_id);
     spans.step();
   });

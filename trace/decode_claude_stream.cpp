@@ -1,9 +1,10 @@
-// Claude Code `claude -p --output-format stream-json --verbose` (and the single line of `--output-format json`):
-// system/init opens the session, assistant/user lines carry content blocks, lines with `parent_tool_use_id` belong
-// to the subagent spawned by that Agent/Task call, the result line closes the session with cost and usage.
-#include <unordered_map>
-
+// Claude Code `claude -p --output-format stream-json --verbose` (and the single line of `--output-format
+// json`): system/init opens the session, assistant/user lines carry content blocks, lines with
+// `parent_tool_use_id` belong to the subagent spawned by that Agent/Task call, the result line closes the
+// session with cost and usage.
 #include <fmt/format.h>
+
+#include <unordered_map>
 
 #include "trace/claude_messages.h"
 #include "trace/decoders.h"
@@ -41,15 +42,17 @@ class ClaudeStreamDecoder : public MessageDecoder {
       JsonView message = j["message"];
       if (!message.is_object()) return "'message' is not an object";
       Session& s = session_of(j, t);
-      bool ok = type == "assistant" ? assistant_message(s, message, t)
-                                    : user_message(s, message, j["tool_use_result"], t, j["isMeta"].boolean());
+      bool ok = type == "assistant"
+                    ? assistant_message(s, message, t)
+                    : user_message(s, message, j["tool_use_result"], t, j["isMeta"].boolean());
       if (!ok) return "'message.content' is neither a string nor an array";
     } else if (type == "system") {
       std::string_view subtype = j["subtype"].str();
       if (subtype == "init") {
         init(j, t);
       } else if (subtype == "thinking_tokens") {
-        // Running estimates of thinking length while the model thinks: the message's usage has the real count.
+        // Running estimates of thinking length while the model thinks: the message's usage has the real
+        // count.
         ++stats_.ignored;
         return std::nullopt;
       } else {
@@ -58,7 +61,8 @@ class ClaudeStreamDecoder : public MessageDecoder {
     } else if (type == "result") {
       result(j, t);
     } else if (type == "rate_limit_event" || type == "stream_event") {
-      // Quota status and partial-message deltas (--include-partial-messages): the complete lines carry it all.
+      // Quota status and partial-message deltas (--include-partial-messages): the complete lines carry it
+      // all.
       ++stats_.ignored;
       return std::nullopt;
     } else {
@@ -73,8 +77,8 @@ class ClaudeStreamDecoder : public MessageDecoder {
     std::string_view id = j["session_id"].str();
     Json attributes = {{"gen_ai.provider.name", "anthropic"}, {"gen_ai.agent.name", "claude-code"}};
     if (!id.empty()) attributes["session.id"] = std::string(id);
-    return open_session("main", derive_span_id(ctx_.scope, "session:main"), ctx_.parent_span_id, SpanKind::session,
-                        "claude-code", std::move(attributes), t);
+    return open_session("main", derive_span_id(ctx_.scope, "session:main"), ctx_.parent_span_id,
+                        SpanKind::session, "claude-code", std::move(attributes), t);
   }
 
   // The session a line belongs to: the main one, or the subagent of the Agent/Task call it names.
@@ -128,7 +132,8 @@ class ClaudeStreamDecoder : public MessageDecoder {
     if (!tool.empty()) on = tool_span_id(main, tool);
     if (subtype == "compact_boundary") {
       JsonView meta = j["compact_metadata"];
-      Json payload = {{"trigger", std::string(meta["trigger"].str())}, {"pre_tokens", meta["pre_tokens"].int64()}};
+      Json payload = {{"trigger", std::string(meta["trigger"].str())},
+                      {"pre_tokens", meta["pre_tokens"].int64()}};
       event(main.span.span_id, t, "session.compacted", std::move(payload));
       return;
     }
@@ -138,12 +143,12 @@ class ClaudeStreamDecoder : public MessageDecoder {
   void result(JsonView j, int64_t t) {
     Session& s = main_session(j, t);
     auto& a = s.span.attributes;
-    for (const char* key : {"subtype", "is_error", "duration_ms", "duration_api_ms", "num_turns", "total_cost_usd",
-                            "stop_reason", "usage", "modelUsage"})
+    for (const char* key : {"subtype", "is_error", "duration_ms", "duration_api_ms", "num_turns",
+                            "total_cost_usd", "stop_reason", "usage", "modelUsage"})
       if (JsonView v = j[key]) a[fmt::format("harness.result.{}", key)] = v.to_json();
     if (JsonView text = j["result"]) a["harness.result.text"] = clip_json(text);
-    // The source states the cost once, for the whole session (subagents and utility models included); llm spans
-    // carry tokens only, so stats never count it twice.
+    // The source states the cost once, for the whole session (subagents and utility models included); llm
+    // spans carry tokens only, so stats never count it twice.
     if (JsonView cost = j["total_cost_usd"]; cost.is_number()) s.span.usage.cost_usd = cost.number();
     if (!llm_seen_) usage_from_result(j, s.span.usage);
     for (JsonView d : j["permission_denials"])
@@ -158,14 +163,16 @@ class ClaudeStreamDecoder : public MessageDecoder {
       event(s.span.span_id, t, "error", {{"message", text ? clip_json(text) : kind}, {"kind", kind}});
     }
     int64_t duration_ns = j["duration_ms"].int64() * 1000000;
-    if (!s.start_known && duration_ns > 0) s.span.start_ns = t - duration_ns;  // no line had a time: a result alone
+    if (!s.start_known && duration_ns > 0)
+      s.span.start_ns = t - duration_ns;  // no line had a time: a result alone
     // Subagents end with the call that spawned them; any still open end with the session.
     for (auto& [key, sub] : sessions_)
       if (&sub != &s && sub.open) close_session(sub, t, SpanStatus::unset, true);
     close_session(s, t, error ? SpanStatus::error : SpanStatus::ok, false);
   }
 
-  std::unordered_map<std::string, std::string> task_tools_;  // background task id -> the Agent call running it
+  std::unordered_map<std::string, std::string>
+      task_tools_;  // background task id -> the Agent call running it
 
   // A result without any assistant line (`--output-format json`): its totals are the only usage there is.
   // modelUsage covers every model (usage covers the main one only), so it is preferred.

@@ -1,5 +1,5 @@
-// Claude Code session transcripts (~/.claude/projects/<project>/<session>.jsonl, and the subagent transcripts in
-// <session>/subagents/agent-<id>.jsonl): user/assistant lines with content blocks and `toolUseResult`,
+// Claude Code session transcripts (~/.claude/projects/<project>/<session>.jsonl, and the subagent transcripts
+// in <session>/subagents/agent-<id>.jsonl): user/assistant lines with content blocks and `toolUseResult`,
 // `agent_progress` lines that mirror a Task subagent's messages, compaction, hook and bookkeeping lines.
 #include <fmt/format.h>
 
@@ -50,8 +50,8 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
       if (!message.is_object()) return "'message' is not an object";
       if (type == "assistant") {
         if (!assistant_message(s, message, t)) return "'message.content' is neither a string nor an array";
-        if (std::string_view model = message["model"].str(); !model.empty() && model != "<synthetic>" &&
-                                                              !s.span.attributes.contains("gen_ai.request.model"))
+        if (std::string_view model = message["model"].str();
+            !model.empty() && model != "<synthetic>" && !s.span.attributes.contains("gen_ai.request.model"))
           s.span.attributes["gen_ai.request.model"] = std::string(model);
         if (j["isApiErrorMessage"].boolean())
           event(s.span.span_id, t, "error", {{"message", content_text(message)}, {"kind", "api_error"}});
@@ -69,8 +69,8 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
     return std::nullopt;
   }
 
-  // The session of this file: a main session, or (isSidechain with an agentId) a subagent whose span id matches
-  // the one its agent_progress mirror made under the same spawning tool call.
+  // The session of this file: a main session, or (isSidechain with an agentId) a subagent whose span id
+  // matches the one its agent_progress mirror made under the same spawning tool call.
   Session& session_of(JsonView j, int64_t t) {
     if (Session* s = find_session("main")) return *s;
     std::string_view agent = j["agentId"].str();
@@ -90,8 +90,8 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
                           SpanKind::subagent, fmt::format("agent-{}", agent), std::move(attributes), t);
     }
     attributes["gen_ai.agent.name"] = "claude-code";
-    return open_session("main", derive_span_id(ctx_.scope, "session:main"), ctx_.parent_span_id, SpanKind::session,
-                        "claude-code", std::move(attributes), t);
+    return open_session("main", derive_span_id(ctx_.scope, "session:main"), ctx_.parent_span_id,
+                        SpanKind::session, "claude-code", std::move(attributes), t);
   }
 
   void system_line(Session& s, JsonView j, int64_t t) {
@@ -109,9 +109,9 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
     touch(s, t);
   }
 
-  // Progress lines: hook and command output progress is ignored; agent_progress links a Task call to its subagent
-  // (agentId) and mirrors the subagent's messages. When the subagent's own transcript is imported too, it
-  // replaces the mirror (see drop_claude_progress_mirrors).
+  // Progress lines: hook and command output progress is ignored; agent_progress links a Task call to its
+  // subagent (agentId) and mirrors the subagent's messages. When the subagent's own transcript is imported
+  // too, it replaces the mirror (see drop_claude_progress_mirrors).
   std::optional<std::string> progress(JsonView j, int64_t t) {
     JsonView data = j["data"];
     if (!data.is_object()) return "'data' is not an object";
@@ -121,7 +121,8 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
     }
     std::string agent(data["agentId"].str());
     std::string_view parent_tool = j["parentToolUseID"].str();
-    if (agent.empty() || parent_tool.empty()) return "agent_progress without 'data.agentId' or 'parentToolUseID'";
+    if (agent.empty() || parent_tool.empty())
+      return "agent_progress without 'data.agentId' or 'parentToolUseID'";
     Session& main = session_of(j, t);
     std::string key = "agent:" + agent;
     Session* sub = find_session(key);
@@ -136,9 +137,10 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
                          {"claude.agent_id", agent},
                          {"claude.parent_tool_use_id", std::string(parent_tool)},
                          {"claude.from_progress", true}};
-      sub = &open_session(key, derive_span_id(tool_span, "agent:" + agent), tool_span, SpanKind::subagent, name,
-                          std::move(attributes), t);
-      event(tool_span, t, "subagent.spawned", {{"child_session", sub->span.span_id}, {"name", name}, {"agent_id", agent}});
+      sub = &open_session(key, derive_span_id(tool_span, "agent:" + agent), tool_span, SpanKind::subagent,
+                          name, std::move(attributes), t);
+      event(tool_span, t, "subagent.spawned",
+            {{"child_session", sub->span.span_id}, {"name", name}, {"agent_id", agent}});
     }
     touch(main, t);
     if (JsonView mirrored = data["message"]; mirrored.is_object()) {
@@ -147,8 +149,10 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
       JsonView message = mirrored["message"];
       if (!message.is_object()) return "agent_progress 'data.message.message' is not an object";
       bool ok = true;
-      if (type == "assistant") ok = assistant_message(*sub, message, mt);
-      else if (type == "user") ok = user_message(*sub, message, mirrored["toolUseResult"], mt, false);
+      if (type == "assistant")
+        ok = assistant_message(*sub, message, mt);
+      else if (type == "user")
+        ok = user_message(*sub, message, mirrored["toolUseResult"], mt, false);
       if (!ok) return "agent_progress 'message.content' is neither a string nor an array";
     }
     ++stats_.decoded;

@@ -1,10 +1,10 @@
 #include "trace/json_view.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace trace {
 namespace {
@@ -35,10 +35,14 @@ bool hex4(std::string_view s, size_t at, uint32_t& out) {
   for (size_t i = at; i < at + 4; ++i) {
     char c = s[i];
     v <<= 4;
-    if (c >= '0' && c <= '9') v |= c - '0';
-    else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      v |= c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v |= c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v |= c - 'A' + 10;
+    else
+      return false;
   }
   out = v;
   return true;
@@ -80,8 +84,8 @@ bool JsonDoc::parse(std::string_view text) {
 }
 
 bool JsonDoc::string() {
-  // pos_ is at the opening quote. Find the closing one a memchr at a time: only a quote preceded by an even run
-  // of backslashes ends the string.
+  // pos_ is at the opening quote. Find the closing one a memchr at a time: only a quote preceded by an even
+  // run of backslashes ends the string.
   const char* base = text_.data();
   size_t start = pos_ + 1, p = start;
   while (true) {
@@ -93,8 +97,8 @@ bool JsonDoc::string() {
     if (slashes % 2 == 0) {
       bool escaped = std::memchr(base + start, '\\', at - start) != nullptr;
       uint32_t index = static_cast<uint32_t>(tokens_.size());
-      tokens_.push_back({JsonView::Type::string, escaped, static_cast<uint32_t>(start), static_cast<uint32_t>(at),
-                         index + 1, 0});
+      tokens_.push_back({JsonView::Type::string, escaped, static_cast<uint32_t>(start),
+                         static_cast<uint32_t>(at), index + 1, 0});
       pos_ = at + 1;
       return true;
     }
@@ -111,8 +115,8 @@ bool JsonDoc::value(int depth) {
     bool object = c == '{';
     char close = object ? '}' : ']';
     uint32_t index = static_cast<uint32_t>(tokens_.size());
-    tokens_.push_back({object ? JsonView::Type::object : JsonView::Type::array, false, static_cast<uint32_t>(pos_),
-                       0, 0, 0});
+    tokens_.push_back({object ? JsonView::Type::object : JsonView::Type::array, false,
+                       static_cast<uint32_t>(pos_), 0, 0, 0});
     ++pos_;
     skip_space();
     uint32_t count = 0;
@@ -169,8 +173,8 @@ bool JsonDoc::value(int depth) {
     double check;
     auto r = std::from_chars(text_.data() + start, text_.data() + pos_, check);
     if (r.ptr != text_.data() + pos_ && r.ec != std::errc::result_out_of_range) return fail("invalid number");
-    tokens_.push_back({JsonView::Type::number, false, static_cast<uint32_t>(start), static_cast<uint32_t>(pos_),
-                       index + 1, 0});
+    tokens_.push_back({JsonView::Type::number, false, static_cast<uint32_t>(start),
+                       static_cast<uint32_t>(pos_), index + 1, 0});
     return true;
   }
   return fail("unexpected character");
@@ -188,11 +192,21 @@ std::string_view JsonDoc::unescape(const Token& t, size_t limit) const {
     }
     char e = s[++i];
     switch (e) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
       case 'u': {
         uint32_t cp;
         if (!hex4(s, i + 1, cp)) {
@@ -211,7 +225,8 @@ std::string_view JsonDoc::unescape(const Token& t, size_t limit) const {
         append_utf8(out, cp);
         break;
       }
-      default: out += e;  // \" \\ \/ and anything unknown: the character itself
+      default:
+        out += e;  // \" \\ \/ and anything unknown: the character itself
     }
   }
   return out;
@@ -253,7 +268,9 @@ double JsonView::number() const {
   return v;
 }
 
-bool JsonView::boolean() const { return type() == Type::boolean && doc_->text_[doc_->tokens_[i_].start] == 't'; }
+bool JsonView::boolean() const {
+  return type() == Type::boolean && doc_->text_[doc_->tokens_[i_].start] == 't';
+}
 
 std::string_view JsonView::raw() const {
   if (!doc_) return {};
@@ -270,9 +287,12 @@ size_t JsonView::size() const {
 Json JsonView::to_json() const {
   switch (type()) {
     case Type::invalid:
-    case Type::null: return nullptr;
-    case Type::boolean: return boolean();
-    case Type::string: return std::string(str());
+    case Type::null:
+      return nullptr;
+    case Type::boolean:
+      return boolean();
+    case Type::string:
+      return std::string(str());
     case Type::number: {
       std::string_view s = raw();
       int64_t v;

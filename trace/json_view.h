@@ -1,8 +1,9 @@
-// A fast read-only JSON reader for line-oriented decoders: one pass over a line builds a flat table of tokens that
-// point into the text (nothing is copied; a string is unescaped only when it is read), so a decoder reads the few
-// fields it needs out of a multi-megabyte line at memory speed. Strict about structure (a truncated or garbled line
-// is refused), lenient about content (UTF-8 is not validated here; stores replace bad bytes when they dump).
-// Not thread-safe: one JsonDoc per decoder, reused line after line; views die with the next parse().
+// A fast read-only JSON reader for line-oriented decoders: one pass over a line builds a flat table of tokens
+// that point into the text (nothing is copied; a string is unescaped only when it is read), so a decoder
+// reads the few fields it needs out of a multi-megabyte line at memory speed. Strict about structure (a
+// truncated or garbled line is refused), lenient about content (UTF-8 is not validated here; stores replace
+// bad bytes when they dump). Not thread-safe: one JsonDoc per decoder, reused line after line; views die with
+// the next parse().
 #pragma once
 
 #include <cstdint>
@@ -32,8 +33,8 @@ class JsonView {
 
   // The member `key` of an object; an invalid view when absent or when this is not an object.
   JsonView operator[](std::string_view key) const;
-  // A string's value, unescaped (valid until the next parse); empty when this is not a string. With `limit`, at
-  // most about that many bytes are unescaped: a caller that keeps a clipped copy never copies megabytes.
+  // A string's value, unescaped (valid until the next parse); empty when this is not a string. With `limit`,
+  // at most about that many bytes are unescaped: a caller that keeps a clipped copy never copies megabytes.
   std::string_view str(size_t limit = SIZE_MAX) const;
   // A number's value (truncated toward zero for int64); 0 when this is not a number.
   int64_t int64() const;
@@ -75,8 +76,8 @@ class JsonView {
 
 class JsonDoc {
  public:
-  // Parses `text`, which must outlive every view taken from it. False (and error() says why) when the text is not
-  // exactly one JSON value.
+  // Parses `text`, which must outlive every view taken from it. False (and error() says why) when the text is
+  // not exactly one JSON value.
   bool parse(std::string_view text);
   JsonView root() const { return tokens_.empty() ? JsonView() : JsonView(this, 0); }
   const std::string& error() const { return error_; }
