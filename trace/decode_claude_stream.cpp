@@ -2,9 +2,9 @@
 // json`): system/init opens the session, assistant/user lines carry content blocks, lines with
 // `parent_tool_use_id` belong to the subagent spawned by that Agent/Task call, the result line closes the
 // session with cost and usage.
-#include <fmt/format.h>
-
 #include <unordered_map>
+
+#include <fmt/format.h>
 
 #include "trace/claude_messages.h"
 #include "trace/decoders.h"

@@ -1,10 +1,10 @@
 #include "trace/json_view.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+
+#include <fmt/format.h>
 
 namespace trace {
 namespace {
