@@ -1,8 +1,8 @@
 #include "trace/claude_messages.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "trace/ids.h"
 #include "trace/time_parse.h"
@@ -21,6 +21,11 @@ std::string clip_text(std::string_view text, size_t max) {
 
 std::string clip_json(JsonView value, size_t max) {
   return clip_text(value.is_string() ? value.str(max + 1) : value.raw(), max);
+}
+
+int64_t tokens(JsonView count) {
+  int64_t n = count.int64();
+  return n < 0 || n > (int64_t{1} << 50) ? 0 : n;
 }
 
 Json compact_payload(JsonView line) {
@@ -50,9 +55,10 @@ bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::s
 
 int64_t MessageDecoder::line_time(JsonView line, const char* key) {
   if (JsonView ts = line[key]) {
-    std::optional<int64_t> v = ts.is_string()   ? parse_iso8601_ns(ts.str())
-                               : ts.is_number() ? json_time_ns(Json(ts.number()))
-                                                : std::nullopt;
+    std::optional<int64_t> v = ts.is_string() ? parse_iso8601_ns(ts.str())
+                               : ts.is_number() && ts.number() > 0 && ts.number() < 1e19
+                                   ? json_time_ns(Json(ts.number()))
+                                   : std::nullopt;
     if (v) {
       last_time_ = std::max(last_time_, *v);
       time_known_ = true;
@@ -172,10 +178,10 @@ bool MessageDecoder::assistant_message(Session& s, JsonView message, int64_t t) 
     // Every line of a message repeats its usage so far: take the max per field, never a sum.
     if (JsonView u = message["usage"]; u.is_object()) {
       Usage& n = l.usage;
-      n.input_tokens = std::max(n.input_tokens, u["input_tokens"].int64());
-      n.output_tokens = std::max(n.output_tokens, u["output_tokens"].int64());
-      n.cache_read_tokens = std::max(n.cache_read_tokens, u["cache_read_input_tokens"].int64());
-      n.cache_creation_tokens = std::max(n.cache_creation_tokens, u["cache_creation_input_tokens"].int64());
+      n.input_tokens = std::max(n.input_tokens, tokens(u["input_tokens"]));
+      n.output_tokens = std::max(n.output_tokens, tokens(u["output_tokens"]));
+      n.cache_read_tokens = std::max(n.cache_read_tokens, tokens(u["cache_read_input_tokens"]));
+      n.cache_creation_tokens = std::max(n.cache_creation_tokens, tokens(u["cache_creation_input_tokens"]));
     }
     if (std::string_view stop = message["stop_reason"].str(); !stop.empty())
       l.attributes["gen_ai.response.finish_reasons"] = Json::array({std::string(stop)});

@@ -22,6 +22,8 @@ std::string clip_text(std::string_view text, size_t max = kMaxText);
 std::string clip_json(JsonView value, size_t max = kMaxText);
 // The fields of a line worth keeping in an event payload: envelope fields dropped, big values clipped.
 Json compact_payload(JsonView line);
+// A token count: absent, negative or absurd values (a hostile line must not overflow a sum) read as 0.
+int64_t tokens(JsonView count);
 
 class MessageDecoder : public Decoder {
  public:

@@ -2,6 +2,7 @@
 // json`): system/init opens the session, assistant/user lines carry content blocks, lines with
 // `parent_tool_use_id` belong to the subagent spawned by that Agent/Task call, the result line closes the
 // session with cost and usage.
+#include <algorithm>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -88,9 +89,14 @@ class ClaudeStreamDecoder : public MessageDecoder {
     if (parent_tool.empty()) return main;
     std::string key = fmt::format("agent:{}", parent_tool);
     if (Session* s = find_session(key)) return *s;
-    std::string tool_span = tool_span_id(main, parent_tool);
+    // Under the Agent/Task call that spawned it; under the session when that call was never seen (a capture
+    // that began late), so the subagent never points at a span that does not exist.
+    std::string tool_span = main.span.span_id;
     std::string name = "subagent";
-    if (auto it = agent_tools_.find(std::string(parent_tool)); it != agent_tools_.end()) name = it->second;
+    if (auto it = agent_tools_.find(std::string(parent_tool)); it != agent_tools_.end()) {
+      tool_span = tool_span_id(main, parent_tool);
+      name = it->second;
+    }
     if (std::string_view type = j["subagent_type"].str(); !type.empty()) name = type;
     Json attributes = {{"gen_ai.provider.name", "anthropic"},
                        {"gen_ai.agent.name", name},
@@ -162,7 +168,8 @@ class ClaudeStreamDecoder : public MessageDecoder {
       std::string kind(j["subtype"].str());
       event(s.span.span_id, t, "error", {{"message", text ? clip_json(text) : kind}, {"kind", kind}});
     }
-    int64_t duration_ns = j["duration_ms"].int64() * 1000000;
+    int64_t duration_ms = j["duration_ms"].int64();
+    int64_t duration_ns = duration_ms > 0 && duration_ms < (int64_t{1} << 40) ? duration_ms * 1000000 : 0;
     if (!s.start_known && duration_ns > 0)
       s.span.start_ns = t - duration_ns;  // no line had a time: a result alone
     // Subagents end with the call that spawned them; any still open end with the session.
@@ -179,17 +186,20 @@ class ClaudeStreamDecoder : public MessageDecoder {
   static void usage_from_result(JsonView j, Usage& u) {
     u = Usage{0, 0, 0, 0, u.cost_usd};  // a later result (multi-turn input) restates the totals
     if (JsonView models = j["modelUsage"]; models.is_object()) {
+      // tokens() is at most 2^50: capping the running sum at 2^60 keeps any number of models from
+      // overflowing.
+      auto add = [](int64_t& sum, int64_t n) { sum = std::min(sum + n, int64_t{1} << 60); };
       for (JsonView m : models) {
-        u.input_tokens += m["inputTokens"].int64();
-        u.output_tokens += m["outputTokens"].int64();
-        u.cache_read_tokens += m["cacheReadInputTokens"].int64();
-        u.cache_creation_tokens += m["cacheCreationInputTokens"].int64();
+        add(u.input_tokens, tokens(m["inputTokens"]));
+        add(u.output_tokens, tokens(m["outputTokens"]));
+        add(u.cache_read_tokens, tokens(m["cacheReadInputTokens"]));
+        add(u.cache_creation_tokens, tokens(m["cacheCreationInputTokens"]));
       }
     } else if (JsonView usage = j["usage"]; usage.is_object()) {
-      u.input_tokens = usage["input_tokens"].int64();
-      u.output_tokens = usage["output_tokens"].int64();
-      u.cache_read_tokens = usage["cache_read_input_tokens"].int64();
-      u.cache_creation_tokens = usage["cache_creation_input_tokens"].int64();
+      u.input_tokens = tokens(usage["input_tokens"]);
+      u.output_tokens = tokens(usage["output_tokens"]);
+      u.cache_read_tokens = tokens(usage["cache_read_input_tokens"]);
+      u.cache_creation_tokens = tokens(usage["cache_creation_input_tokens"]);
     }
   }
 };

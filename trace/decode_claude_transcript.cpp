@@ -127,11 +127,15 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
     std::string key = "agent:" + agent;
     Session* sub = find_session(key);
     if (!sub) {
-      std::string tool_span = tool_span_id(main, parent_tool);
+      // Under the Task call that spawned it (or the session, when that call was never seen).
+      std::string tool_span = main.span.span_id;
+      std::string name = "subagent";
+      if (auto it = agent_tools_.find(std::string(parent_tool)); it != agent_tools_.end()) {
+        tool_span = tool_span_id(main, parent_tool);
+        name = it->second;
+      }
       if (auto it = open_tools_.find(std::string(parent_tool)); it != open_tools_.end())
         it->second.attributes["claude.agent_id"] = agent;
-      std::string name = "subagent";
-      if (auto it = agent_tools_.find(std::string(parent_tool)); it != agent_tools_.end()) name = it->second;
       Json attributes = {{"gen_ai.provider.name", "anthropic"},
                          {"gen_ai.agent.name", name},
                          {"claude.agent_id", agent},

@@ -251,6 +251,40 @@ TEST(ClaudeStream, ParallelCallsOfOneToolAreMatchedById) {
   EXPECT_DOUBLE_EQ(query_real(s, "SELECT sum(cost_usd) FROM spans"), 0.5);
 }
 
+TEST(ClaudeStream, CaptureStartedLateAndFailedResult) {
+  TempDir dir;
+  // The capture misses the Agent call (and init): its subagent hangs under the session, never under a span
+  // that does not exist; a result without its call is kept as a span of its own; an error result fails the
+  // session.
+  std::vector<std::string> lines = {
+      R"({"type":"assistant","timestamp":"2026-01-01T00:00:01Z","session_id":"s2","parent_tool_use_id":"toolu_gone","message":{"id":"m1","model":"m","content":[{"type":"text","text":"working"}],"usage":{"input_tokens":1,"output_tokens":2}}})",
+      R"({"type":"user","timestamp":"2026-01-01T00:00:02Z","session_id":"s2","parent_tool_use_id":null,"message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_gone","content":"done"}]}})",
+      R"({"type":"result","subtype":"error_max_turns","is_error":true,"duration_ms":2000,"total_cost_usd":0.01,"session_id":"s2","num_turns":3})",
+  };
+  auto files = trace::import_files({dir.write("late.jsonl", lines)}, trace::Format::claude_stream,
+                                   dir.path() + "/out");
+  EXPECT_EQ(files[0].stats.errors, 0);
+  auto store = trace::open_trace_dir(dir.path() + "/out", false);
+  trace::Store& s = *store;
+  std::string main = query_text(s, "SELECT span_id FROM spans WHERE kind='session'");
+  EXPECT_EQ(query_text(s, "SELECT parent_span_id FROM spans WHERE kind='subagent'"), main);
+  EXPECT_EQ(query_int(s,
+                      "SELECT count(*) FROM spans WHERE kind='llm' AND session_id IN "
+                      "(SELECT span_id FROM spans WHERE kind='subagent')"),
+            1);
+  EXPECT_EQ(
+      query_text(
+          s,
+          "SELECT name || ' ' || status || ' ' || json_extract(attributes, '$.\"harness.call_not_seen\"') "
+          "FROM spans WHERE kind='tool'"),
+      "unknown ok 1");
+  EXPECT_EQ(query_text(s, "SELECT status FROM spans WHERE span_id=?", {main}), "error");
+  EXPECT_EQ(query_text(s, "SELECT json_extract(payload, '$.kind') FROM events WHERE type='error'"),
+            "error_max_turns");
+  EXPECT_DOUBLE_EQ(query_real(s, "SELECT sum(cost_usd) FROM spans"), 0.01);
+  EXPECT_EQ(query_int(s, "SELECT start_ns FROM spans WHERE span_id=?", {main}), at("2026-01-01T00:00:01Z"));
+}
+
 TEST(ClaudeStream, BadLinesInTheMiddleAreCountedAndDecodingGoesOn) {
   TempDir dir;
   auto lines = read_lines(fixture(kStream));
