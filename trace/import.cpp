@@ -59,6 +59,8 @@ ImportedFile decode_into(Store& store, const RawInput& raw, const std::string& s
   ctx.clock_fallback_ns = ::stat(source_path.c_str(), &st) == 0
                               ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec
                               : 0;
+  if (format == Format::claude_transcript && !raw.parent_span_id.empty())
+    drop_claude_progress_mirrors(store, raw.parent_span_id);
   StreamCapture capture(make_decoder(format, ctx), raw_copy_path, raw_copy_path.empty() ? 0 : kUnlimited);
   std::ifstream in(source_path, std::ios::binary);
   std::vector<char> buf(1 << 20);
