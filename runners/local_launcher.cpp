@@ -144,6 +144,8 @@ void check_cwd(const LaunchSpec& spec) {
 class LocalLauncher final : public ProcessLauncher {
  public:
   LocalLauncher() { process_tree::become_subreaper(); }
+  // Processes that escaped trees ended since the last sweep are not left behind when the run ends.
+  ~LocalLauncher() override { process_tree::sweep_orphans(); }
 
   std::unique_ptr<RunningProcess> start(const LaunchSpec& spec) override {
     if (spec.argv.empty() || spec.argv.front().empty()) throw LaunchError("cannot start: empty command");
@@ -154,6 +156,15 @@ class LocalLauncher final : public ProcessLauncher {
     std::string token = std::to_string(::getpid()) + "." + std::to_string(++sequence);
     std::vector<std::string> env = child_environment(spec, process_tree::marker_value(token));
     std::string executable = resolve_executable(spec, env);
+    // Live before the first fork, so that no sweep takes an early escapee for a leftover.
+    process_tree::register_tree(token);
+    struct RetireUnlessStarted {
+      const std::string& token;
+      bool started = false;
+      ~RetireUnlessStarted() {
+        if (!started) process_tree::retire_tree(token);
+      }
+    } retire{token};
 
     ParentFd stdin_fd(open_or_throw(spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path, O_RDONLY, command,
                                     "stdin"));
@@ -187,7 +198,8 @@ class LocalLauncher final : public ProcessLauncher {
     if (error) throw LaunchError("cannot start " + quoted(command) + ": " + error.message());
     // A pidfd becomes readable when the process ends, so a reactor learns of exits from poll() alone.
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    return std::make_unique<LocalProcess>(pid, stdout_read.release(), pidfd, std::move(token));
+    retire.started = true;
+    return std::make_unique<LocalProcess>(pid, stdout_read.release(), pidfd, token);
   }
 };
 

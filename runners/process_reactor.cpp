@@ -16,7 +16,8 @@ namespace {
 constexpr int kDrainChunks = 16;
 // Without an exit descriptor the only way to notice an exit is to ask; this bounds how late we notice.
 constexpr std::chrono::milliseconds kExitPollInterval{20};
-// Orphans adopted from agents' trees are collected this often (each pass reads /proc).
+// Orphans adopted from agents' trees are collected, and those of retired trees ended, this often (each pass reads
+// /proc).
 constexpr std::chrono::seconds kOrphanReapInterval{1};
 
 }  // namespace
@@ -60,7 +61,7 @@ ProcessReactor::Progress ProcessReactor::wait(std::chrono::milliseconds timeout)
   Progress progress;
   if (watched_.empty()) return progress;
   if (Clock::now() >= next_orphan_reap_) {
-    process_tree::reap_adopted_orphans();
+    process_tree::sweep_orphans();
     next_orphan_reap_ = Clock::now() + kOrphanReapInterval;
   }
 

@@ -50,9 +50,16 @@ std::unique_lock<std::mutex> hold_registry();
 void register_leader(int pid, const std::unique_lock<std::mutex>& held);
 void unregister_leader(int pid);
 
-// Collects zombie children that are adopted orphans: children of ours in another process group that no launcher
-// registered as its leader. Children the harness starts in its own process group (git, popen) are never touched.
-// Returns how many were collected.
-int reap_adopted_orphans();
+// A tree is live from its start until its handle ends it (kill_tree or destruction); sweep_orphans() leaves the
+// escaped members of live trees alone (an agent may run a daemon it needs) and ends those of retired trees.
+void register_tree(const std::string& token);
+void retire_tree(const std::string& token);
+
+// One pass over /proc. Collects zombie children that are adopted orphans (children of ours in another process
+// group that no launcher registered as its leader; children the harness starts in its own group, e.g. through
+// popen, are never touched). Kills (SIGKILL), with their descendants, adopted orphans whose marker names only
+// retired trees of this process. This ends members that left their group (setsid) of a tree whose handle was
+// dropped after a normal exit, without a /proc pass per finished agent. Returns how many it collected or killed.
+int sweep_orphans();
 
 }  // namespace runners::process_tree

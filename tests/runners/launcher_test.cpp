@@ -281,7 +281,33 @@ TEST_F(LauncherTest, DestroyingAProcessEndsWhatItLeftBehind) {
   int outcome_pid = std::stoi(out);
   ASSERT_TRUE(eventually([&] { return live_cmdline(outcome_pid) == "sleep 7011"; }));
   process.reset();
-  EXPECT_EQ(live_cmdline(outcome_pid), std::nullopt);
+  process_tree::sweep_orphans();  // as the reactor does every second
+  EXPECT_TRUE(eventually([&] { return live_cmdline(outcome_pid) == std::nullopt; }));
+  EXPECT_TRUE(eventually([&] {
+    process_tree::sweep_orphans();  // collects the zombie
+    return own_children().empty();
+  }));
+}
+
+TEST_F(LauncherTest, SweepSparesTheEscapedMembersOfALiveTree) {
+  // The escaped sleep is adopted by us once its parent exits, while the agent itself goes on.
+  auto process = launcher_->start(shell("setsid sh -c 'sleep 7021 & echo $!'; exec sleep 1000"));
+  std::string out;
+  ProcessReactor reactor;
+  reactor.add(*process, [&](std::string_view chunk) { out.append(chunk); });
+  while (out.find('\n') == std::string::npos) reactor.wait(5000ms);
+  int escaped = std::stoi(out);
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& p : process_tree::list_processes()) {
+      if (p.pid == escaped) return p.ppid == ::getpid();
+    }
+    return false;
+  }));
+  process_tree::sweep_orphans();
+  EXPECT_EQ(live_cmdline(escaped), "sleep 7021");
+  reactor.remove(*process);
+  process.reset();  // the leader is still running: the whole tree is ended before reset() returns
+  EXPECT_EQ(live_cmdline(escaped), std::nullopt);
   EXPECT_TRUE(own_children().empty());
 }
 
