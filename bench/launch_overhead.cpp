@@ -1,6 +1,6 @@
-// Launch overhead of the local launcher + reactor: 3 generations x 50 trivial agents at concurrency 8, against the
-// same commands through `xargs -P 8` measured in the same run (target: ratio <= 1.3). Then the harness process's
-// RSS while 100 idle agents run (target: < 64 MB), and the time to kill them all.
+// Launch overhead of the local launcher + reactor: 3 generations x 50 trivial agents at concurrency 8,
+// against the same commands through `xargs -P 8` measured in the same run (target: ratio <= 1.3). Then the
+// harness process's RSS while 100 idle agents run (target: < 64 MB), and the time to kill them all.
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,7 +43,8 @@ runners::LaunchSpec trivial_agent() {
   return spec;
 }
 
-// Returns the wall time; exits non-zero if any agent misbehaved (a benchmark of a broken launcher means nothing).
+// Returns the wall time; exits non-zero if any agent misbehaved (a benchmark of a broken launcher means
+// nothing).
 double run_with_launcher(runners::ProcessLauncher& launcher) {
   auto start = Clock::now();
   for (int generation = 0; generation < kGenerations; ++generation) {
@@ -68,8 +69,8 @@ double run_with_launcher(runners::ProcessLauncher& launcher) {
       }
     }
     if (good != kAgents) {
-      std::fprintf(stderr, "generation %d: only %d of %d agents printed x and exited 0\n", generation + 1, good,
-                   kAgents);
+      std::fprintf(stderr, "generation %d: only %d of %d agents printed x and exited 0\n", generation + 1,
+                   good, kAgents);
       std::exit(1);
     }
   }
@@ -105,15 +106,16 @@ int main() {
     ours.push_back(run_with_launcher(*launcher));
     baseline.push_back(run_with_xargs());
   }
-  std::printf("launch overhead: %d generations x %d agents of `sh -c 'echo x'`, concurrency %d, median of 5\n",
-              kGenerations, kAgents, kConcurrency);
+  std::printf(
+      "launch overhead: %d generations x %d agents of `sh -c 'echo x'`, concurrency %d, median of 5\n",
+      kGenerations, kAgents, kConcurrency);
   for (size_t i = 0; i < ours.size(); ++i) {
     std::printf("  round %zu: launcher+reactor %.3f s, xargs -P %d %.3f s\n", i + 1, ours[i], kConcurrency,
                 baseline[i]);
   }
   double ratio = median(ours) / median(baseline);
-  std::printf("  launcher+reactor: %.3f s\n  xargs -P %d:       %.3f s\n  ratio: %.2f (target <= 1.30)\n", median(ours),
-              kConcurrency, median(baseline), ratio);
+  std::printf("  launcher+reactor: %.3f s\n  xargs -P %d:       %.3f s\n  ratio: %.2f (target <= 1.30)\n",
+              median(ours), kConcurrency, median(baseline), ratio);
 
   long rss_before = status_kib("VmRSS");
   std::vector<std::unique_ptr<runners::RunningProcess>> idle;
@@ -124,7 +126,8 @@ int main() {
     idle.push_back(launcher->start(sleeper));
     reactor.add(*idle.back(), [](std::string_view) {});
   }
-  for (int i = 0; i < 5; ++i) reactor.wait(std::chrono::milliseconds(20));  // a few turns of the loop, as in a run
+  for (int i = 0; i < 5; ++i)
+    reactor.wait(std::chrono::milliseconds(20));  // a few turns of the loop, as in a run
   long rss_during = status_kib("VmRSS");
   auto kill_start = Clock::now();
   for (auto& process : idle) process->kill_tree(std::chrono::milliseconds(2000));
@@ -132,10 +135,11 @@ int main() {
   size_t finished = 0;
   while (!reactor.empty()) finished += reactor.wait(std::chrono::milliseconds(1000)).finished.size();
   std::printf("idle agents: %d x `sleep 30` in one reactor\n", kIdleAgents);
-  std::printf("  harness RSS before: %.1f MB, with %d agents running: %.1f MB (target < 64 MB), peak %.1f MB\n",
-              rss_before / 1024.0, kIdleAgents, rss_during / 1024.0, status_kib("VmHWM") / 1024.0);
-  std::printf("  kill_tree of all %d (TERM, grace 2 s): %.3f s, %zu reported finished\n", kIdleAgents, kill_seconds,
-              finished);
+  std::printf(
+      "  harness RSS before: %.1f MB, with %d agents running: %.1f MB (target < 64 MB), peak %.1f MB\n",
+      rss_before / 1024.0, kIdleAgents, rss_during / 1024.0, status_kib("VmHWM") / 1024.0);
+  std::printf("  kill_tree of all %d (TERM, grace 2 s): %.3f s, %zu reported finished\n", kIdleAgents,
+              kill_seconds, finished);
   bool met = ratio <= 1.3 && rss_during < 64 * 1024;
   std::printf("targets: %s\n", met ? "met" : "MISSED");
   return 0;

@@ -15,7 +15,8 @@ namespace runners {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-// A process in uninterruptible sleep ignores even SIGKILL for a while; past this the harness goes on rather than hang.
+// A process in uninterruptible sleep ignores even SIGKILL for a while; past this the harness goes on rather
+// than hang.
 constexpr std::chrono::seconds kKillGiveUp{10};
 
 }  // namespace
@@ -33,8 +34,8 @@ LocalProcess::LocalProcess(int pid, int stdout_fd, int pidfd, std::string tree_t
 LocalProcess::~LocalProcess() {
   collect_leader(false);
   if (!tree_ended_ && status_ && !group_may_exist()) {
-    // The usual end of an agent: nothing left in its group. Members that left the group were adopted by us when
-    // their parent died; the next sweep ends them. This spares a /proc pass per finished agent.
+    // The usual end of an agent: nothing left in its group. Members that left the group were adopted by us
+    // when their parent died; the next sweep ends them. This spares a /proc pass per finished agent.
     process_tree::retire_tree(tree_token_);
     tree_ended_ = true;
   }
@@ -100,7 +101,8 @@ void LocalProcess::kill_tree(std::chrono::milliseconds grace) {
   // Who belongs to the tree now: once the leader is collected, its pid and group id may name a newcomer.
   auto tree = [&] {
     bool leader_collected = status_.has_value();
-    return process_tree::TreeIdentity{leader_collected ? -1 : pid_, group_may_exist() ? pid_ : -1, tree_token_};
+    return process_tree::TreeIdentity{leader_collected ? -1 : pid_, group_may_exist() ? pid_ : -1,
+                                      tree_token_};
   };
 
   auto signal_tree = [&](int signal) {
@@ -109,14 +111,15 @@ void LocalProcess::kill_tree(std::chrono::milliseconds grace) {
       if (member.state != 'Z') ::kill(member.pid, signal);  // those that left the group
     }
   };
-  // Empty when the leader is collected and no member is left, zombies included: zombies re-parented to us (we are
-  // the subreaper) are collected here; others vanish when their parent, also a member, dies.
+  // Empty when the leader is collected and no member is left, zombies included: zombies re-parented to us (we
+  // are the subreaper) are collected here; others vanish when their parent, also a member, dies.
   auto tree_is_empty = [&] {
     collect_leader(false);
     bool empty = status_.has_value();
     for (const auto& member : process_tree::find_members(tree(), process_tree::list_processes())) {
       if (member.pid == pid_ && !status_) continue;  // the leader: collected above once it ends
-      if (member.state == 'Z' && member.ppid == self && ::waitpid(member.pid, nullptr, WNOHANG) == member.pid) continue;
+      if (member.state == 'Z' && member.ppid == self && ::waitpid(member.pid, nullptr, WNOHANG) == member.pid)
+        continue;
       empty = false;
     }
     return empty;

@@ -1,8 +1,8 @@
-// A process started by the local launcher: the leader of its own process group, its stdout a non-blocking pipe,
-// its exit signalled by a pidfd. kill_tree() ends the whole tree, escaped descendants included, before it returns.
-// Destroying the handle ends what is left of the group at once (SIGKILL) and retires the tree, so that members
-// that left the group are ended by the next process_tree::sweep_orphans() (the reactor runs one every second).
-// Driven by one thread.
+// A process started by the local launcher: the leader of its own process group, its stdout a non-blocking
+// pipe, its exit signalled by a pidfd. kill_tree() ends the whole tree, escaped descendants included, before
+// it returns. Destroying the handle ends what is left of the group at once (SIGKILL) and retires the tree, so
+// that members that left the group are ended by the next process_tree::sweep_orphans() (the reactor runs one
+// every second). Driven by one thread.
 #pragma once
 
 #include <optional>

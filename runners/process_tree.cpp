@@ -71,7 +71,8 @@ std::vector<ProcessInfo> list_processes() {
   return all;
 }
 
-// The tokens of kMarkerVariable in the process's environment as it was at exec (empty when none or unreadable).
+// The tokens of kMarkerVariable in the process's environment as it was at exec (empty when none or
+// unreadable).
 static std::vector<std::string> marker_tokens(int pid) {
   // The environment block can be large; a marker beyond 1 MiB is not worth the read.
   std::string environ = read_proc_file("/proc/" + std::to_string(pid) + "/environ", 1 << 20);
@@ -124,7 +125,8 @@ std::vector<ProcessInfo> find_members(const TreeIdentity& tree, const std::vecto
         pending.push_back(i);
       } else if ((p.ppid == self || p.ppid == 1) && p.state != 'Z' && !is_registered_locked(p.pid) &&
                  carries_marker(p.pid, tree.token)) {
-        // An orphan that left the group (setsid) and whose parent died: only its inherited marker ties it to us.
+        // An orphan that left the group (setsid) and whose parent died: only its inherited marker ties it to
+        // us.
         pending.push_back(i);
       }
     }
@@ -193,8 +195,8 @@ int sweep_orphans() {
       live = live || live_trees.count(token) != 0;
     }
     if (!ours || live) continue;
-    // Kill the whole subtree. A child forked after the snapshot is adopted by us when its parent dies and carries
-    // the same marker: a later sweep ends it, and collects the zombies this one leaves.
+    // Kill the whole subtree. A child forked after the snapshot is adopted by us when its parent dies and
+    // carries the same marker: a later sweep ends it, and collects the zombies this one leaves.
     std::vector<int> pending = {p.pid};
     while (!pending.empty()) {
       int pid = pending.back();
