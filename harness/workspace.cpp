@@ -1,8 +1,9 @@
-// Workspaces: a detached git worktree of the target at the base commit; for a target that is in no git repository,
-// a copy in which a throwaway repository commits the copied files at creation. Chosen over `git diff --no-index`
-// against the original so that both kinds share one code path for patches (new files, deletions, binaries),
-// changed files and restores, and the agent sees a clean `git status`. Different workspaces may be used from
-// different threads; adding, removing and pruning worktrees of one repository are serialized.
+// Workspaces: a detached git worktree of the target at the base commit; for a target that is in no git
+// repository, a copy in which a throwaway repository commits the copied files at creation. Chosen over `git
+// diff --no-index` against the original so that both kinds share one code path for patches (new files,
+// deletions, binaries), changed files and restores, and the agent sees a clean `git status`. Different
+// workspaces may be used from different threads; adding, removing and pruning worktrees of one repository are
+// serialized.
 #include "harness/workspace.h"
 
 #include <algorithm>
@@ -17,12 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Written into a copy's throwaway .git: prune() removes only folders it finds this in (or worktrees of the target).
+// Written into a copy's throwaway .git: prune() removes only folders it finds this in (or worktrees of the
+// target).
 constexpr const char* kCopyMark = "harness-workspace";
 
 struct Target {
-  fs::path repo;        // as given, absolute
-  fs::path root;        // where workspaces go, absolute
+  fs::path repo;  // as given, absolute
+  fs::path root;  // where workspaces go, absolute
   bool is_git = false;
   fs::path toplevel;    // git: the repository's top level
   fs::path prefix;      // git: repo relative to toplevel (empty at the top level)
@@ -55,14 +57,15 @@ bool is_within(const fs::path& path, const fs::path& folder) {
   return end_b == b.end();
 }
 
-// Copies `from` into `to` (which must not exist), symlinks as symlinks, leaving out `skip` (the workspace root,
-// should it lie inside the target) and anything that is neither file, folder nor symlink.
+// Copies `from` into `to` (which must not exist), symlinks as symlinks, leaving out `skip` (the workspace
+// root, should it lie inside the target) and anything that is neither file, folder nor symlink.
 void copy_tree(const fs::path& from, const fs::path& to, const fs::path& skip) {
   const fs::path source_root = fs::canonical(from);
   const fs::path skipped = fs::weakly_canonical(skip);
   fs::create_directory(to);
   // Recursion does not follow symlinks, so every entry's path is lexically under source_root.
-  for (auto it = fs::recursive_directory_iterator(source_root); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(source_root); it != fs::recursive_directory_iterator();
+       ++it) {
     const fs::path& source = it->path();
     fs::file_status status = it->symlink_status();
     if (fs::is_directory(status) && source == skipped) {
@@ -94,17 +97,18 @@ class GitWorkspace final : public Workspace {
 
   const std::string& path() const override { return path_; }
 
-  // Paths in the patch are relative to the repository's top level (git's convention; the same as path() unless the
-  // target is a subfolder of its repository).
+  // Paths in the patch are relative to the repository's top level (git's convention; the same as path()
+  // unless the target is a subfolder of its repository).
   std::string capture_patch() override {
     stage_everything();
-    return must(run_git(top_.string(), {"diff", "--cached", "--binary", "--no-renames", "--no-ext-diff", "--no-textconv",
-                                        "--src-prefix=a/", "--dst-prefix=b/", base_}));
+    return must(run_git(top_.string(), {"diff", "--cached", "--binary", "--no-renames", "--no-ext-diff",
+                                        "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", base_}));
   }
 
   std::vector<std::string> changed_files() override {
     stage_everything();
-    std::string names = must(run_git(top_.string(), {"diff", "--cached", "--name-only", "-z", "--no-renames", base_}));
+    std::string names =
+        must(run_git(top_.string(), {"diff", "--cached", "--name-only", "-z", "--no-renames", base_}));
     std::vector<std::string> files;
     for (size_t start = 0; start < names.size();) {
       size_t end = names.find('\0', start);
@@ -115,15 +119,16 @@ class GitWorkspace final : public Workspace {
     return files;
   }
 
-  // Paths relative to path(). A path absent from the base is deleted outright (an agent-made file, ignored or not);
-  // otherwise git restores the base content, drops files staged there since, and cleans untracked ones. Files that
-  // .gitignore hides and that the agent added inside a restored folder stay.
+  // Paths relative to path(). A path absent from the base is deleted outright (an agent-made file, ignored or
+  // not); otherwise git restores the base content, drops files staged there since, and cleans untracked ones.
+  // Files that .gitignore hides and that the agent added inside a restored folder stay.
   void restore_paths(const std::vector<std::string>& paths) override {
     std::vector<std::string> in_base;
     for (const std::string& raw : paths) {
       fs::path relative = fs::path(raw).lexically_normal();
       if (raw.empty() || relative.is_absolute() || *relative.begin() == "..") {
-        throw WorkspaceError("cannot restore " + in_quotes(raw) + ": not a relative path inside the workspace");
+        throw WorkspaceError("cannot restore " + in_quotes(raw) +
+                             ": not a relative path inside the workspace");
       }
       std::string spec = relative.string();
       if (spec.size() > 1 && spec.back() == '/') spec.pop_back();
@@ -135,7 +140,7 @@ class GitWorkspace final : public Workspace {
     }
     if (in_base.empty()) return;
     std::vector<std::string> restore = {"--literal-pathspecs", "restore", "--source=" + base_, "--staged",
-                                        "--worktree", "--"};
+                                        "--worktree",          "--"};
     restore.insert(restore.end(), in_base.begin(), in_base.end());
     must(run_git(path_, restore));
     std::vector<std::string> clean = {"--literal-pathspecs", "clean", "-f", "-d", "-q", "--"};
@@ -147,7 +152,8 @@ class GitWorkspace final : public Workspace {
     if (removed_) return;
     std::lock_guard<std::mutex> lock(target_->admin);
     if (is_worktree_) {
-      // Failure is fine here (already gone, or unregistered): the folder is removed and the metadata pruned below.
+      // Failure is fine here (already gone, or unregistered): the folder is removed and the metadata pruned
+      // below.
       run_git(target_->toplevel.string(), {"worktree", "remove", "--force", "--force", top_.string()});
     }
     remove_tree(top_);
@@ -172,7 +178,8 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
   explicit GitWorkspaceFactory(std::shared_ptr<Target> target) : target_(std::move(target)) {}
 
   std::unique_ptr<Workspace> create(const std::string& name) override {
-    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name[0] == '-') {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name[0] == '-') {
       throw WorkspaceError("workspace name '" + name + "' is not a plain folder name");
     }
     fs::path dir = target_->root / name;
@@ -182,7 +189,8 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
                            " (left by an interrupted run? prune() removes it)");
     }
     fs::create_directories(target_->root, ec);
-    if (ec) throw WorkspaceError("cannot create workspace root " + in_quotes(target_->root) + ": " + ec.message());
+    if (ec)
+      throw WorkspaceError("cannot create workspace root " + in_quotes(target_->root) + ": " + ec.message());
     if (target_->is_git) {
       std::lock_guard<std::mutex> lock(target_->admin);
       must(run_git(target_->toplevel.string(), {"worktree", "add", "--detach", dir.string(), target_->base}));
@@ -197,8 +205,8 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
   }
 
   // Removes every workspace under the root: worktrees of the target registered there, worktree folders whose
-  // registration is gone, and copies carrying our mark; then drops stale worktree metadata. Kept workspaces of an
-  // earlier run under the same root go too.
+  // registration is gone, and copies carrying our mark; then drops stale worktree metadata. Kept workspaces
+  // of an earlier run under the same root go too.
   void prune() override {
     std::lock_guard<std::mutex> lock(target_->admin);
     const std::string top = target_->toplevel.string();
@@ -212,7 +220,8 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
         start = end + 1;
         if (field.rfind("worktree ", 0) != 0) continue;
         fs::path worktree = field.substr(9);
-        // Never the main worktree, nor one holding the target or the root itself, whatever the root is set to.
+        // Never the main worktree, nor one holding the target or the root itself, whatever the root is set
+        // to.
         if (!is_within(worktree, target_->root) || is_within(target_->toplevel, worktree) ||
             is_within(target_->root, worktree)) {
           continue;
@@ -237,10 +246,12 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
     try {
       copy_tree(target_->repo, dir, target_->root);
     } catch (const fs::filesystem_error& e) {
-      throw WorkspaceError("cannot copy " + in_quotes(target_->repo) + " to " + in_quotes(dir) + ": " + e.what());
+      throw WorkspaceError("cannot copy " + in_quotes(target_->repo) + " to " + in_quotes(dir) + ": " +
+                           e.what());
     }
     if (fs::exists(dir / ".git")) {
-      throw WorkspaceError("cannot make a workspace of " + in_quotes(target_->repo) + ": it holds a .git entry");
+      throw WorkspaceError("cannot make a workspace of " + in_quotes(target_->repo) +
+                           ": it holds a .git entry");
     }
     must(run_git(dir.string(), {"init", "-q"}));
     std::ofstream(dir / ".git" / kCopyMark) << "a copy of " << target_->repo.string() << "\n";
@@ -278,12 +289,14 @@ std::unique_ptr<WorkspaceFactory> make_workspace_factory(const std::string& repo
   target->repo = fs::absolute(repo, ec).lexically_normal();
   target->root = fs::absolute(root, ec).lexically_normal();
   if (!fs::is_directory(target->repo, ec)) {
-    throw WorkspaceError("target " + in_quotes(repo) + (fs::exists(target->repo, ec) ? " is not a folder" : " does not exist"));
+    throw WorkspaceError("target " + in_quotes(repo) +
+                         (fs::exists(target->repo, ec) ? " is not a folder" : " does not exist"));
   }
   const std::string dir = target->repo.string();
   GitResult toplevel = run_git(dir, {"rev-parse", "--show-toplevel"});
   if (!toplevel.ok) {
-    if (toplevel.error.find("not a git repository") == std::string::npos) throw WorkspaceError(toplevel.error);
+    if (toplevel.error.find("not a git repository") == std::string::npos)
+      throw WorkspaceError(toplevel.error);
     return std::make_unique<GitWorkspaceFactory>(std::move(target));  // a plain folder: workspaces are copies
   }
   target->is_git = true;
@@ -293,7 +306,9 @@ std::unique_ptr<WorkspaceFactory> make_workspace_factory(const std::string& repo
   target->common_dir = fs::weakly_canonical(common.is_absolute() ? common : target->repo / common, ec);
   const std::string ref = base_ref.empty() ? "HEAD" : base_ref;
   GitResult base = run_git(dir, {"rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"});
-  if (!base.ok) throw WorkspaceError("base ref '" + ref + "' is not a commit of repository " + in_quotes(target->toplevel));
+  if (!base.ok)
+    throw WorkspaceError("base ref '" + ref + "' is not a commit of repository " +
+                         in_quotes(target->toplevel));
   target->base = first_line(base.out);
   return std::make_unique<GitWorkspaceFactory>(std::move(target));
 }

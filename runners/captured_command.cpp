@@ -13,7 +13,8 @@
 namespace runners {
 namespace {
 
-// stderr goes to a file (the launcher's contract), read back once the command ended; the file is unlinked after.
+// stderr goes to a file (the launcher's contract), read back once the command ended; the file is unlinked
+// after.
 class TemporaryFile {
  public:
   TemporaryFile() {

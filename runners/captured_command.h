@@ -1,6 +1,6 @@
 // Runs a short command to completion through the local launcher and captures what it printed: for git and the
-// other tools the harness calls itself (not for agents, whose output is streamed). Thread-safe: each call starts
-// its own process and drives it on the calling thread.
+// other tools the harness calls itself (not for agents, whose output is streamed). Thread-safe: each call
+// starts its own process and drives it on the calling thread.
 #pragma once
 
 #include <chrono>
@@ -19,6 +19,7 @@ struct CapturedOutput {
 
 // spec.stderr_path is ignored (stderr is captured). A zero timeout waits as long as it takes.
 // Throws LaunchError when the command cannot start.
-CapturedOutput run_captured(LaunchSpec spec, std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+CapturedOutput run_captured(LaunchSpec spec,
+                            std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 }  // namespace runners

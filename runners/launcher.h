@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ struct LaunchSpec {
   std::map<std::string, std::string> env;    // set on top of the harness's own environment
   std::vector<std::string> unset_env;        // removed from it
   std::string stdin_path;                    // empty: /dev/null (agents must not wait for a terminal)
-  std::string stderr_path;                   // stderr is appended here (bounded by the caller's policy); empty: /dev/null
+  std::string stderr_path;                   // appended to (empty: /dev/null), bounded by the caller's policy
 };
 
 struct ExitStatus {

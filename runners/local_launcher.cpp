@@ -1,11 +1,6 @@
-// The local launcher: each agent a child process in its own process group, started with Boost.Process (v1 API).
-// A RunningProcess is driven by one thread; starts from several threads are safe (the process registry lock
-// serializes them).
-#include <boost/process/args.hpp>
-#include <boost/process/child.hpp>
-#include <boost/process/error.hpp>
-#include <boost/process/exe.hpp>
-#include <boost/process/extend.hpp>
+// The local launcher: each agent a child process in its own process group, started with Boost.Process (v1
+// API). A RunningProcess is driven by one thread; starts from several threads are safe (the process registry
+// lock serializes them).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -13,6 +8,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/error.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/extend.hpp>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -50,7 +50,8 @@ class ParentFd {
   int fd_ = -1;
 };
 
-// Keeps descriptors 0-2 free in the parent, so that the child's dup2() onto 0, 1, 2 never overwrites a source.
+// Keeps descriptors 0-2 free in the parent, so that the child's dup2() onto 0, 1, 2 never overwrites a
+// source.
 int above_stdio(int fd) {
   if (fd < 0 || fd > 2) return fd;
   int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -61,8 +62,8 @@ int above_stdio(int fd) {
 int open_or_throw(const std::string& path, int flags, const std::string& command, const char* role) {
   int fd = above_stdio(::open(path.c_str(), flags | O_CLOEXEC, 0644));
   if (fd < 0) {
-    throw LaunchError("cannot start " + quoted(command) + ": cannot open " + role + " file " + quoted(path) + ": " +
-                      std::strerror(errno));
+    throw LaunchError("cannot start " + quoted(command) + ": cannot open " + role + " file " + quoted(path) +
+                      ": " + std::strerror(errno));
   }
   return fd;
 }
@@ -98,8 +99,9 @@ bool is_executable_file(const fs::path& path) {
   return fs::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
 }
 
-// execve() needs a path: resolve argv[0] the way execvp would, but in the parent, so that a missing binary is a
-// LaunchError with a clear message rather than a child that fails after fork. Relative paths are relative to cwd.
+// execve() needs a path: resolve argv[0] the way execvp would, but in the parent, so that a missing binary is
+// a LaunchError with a clear message rather than a child that fails after fork. Relative paths are relative
+// to cwd.
 std::string resolve_executable(const LaunchSpec& spec, const std::vector<std::string>& env) {
   const std::string& name = spec.argv.front();
   if (name.find('/') != std::string::npos) {
@@ -107,7 +109,8 @@ std::string resolve_executable(const LaunchSpec& spec, const std::vector<std::st
     if (path.is_relative() && !spec.cwd.empty()) path = fs::path(spec.cwd) / path;
     std::error_code ec;
     if (!fs::exists(path, ec)) throw LaunchError("cannot start " + quoted(name) + ": no such file");
-    if (!is_executable_file(path)) throw LaunchError("cannot start " + quoted(name) + ": not an executable file");
+    if (!is_executable_file(path))
+      throw LaunchError("cannot start " + quoted(name) + ": not an executable file");
     return fs::absolute(path, ec).string();
   }
   std::string search = lookup_env(env, "PATH");
@@ -132,18 +135,20 @@ void check_cwd(const LaunchSpec& spec) {
   if (spec.cwd.empty()) return;
   std::error_code ec;
   if (!fs::exists(spec.cwd, ec)) {
-    throw LaunchError("cannot start " + quoted(spec.argv.front()) + ": working directory " + quoted(spec.cwd) +
-                      " does not exist");
+    throw LaunchError("cannot start " + quoted(spec.argv.front()) + ": working directory " +
+                      quoted(spec.cwd) + " does not exist");
   }
   if (!fs::is_directory(spec.cwd, ec)) {
-    throw LaunchError("cannot start " + quoted(spec.argv.front()) + ": working directory " + quoted(spec.cwd) +
-                      " is not a directory");
+    throw LaunchError("cannot start " + quoted(spec.argv.front()) + ": working directory " +
+                      quoted(spec.cwd) + " is not a directory");
   }
 }
 
 class LocalLauncher final : public ProcessLauncher {
  public:
   LocalLauncher() { process_tree::become_subreaper(); }
+  // Processes that escaped trees ended since the last sweep are not left behind when the run ends.
+  ~LocalLauncher() override { process_tree::sweep_orphans(); }
 
   std::unique_ptr<RunningProcess> start(const LaunchSpec& spec) override {
     if (spec.argv.empty() || spec.argv.front().empty()) throw LaunchError("cannot start: empty command");
@@ -154,13 +159,23 @@ class LocalLauncher final : public ProcessLauncher {
     std::string token = std::to_string(::getpid()) + "." + std::to_string(++sequence);
     std::vector<std::string> env = child_environment(spec, process_tree::marker_value(token));
     std::string executable = resolve_executable(spec, env);
+    // Live before the first fork, so that no sweep takes an early escapee for a leftover.
+    process_tree::register_tree(token);
+    struct RetireUnlessStarted {
+      const std::string& token;
+      bool started = false;
+      ~RetireUnlessStarted() {
+        if (!started) process_tree::retire_tree(token);
+      }
+    } retire{token};
 
-    ParentFd stdin_fd(open_or_throw(spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path, O_RDONLY, command,
-                                    "stdin"));
+    ParentFd stdin_fd(
+        open_or_throw(spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path, O_RDONLY, command, "stdin"));
     ParentFd stderr_fd(open_or_throw(spec.stderr_path.empty() ? "/dev/null" : spec.stderr_path,
                                      O_WRONLY | O_CREAT | O_APPEND, command, "stderr"));
     int pipe_fds[2];
-    // Close-on-exec on both ends: the child gets its write end through dup2 onto 1, no other child gets either.
+    // Close-on-exec on both ends: the child gets its write end through dup2 onto 1, no other child gets
+    // either.
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
       throw LaunchError("cannot start " + quoted(command) + ": pipe: " + std::strerror(errno));
     }
@@ -187,7 +202,8 @@ class LocalLauncher final : public ProcessLauncher {
     if (error) throw LaunchError("cannot start " + quoted(command) + ": " + error.message());
     // A pidfd becomes readable when the process ends, so a reactor learns of exits from poll() alone.
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    return std::make_unique<LocalProcess>(pid, stdout_read.release(), pidfd, std::move(token));
+    retire.started = true;
+    return std::make_unique<LocalProcess>(pid, stdout_read.release(), pidfd, token);
   }
 };
 

@@ -15,7 +15,8 @@ namespace runners {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-// A process in uninterruptible sleep ignores even SIGKILL for a while; past this the harness goes on rather than hang.
+// A process in uninterruptible sleep ignores even SIGKILL for a while; past this the harness goes on rather
+// than hang.
 constexpr std::chrono::seconds kKillGiveUp{10};
 
 }  // namespace
@@ -31,6 +32,13 @@ LocalProcess::LocalProcess(int pid, int stdout_fd, int pidfd, std::string tree_t
     : pid_(pid), stdout_fd_(stdout_fd), pidfd_(pidfd), tree_token_(std::move(tree_token)) {}
 
 LocalProcess::~LocalProcess() {
+  collect_leader(false);
+  if (!tree_ended_ && status_ && !group_may_exist()) {
+    // The usual end of an agent: nothing left in its group. Members that left the group were adopted by us
+    // when their parent died; the next sweep ends them. This spares a /proc pass per finished agent.
+    process_tree::retire_tree(tree_token_);
+    tree_ended_ = true;
+  }
   // Nothing the agent started may outlive its handle; what is left now gets SIGKILL at once.
   kill_tree(std::chrono::milliseconds(0));
   close_stdout();
@@ -75,6 +83,12 @@ void LocalProcess::collect_leader(bool block) {
   process_tree::unregister_leader(pid_);
 }
 
+bool LocalProcess::group_may_exist() const {
+  if (!status_) return true;  // the leader (alive or a zombie) holds the group id
+  if (::kill(-pid_, 0) != 0 && errno == ESRCH) return false;
+  return ::kill(pid_, 0) != 0;  // a process with the leader's pid now is a newcomer: our group is empty
+}
+
 std::optional<ExitStatus> LocalProcess::try_wait() {
   collect_leader(false);
   return status_;
@@ -83,23 +97,29 @@ std::optional<ExitStatus> LocalProcess::try_wait() {
 void LocalProcess::kill_tree(std::chrono::milliseconds grace) {
   if (tree_ended_) return;
   using Clock = std::chrono::steady_clock;
-  const process_tree::TreeIdentity tree{pid_, pid_, tree_token_};
   const int self = ::getpid();
+  // Who belongs to the tree now: once the leader is collected, its pid and group id may name a newcomer.
+  auto tree = [&] {
+    bool leader_collected = status_.has_value();
+    return process_tree::TreeIdentity{leader_collected ? -1 : pid_, group_may_exist() ? pid_ : -1,
+                                      tree_token_};
+  };
 
   auto signal_tree = [&](int signal) {
-    ::kill(-pid_, signal);  // the group at once; fails harmlessly once it is empty
-    for (const auto& member : process_tree::find_members(tree, process_tree::list_processes())) {
+    if (group_may_exist()) ::kill(-pid_, signal);  // the group at once
+    for (const auto& member : process_tree::find_members(tree(), process_tree::list_processes())) {
       if (member.state != 'Z') ::kill(member.pid, signal);  // those that left the group
     }
   };
-  // Empty when the leader is collected and no member is left, zombies included: zombies re-parented to us (we are
-  // the subreaper) are collected here; others vanish when their parent, also a member, dies.
+  // Empty when the leader is collected and no member is left, zombies included: zombies re-parented to us (we
+  // are the subreaper) are collected here; others vanish when their parent, also a member, dies.
   auto tree_is_empty = [&] {
     collect_leader(false);
     bool empty = status_.has_value();
-    for (const auto& member : process_tree::find_members(tree, process_tree::list_processes())) {
-      if (member.pid == pid_) continue;
-      if (member.state == 'Z' && member.ppid == self && ::waitpid(member.pid, nullptr, WNOHANG) == member.pid) continue;
+    for (const auto& member : process_tree::find_members(tree(), process_tree::list_processes())) {
+      if (member.pid == pid_ && !status_) continue;  // the leader: collected above once it ends
+      if (member.state == 'Z' && member.ppid == self && ::waitpid(member.pid, nullptr, WNOHANG) == member.pid)
+        continue;
       empty = false;
     }
     return empty;
@@ -124,8 +144,9 @@ void LocalProcess::kill_tree(std::chrono::milliseconds grace) {
     signal_tree(SIGKILL);
     pause(step, give_up);
   }
+  process_tree::retire_tree(tree_token_);
   // Members that left the group and died meanwhile are only recognisable as adopted orphans now.
-  process_tree::reap_adopted_orphans();
+  process_tree::sweep_orphans();
   tree_ended_ = true;
 }
 

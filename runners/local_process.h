@@ -1,5 +1,8 @@
-// A process started by the local launcher: the leader of its own process group, its stdout a non-blocking pipe,
-// its exit signalled by a pidfd. kill_tree() ends the whole tree, escaped descendants included. Driven by one thread.
+// A process started by the local launcher: the leader of its own process group, its stdout a non-blocking
+// pipe, its exit signalled by a pidfd. kill_tree() ends the whole tree, escaped descendants included, before
+// it returns. Destroying the handle ends what is left of the group at once (SIGKILL) and retires the tree, so
+// that members that left the group are ended by the next process_tree::sweep_orphans() (the reactor runs one
+// every second). Driven by one thread.
 #pragma once
 
 #include <optional>
@@ -28,6 +31,9 @@ class LocalProcess final : public RunningProcess {
  private:
   // Collects the leader's exit status if it has ended (blocking: waits for it).
   void collect_leader(bool block);
+  // Whether the process group may still have members. Once the leader is collected its pid may be reused, by
+  // another agent even; but not while the old group still has a member, since a group id stays reserved.
+  bool group_may_exist() const;
   void close_stdout();
 
   int pid_;

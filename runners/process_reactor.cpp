@@ -11,12 +11,13 @@
 namespace runners {
 namespace {
 
-// After the leader ends, what is still in its pipe is read before it is reported finished; a pipe holds at most
-// 1 MiB (fs.pipe-max-size default) and background children still writing must not keep us here forever.
+// After the leader ends, what is still in its pipe is read before it is reported finished; a pipe holds at
+// most 1 MiB (fs.pipe-max-size default) and background children still writing must not keep us here forever.
 constexpr int kDrainChunks = 16;
 // Without an exit descriptor the only way to notice an exit is to ask; this bounds how late we notice.
 constexpr std::chrono::milliseconds kExitPollInterval{20};
-// Orphans adopted from agents' trees are collected this often (each pass reads /proc).
+// Orphans adopted from agents' trees are collected, and those of retired trees ended, this often (each pass
+// reads /proc).
 constexpr std::chrono::seconds kOrphanReapInterval{1};
 
 }  // namespace
@@ -48,8 +49,8 @@ void ProcessReactor::finish(size_t index, ExitStatus status, Progress& progress)
     if (!pump(watched, got) || !got) break;
     produced = true;
   }
-  if (produced && std::find(progress.produced_output.begin(), progress.produced_output.end(), watched.process) ==
-                      progress.produced_output.end()) {
+  if (produced && std::find(progress.produced_output.begin(), progress.produced_output.end(),
+                            watched.process) == progress.produced_output.end()) {
     progress.produced_output.push_back(watched.process);
   }
   progress.finished.push_back(Finished{watched.process, status});
@@ -60,7 +61,7 @@ ProcessReactor::Progress ProcessReactor::wait(std::chrono::milliseconds timeout)
   Progress progress;
   if (watched_.empty()) return progress;
   if (Clock::now() >= next_orphan_reap_) {
-    process_tree::reap_adopted_orphans();
+    process_tree::sweep_orphans();
     next_orphan_reap_ = Clock::now() + kOrphanReapInterval;
   }
 

@@ -1,7 +1,8 @@
-// Drives many running processes from one thread (ninja's passive process layer): one poll() over their stdout pipes
-// and exit descriptors; the caller adds processes, calls wait(), handles what happened, checks its own timeouts and
-// calls wait() again. Output is handed on in chunks of at most 64 KiB as it arrives, so memory stays bounded however
-// much a process prints. Not thread-safe: one thread owns a reactor and the processes in it.
+// Drives many running processes from one thread (ninja's passive process layer): one poll() over their stdout
+// pipes and exit descriptors; the caller adds processes, calls wait(), handles what happened, checks its own
+// timeouts and calls wait() again. Output is handed on in chunks of at most 64 KiB as it arrives, so memory
+// stays bounded however much a process prints. Not thread-safe: one thread owns a reactor and the processes
+// in it.
 #pragma once
 
 #include <chrono>
@@ -25,7 +26,7 @@ class ProcessReactor {
   };
   struct Progress {
     std::vector<RunningProcess*> produced_output;  // in this wait, at least one chunk was handed on
-    std::vector<Finished> finished;                // the leader ended; its remaining output was handed on first
+    std::vector<Finished> finished;  // the leader ended; its remaining output was handed on first
   };
 
   // The reactor does not own the process; remove() it (or let it finish) before destroying it.
@@ -35,9 +36,9 @@ class ProcessReactor {
   size_t size() const { return watched_.size(); }
   bool empty() const { return watched_.empty(); }
 
-  // Waits until at least one process printed or finished, or `timeout` passed (then Progress is empty). A finished
-  // process leaves the reactor. Each wait reads at most one chunk per process, so one loud process cannot starve
-  // the others.
+  // Waits until at least one process printed or finished, or `timeout` passed (then Progress is empty). A
+  // finished process leaves the reactor. Each wait reads at most one chunk per process, so one loud process
+  // cannot starve the others.
   Progress wait(std::chrono::milliseconds timeout);
 
  private:

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
@@ -18,6 +19,7 @@ namespace {
 
 std::mutex registry_mutex;
 std::unordered_set<int> registered_leaders;  // guarded by registry_mutex
+std::unordered_set<std::string> live_trees;  // guarded by registry_mutex
 
 // Reads a small /proc file in one go; empty when the process is gone.
 std::string read_proc_file(const std::string& path, size_t limit) {
@@ -69,10 +71,13 @@ std::vector<ProcessInfo> list_processes() {
   return all;
 }
 
-bool carries_marker(int pid, std::string_view token) {
+// The tokens of kMarkerVariable in the process's environment as it was at exec (empty when none or
+// unreadable).
+static std::vector<std::string> marker_tokens(int pid) {
   // The environment block can be large; a marker beyond 1 MiB is not worth the read.
   std::string environ = read_proc_file("/proc/" + std::to_string(pid) + "/environ", 1 << 20);
   std::string prefix = std::string(kMarkerVariable) + "=";
+  std::vector<std::string> tokens;
   size_t start = 0;
   while (start < environ.size()) {
     size_t end = environ.find('\0', start);
@@ -82,13 +87,20 @@ bool carries_marker(int pid, std::string_view token) {
       std::string_view value = entry.substr(prefix.size());
       while (!value.empty()) {
         size_t space = value.find(' ');
-        if (value.substr(0, space) == token) return true;
+        if (space != 0) tokens.emplace_back(value.substr(0, space));
         if (space == std::string_view::npos) break;
         value.remove_prefix(space + 1);
       }
-      return false;
+      break;
     }
     start = end + 1;
+  }
+  return tokens;
+}
+
+bool carries_marker(int pid, std::string_view token) {
+  for (const std::string& carried : marker_tokens(pid)) {
+    if (carried == token) return true;
   }
   return false;
 }
@@ -113,7 +125,8 @@ std::vector<ProcessInfo> find_members(const TreeIdentity& tree, const std::vecto
         pending.push_back(i);
       } else if ((p.ppid == self || p.ppid == 1) && p.state != 'Z' && !is_registered_locked(p.pid) &&
                  carries_marker(p.pid, tree.token)) {
-        // An orphan that left the group (setsid) and whose parent died: only its inherited marker ties it to us.
+        // An orphan that left the group (setsid) and whose parent died: only its inherited marker ties it to
+        // us.
         pending.push_back(i);
       }
     }
@@ -149,16 +162,52 @@ void unregister_leader(int pid) {
   registered_leaders.erase(pid);
 }
 
-int reap_adopted_orphans() {
+void register_tree(const std::string& token) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  live_trees.insert(token);
+}
+
+void retire_tree(const std::string& token) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  live_trees.erase(token);
+}
+
+int sweep_orphans() {
   std::lock_guard<std::mutex> lock(registry_mutex);
   const int self = ::getpid();
   const int own_group = ::getpgrp();
-  int reaped = 0;
-  for (const ProcessInfo& p : list_processes()) {
-    if (p.ppid != self || p.state != 'Z' || p.pgid == own_group || is_registered_locked(p.pid)) continue;
-    if (::waitpid(p.pid, nullptr, WNOHANG) == p.pid) ++reaped;
+  const std::string own_prefix = std::to_string(self) + ".";
+  const std::vector<ProcessInfo> all = list_processes();
+  std::unordered_map<int, std::vector<int>> children;
+  for (const ProcessInfo& p : all) children[p.ppid].push_back(p.pid);
+  int handled = 0;
+  for (const ProcessInfo& p : all) {
+    if (p.ppid != self || p.pgid == own_group || is_registered_locked(p.pid)) continue;
+    if (p.state == 'Z') {
+      if (::waitpid(p.pid, nullptr, WNOHANG) == p.pid) ++handled;
+      continue;
+    }
+    bool ours = false;
+    bool live = false;
+    for (const std::string& token : marker_tokens(p.pid)) {
+      if (token.rfind(own_prefix, 0) != 0) continue;
+      ours = true;
+      live = live || live_trees.count(token) != 0;
+    }
+    if (!ours || live) continue;
+    // Kill the whole subtree. A child forked after the snapshot is adopted by us when its parent dies and
+    // carries the same marker: a later sweep ends it, and collects the zombies this one leaves.
+    std::vector<int> pending = {p.pid};
+    while (!pending.empty()) {
+      int pid = pending.back();
+      pending.pop_back();
+      ::kill(pid, SIGKILL);
+      ++handled;
+      auto it = children.find(pid);
+      if (it != children.end()) pending.insert(pending.end(), it->second.begin(), it->second.end());
+    }
   }
-  return reaped;
+  return handled;
 }
 
 }  // namespace runners::process_tree

@@ -1,5 +1,6 @@
-// Workspaces on real temporary git repositories and plain folders: patches that apply to a fresh checkout, changed
-// files, restores of protected paths, removal that leaves nothing, pruning of an interrupted run's leftovers.
+// Workspaces on real temporary git repositories and plain folders: patches that apply to a fresh checkout,
+// changed files, restores of protected paths, removal that leaves nothing, pruning of an interrupted run's
+// leftovers.
 #include "harness/workspace.h"
 
 #include <gtest/gtest.h>
@@ -88,7 +89,8 @@ class WorkspaceTest : public ::testing::Test {
   std::string base_;
 };
 
-const std::vector<std::string> kEditedFiles = {"data.bin", "gone.txt", "new/bin.dat", "new/dir/file.txt", "src/a.txt"};
+const std::vector<std::string> kEditedFiles = {"data.bin", "gone.txt", "new/bin.dat", "new/dir/file.txt",
+                                               "src/a.txt"};
 
 TEST_F(WorkspaceTest, WorktreeIsDetachedAtTheBase) {
   make_git_repo();
@@ -109,7 +111,8 @@ TEST_F(WorkspaceTest, PatchWithNewDeletedAndBinaryFilesAppliesToAFreshCheckout) 
   auto ws = make_workspace_factory(repo_.string(), "HEAD", root_.string())->create("g01-a02");
   edit(ws->path());
   std::string patch = ws->capture_patch();
-  EXPECT_NE(patch.find("diff --git a/new/dir/file.txt b/new/dir/file.txt\nnew file mode 100644"), std::string::npos);
+  EXPECT_NE(patch.find("diff --git a/new/dir/file.txt b/new/dir/file.txt\nnew file mode 100644"),
+            std::string::npos);
   EXPECT_NE(patch.find("diff --git a/gone.txt b/gone.txt\ndeleted file mode 100644"), std::string::npos);
   EXPECT_NE(patch.find("GIT binary patch"), std::string::npos);
   EXPECT_EQ(patch.find("debug.log"), std::string::npos);  // ignored by the target's .gitignore
@@ -118,8 +121,8 @@ TEST_F(WorkspaceTest, PatchWithNewDeletedAndBinaryFilesAppliesToAFreshCheckout) 
   fs::path fresh = dir_ / "fresh";
   ASSERT_EQ(sh("git clone -q " + q(repo_) + " " + q(fresh)).status, 0);
   spit(dir_ / "patch.diff", patch);
-  auto applied = sh("git -C " + q(fresh) + " apply --check " + q(dir_ / "patch.diff") + " && git -C " + q(fresh) +
-                    " apply " + q(dir_ / "patch.diff"));
+  auto applied = sh("git -C " + q(fresh) + " apply --check " + q(dir_ / "patch.diff") + " && git -C " +
+                    q(fresh) + " apply " + q(dir_ / "patch.diff"));
   ASSERT_EQ(applied.status, 0) << applied.out;
   for (const std::string& file : kEditedFiles) {
     EXPECT_EQ(fs::exists(fresh / file), fs::exists(fs::path(ws->path()) / file)) << file;
@@ -204,7 +207,8 @@ TEST_F(WorkspaceTest, CreatingAnExistingWorkspaceFails) {
     factory->create("g01-a07");
     FAIL() << "expected WorkspaceError";
   } catch (const WorkspaceError& e) {
-    EXPECT_EQ(std::string(e.what()), "workspace 'g01-a07' already exists at '" + (root_ / "g01-a07").string() +
+    EXPECT_EQ(std::string(e.what()), "workspace 'g01-a07' already exists at '" +
+                                         (root_ / "g01-a07").string() +
                                          "' (left by an interrupted run? prune() removes it)");
   }
   EXPECT_THROW(factory->create("../escape"), WorkspaceError);
@@ -215,13 +219,15 @@ TEST_F(WorkspaceTest, PruneRemovesWhatAnInterruptedRunLeft) {
   make_git_repo();
   {
     auto factory = make_workspace_factory(repo_.string(), "HEAD", root_.string());
-    edit(factory->create("g01-a01")->path());   // never removed: the run "crashed"
+    edit(factory->create("g01-a01")->path());  // never removed: the run "crashed"
     fs::path lost = factory->create("g01-a02")->path();
-    fs::remove_all(lost);                           // folder gone, metadata left
+    fs::remove_all(lost);  // folder gone, metadata left
     auto kept_registration = factory->create("g01-a03")->path();
     ASSERT_EQ(sh("git -C " + q(repo_) + " worktree remove --force " + q(kept_registration) + " && mkdir -p " +
-                 q(kept_registration) + " && echo 'gitdir: " + (repo_ / ".git/worktrees/g01-a03").string() + "' > " +
-                 q(fs::path(kept_registration) / ".git")).status, 0);  // folder left, registration gone
+                 q(kept_registration) + " && echo 'gitdir: " + (repo_ / ".git/worktrees/g01-a03").string() +
+                 "' > " + q(fs::path(kept_registration) / ".git"))
+                  .status,
+              0);  // folder left, registration gone
   }
   spit(root_ / "unrelated/file.txt", "not ours\n");
   auto factory = make_workspace_factory(repo_.string(), "HEAD", root_.string());
@@ -257,7 +263,8 @@ TEST_F(WorkspaceTest, BadTargetOrBaseIsAClearError) {
     make_workspace_factory(repo_.string(), "no-such-branch", root_.string());
     FAIL() << "expected WorkspaceError";
   } catch (const WorkspaceError& e) {
-    EXPECT_EQ(std::string(e.what()), "base ref 'no-such-branch' is not a commit of repository '" + repo_.string() + "'");
+    EXPECT_EQ(std::string(e.what()),
+              "base ref 'no-such-branch' is not a commit of repository '" + repo_.string() + "'");
   }
 }
 
@@ -266,7 +273,8 @@ TEST_F(WorkspaceTest, SubfolderTargetWorksInsideItsRepository) {
   auto ws = make_workspace_factory((repo_ / "src").string(), "HEAD", root_.string())->create("g01-a08");
   EXPECT_EQ(ws->path(), (root_ / "g01-a08/src").string());
   spit(fs::path(ws->path()) / "a.txt", "changed\n");
-  EXPECT_EQ(ws->changed_files(), (std::vector<std::string>{"src/a.txt"}));  // relative to the repository's top
+  EXPECT_EQ(ws->changed_files(),
+            (std::vector<std::string>{"src/a.txt"}));  // relative to the repository's top
   ws->restore_paths({"a.txt"});
   EXPECT_TRUE(ws->changed_files().empty());
   ws->remove();

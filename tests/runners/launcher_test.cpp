@@ -1,5 +1,7 @@
 // The local launcher with real processes: exit statuses, launch errors, environment, stdio, descriptors, and
 // kill_tree() against trees that fork, leave the process group and double-fork.
+#include "runners/launcher.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -15,7 +17,6 @@
 #include <thread>
 
 #include "process_test_util.h"
-#include "runners/launcher.h"
 
 namespace runners {
 namespace {
@@ -130,7 +131,8 @@ TEST_F(LauncherTest, BadWorkingDirectoryIsALaunchError) {
     launcher_->start(spec);
     FAIL() << "expected LaunchError";
   } catch (const LaunchError& e) {
-    EXPECT_EQ(std::string(e.what()), "cannot start 'sh': working directory '" + spec.cwd + "' does not exist");
+    EXPECT_EQ(std::string(e.what()),
+              "cannot start 'sh': working directory '" + spec.cwd + "' does not exist");
   }
   std::ofstream(dir_ / "file") << "x";
   spec.cwd = (dir_ / "file").string();
@@ -138,7 +140,8 @@ TEST_F(LauncherTest, BadWorkingDirectoryIsALaunchError) {
     launcher_->start(spec);
     FAIL() << "expected LaunchError";
   } catch (const LaunchError& e) {
-    EXPECT_EQ(std::string(e.what()), "cannot start 'sh': working directory '" + spec.cwd + "' is not a directory");
+    EXPECT_EQ(std::string(e.what()),
+              "cannot start 'sh': working directory '" + spec.cwd + "' is not a directory");
   }
   EXPECT_TRUE(own_children().empty());
 }
@@ -157,7 +160,8 @@ TEST_F(LauncherTest, RunsInTheGivenDirectory) {
 TEST_F(LauncherTest, EnvironmentIsHarnessPlusSpecMinusUnset) {
   ::setenv("LAUNCHER_TEST_INHERITED", "from-harness", 1);
   ::setenv("LAUNCHER_TEST_REMOVED", "secret", 1);
-  LaunchSpec spec = shell("echo \"$LAUNCHER_TEST_INHERITED|$LAUNCHER_TEST_ADDED|${LAUNCHER_TEST_REMOVED-unset}\"");
+  LaunchSpec spec =
+      shell("echo \"$LAUNCHER_TEST_INHERITED|$LAUNCHER_TEST_ADDED|${LAUNCHER_TEST_REMOVED-unset}\"");
   spec.env = {{"LAUNCHER_TEST_ADDED", "from spec"}};
   spec.unset_env = {"LAUNCHER_TEST_REMOVED"};
   EXPECT_EQ(run_to_end(*launcher_, spec).out, "from-harness|from spec|unset\n");
@@ -175,7 +179,8 @@ TEST_F(LauncherTest, SpecPathIsUsedToFindTheCommand) {
 }
 
 TEST_F(LauncherTest, StdinIsDevNullByDefaultOrTheGivenFile) {
-  auto empty = run_to_end(*launcher_, shell("cat; echo end"));  // would hang if stdin were a terminal or a pipe
+  auto empty =
+      run_to_end(*launcher_, shell("cat; echo end"));  // would hang if stdin were a terminal or a pipe
   EXPECT_EQ(empty.out, "end\n");
   std::ofstream(dir_ / "prompt.md") << "the prompt\n";
   LaunchSpec spec = shell("cat");
@@ -186,8 +191,8 @@ TEST_F(LauncherTest, StdinIsDevNullByDefaultOrTheGivenFile) {
     launcher_->start(spec);
     FAIL() << "expected LaunchError";
   } catch (const LaunchError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "cannot start 'sh': cannot open stdin file '" + spec.stdin_path + "': No such file or directory");
+    EXPECT_EQ(std::string(e.what()), "cannot start 'sh': cannot open stdin file '" + spec.stdin_path +
+                                         "': No such file or directory");
   }
 }
 
@@ -204,11 +209,13 @@ TEST_F(LauncherTest, ChildInheritsNoDescriptorBeyondStdio) {
   int leaky = ::open("/dev/null", O_RDONLY);
   int leaky_pipe[2];
   ASSERT_EQ(::pipe(leaky_pipe), 0);
-  auto first = launcher_->start(shell("exec sleep 5"));  // another agent's pipe must not leak into the next one
+  auto first =
+      launcher_->start(shell("exec sleep 5"));  // another agent's pipe must not leak into the next one
   auto second = launcher_->start(shell("exec sleep 5"));
   ASSERT_TRUE(eventually([&] { return live_cmdline(second->pid()) == "sleep 5"; }));
   std::set<std::string> inherited;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(second->pid()) + "/fd")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(second->pid()) + "/fd")) {
     inherited.insert(entry.path().filename().string());
   }
   EXPECT_EQ(inherited, (std::set<std::string>{"0", "1", "2"}));
@@ -230,15 +237,15 @@ TEST_F(LauncherTest, EachProcessLeadsItsOwnGroup) {
 }
 
 TEST_F(LauncherTest, KillTreeLeavesNoDescendantAlive) {
-  // Background child, a subshell's child, a setsid'd grandchild, a double-forked one in its own session whose parent
-  // is gone, and one that ignores SIGTERM. Each prints its pid.
-  auto process = launcher_->start(shell(
-      "sleep 7001 & echo $!\n"
-      "(sleep 7002 & echo $!; wait) &\n"
-      "setsid sleep 7003 & echo $!\n"
-      "setsid sh -c 'sleep 7004 & echo $!' &\n"
-      "sh -c 'trap \"\" TERM; sleep 7005 & echo $!; wait' &\n"
-      "wait\n"));
+  // Background child, a subshell's child, a setsid'd grandchild, a double-forked one in its own session whose
+  // parent is gone, and one that ignores SIGTERM. Each prints its pid.
+  auto process =
+      launcher_->start(shell("sleep 7001 & echo $!\n"
+                             "(sleep 7002 & echo $!; wait) &\n"
+                             "setsid sleep 7003 & echo $!\n"
+                             "setsid sh -c 'sleep 7004 & echo $!' &\n"
+                             "sh -c 'trap \"\" TERM; sleep 7005 & echo $!; wait' &\n"
+                             "wait\n"));
   std::string out;
   ProcessReactor reactor;
   reactor.add(*process, [&](std::string_view chunk) { out.append(chunk); });
@@ -247,7 +254,8 @@ TEST_F(LauncherTest, KillTreeLeavesNoDescendantAlive) {
   std::istringstream lines(out);
   for (int pid; lines >> pid;) pids.push_back(pid);
   ASSERT_EQ(pids.size(), 5u);
-  for (int pid : pids) ASSERT_TRUE(eventually([&] { return live_cmdline(pid).value_or("").rfind("sleep 700", 0) == 0; }));
+  for (int pid : pids)
+    ASSERT_TRUE(eventually([&] { return live_cmdline(pid).value_or("").rfind("sleep 700", 0) == 0; }));
   // The double-forked one left the session and, its parent gone, was re-parented to us (the subreaper).
   int double_forked = -1;
   for (int pid : pids) {
@@ -256,7 +264,8 @@ TEST_F(LauncherTest, KillTreeLeavesNoDescendantAlive) {
   ASSERT_NE(double_forked, -1);
   ASSERT_TRUE(eventually([&] {
     for (const auto& p : process_tree::list_processes()) {
-      if (p.pid == double_forked) return p.ppid == ::getpid() && p.sid != ::getsid(0) && p.pgid != process->pid();
+      if (p.pid == double_forked)
+        return p.ppid == ::getpid() && p.sid != ::getsid(0) && p.pgid != process->pid();
     }
     return false;
   }));
@@ -264,7 +273,8 @@ TEST_F(LauncherTest, KillTreeLeavesNoDescendantAlive) {
   process->kill_tree(200ms);
 
   for (int pid : pids) EXPECT_EQ(live_cmdline(pid), std::nullopt) << "pid " << pid << " survived";
-  for (int n = 7001; n <= 7005; ++n) EXPECT_TRUE(testing::processes_running("sleep " + std::to_string(n)).empty());
+  for (int n = 7001; n <= 7005; ++n)
+    EXPECT_TRUE(testing::processes_running("sleep " + std::to_string(n)).empty());
   EXPECT_TRUE(own_children().empty()) << "a zombie or survivor is left";
   ASSERT_TRUE(process->try_wait().has_value());
   EXPECT_EQ(process->try_wait()->signal, SIGTERM);
@@ -281,7 +291,33 @@ TEST_F(LauncherTest, DestroyingAProcessEndsWhatItLeftBehind) {
   int outcome_pid = std::stoi(out);
   ASSERT_TRUE(eventually([&] { return live_cmdline(outcome_pid) == "sleep 7011"; }));
   process.reset();
-  EXPECT_EQ(live_cmdline(outcome_pid), std::nullopt);
+  process_tree::sweep_orphans();  // as the reactor does every second
+  EXPECT_TRUE(eventually([&] { return live_cmdline(outcome_pid) == std::nullopt; }));
+  EXPECT_TRUE(eventually([&] {
+    process_tree::sweep_orphans();  // collects the zombie
+    return own_children().empty();
+  }));
+}
+
+TEST_F(LauncherTest, SweepSparesTheEscapedMembersOfALiveTree) {
+  // The escaped sleep is adopted by us once its parent exits, while the agent itself goes on.
+  auto process = launcher_->start(shell("setsid sh -c 'sleep 7021 & echo $!'; exec sleep 1000"));
+  std::string out;
+  ProcessReactor reactor;
+  reactor.add(*process, [&](std::string_view chunk) { out.append(chunk); });
+  while (out.find('\n') == std::string::npos) reactor.wait(5000ms);
+  int escaped = std::stoi(out);
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& p : process_tree::list_processes()) {
+      if (p.pid == escaped) return p.ppid == ::getpid();
+    }
+    return false;
+  }));
+  process_tree::sweep_orphans();
+  EXPECT_EQ(live_cmdline(escaped), "sleep 7021");
+  reactor.remove(*process);
+  process.reset();  // the leader is still running: the whole tree is ended before reset() returns
+  EXPECT_EQ(live_cmdline(escaped), std::nullopt);
   EXPECT_TRUE(own_children().empty());
 }
 

@@ -1,5 +1,5 @@
-// The process reactor with real processes: output hand-off, exits, silence, 1 GB of output in bounded memory, and
-// 100 concurrent processes in one thread.
+// The process reactor with real processes: output hand-off, exits, silence, 1 GB of output in bounded memory,
+// and 100 concurrent processes in one thread.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -89,7 +89,7 @@ TEST_F(ReactorTest, FinishesWhenTheLeaderEndsEvenIfAChildKeepsTheOutputOpen) {
   EXPECT_EQ(status.describe(), "exit 0");
   EXPECT_EQ(out, "done\n");
   EXPECT_GE(process->stdout_fd(), 0);  // the background sleep still holds the pipe
-  process.reset();                      // and is ended with the handle
+  process.reset();                     // and is ended with the handle
   EXPECT_TRUE(testing::own_children().empty());
 }
 
@@ -121,7 +121,8 @@ TEST_F(ReactorTest, GigabyteOfOutputKeepsMemoryBounded) {
 }
 
 TEST_F(ReactorTest, HundredConcurrentProcessesInOneThread) {
-  // Each prints, then blocks reading a FIFO until the test closes its end: all 100 are alive at once for certain.
+  // Each prints, then blocks reading a FIFO until the test closes its end: all 100 are alive at once for
+  // certain.
   auto fifo = std::filesystem::temp_directory_path() / ("reactor_gate_" + std::to_string(::getpid()));
   std::filesystem::remove(fifo);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
@@ -131,7 +132,8 @@ TEST_F(ReactorTest, HundredConcurrentProcessesInOneThread) {
   std::vector<std::unique_ptr<RunningProcess>> processes;
   std::map<RunningProcess*, std::string> out;
   for (int i = 0; i < kCount; ++i) {
-    processes.push_back(launcher_->start(shell("echo started " + std::to_string(i) + "; exec cat " + fifo.string())));
+    processes.push_back(
+        launcher_->start(shell("echo started " + std::to_string(i) + "; exec cat " + fifo.string())));
     RunningProcess* p = processes.back().get();
     reactor_.add(*p, [&out, p](std::string_view chunk) { out[p].append(chunk); });
   }
