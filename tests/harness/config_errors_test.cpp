@@ -42,7 +42,7 @@ TEST_F(ConfigErrors, UnknownKeySuggestsTheClosestSibling) {
   EXPECT_EQ(errors_of("target:\n  rpo: repo\n  bug: x\nverify: {command: x}\nrunner: local-agent\n"),
             (V{at(1, 1, "missing required key 'target.repo': expected an existing folder (The repository (a git "
                         "repository, or a plain folder that is copied), relative to this file)"),
-               at(2, 3, "unknown key: got 'target.rpo', expected one of repo, base_ref, bug, bug_file; did you mean "
+               at(2, 3, "unknown key: got 'target.rpo', expected one of repo, prepare, base_ref, bug, bug_file; did you mean "
                         "'target.repo'?")}));
 }
 
@@ -204,7 +204,8 @@ TEST_F(ConfigErrors, RunnerPresetsAndPlaceholders) {
                         "expected a command line with its quotes closed")});
   EXPECT_EQ(errors_of(base + "runner:\n  command: [agent, --in, \"{promt_file}\"]\n"),
             V{at(4, 12, "unknown placeholder in 'runner.command': got '{promt_file}', expected one of {prompt_file} "
-                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent}; did you mean "
+                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
+                        "{param_args}; did you mean "
                         "'{prompt_file}'?")});
   EXPECT_EQ(errors_of(base + "runner:\n  command: []\n"),
             V{at(4, 12, "empty command for 'runner.command': got a list, expected at least the program to run")});
