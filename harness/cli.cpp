@@ -15,6 +15,7 @@ int run_cli(int argc, char** argv) {
   CliContext ctx;
   register_trace_commands(app, ctx);
   register_run_commands(app, ctx);
+  register_report_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

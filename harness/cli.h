@@ -28,6 +28,7 @@ struct CliContext {
 // Each file cli_<group>.cpp registers its verbs.
 void register_trace_commands(CLI::App& app, CliContext& ctx);
 void register_run_commands(CLI::App& app, CliContext& ctx);
+void register_report_commands(CLI::App& app, CliContext& ctx);
 
 int run_cli(int argc, char** argv);
 
