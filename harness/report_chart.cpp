@@ -15,6 +15,7 @@ constexpr double kLeft = 64, kRight = 756, kTop = 44, kBottom = 250, kWidth = 82
 constexpr const char* kObsColor = "#2563eb";
 constexpr const char* kFixColor = "#16a34a";
 constexpr const char* kPartialColor = "#f59e0b";
+constexpr double kPartialOpacity = 0.45;  // lighter, so validated fixes stand out however many partial ones there are
 
 // A step of 1, 2 or 5 × 10^k so that about `ticks` steps cover `max`.
 int nice_step(int max, int ticks) {
@@ -25,10 +26,11 @@ int nice_step(int max, int ticks) {
   return static_cast<int>(10 * magnitude);
 }
 
-std::string legend_item(double x, const char* color, const char* label, bool line) {
+std::string legend_item(double x, const char* color, const char* label, bool line, double opacity = 1) {
   std::string mark = line ? fmt::format(R"(<line x1="{}" y1="16" x2="{}" y2="16" stroke="{}" stroke-width="3"/>)", x,
                                         x + 18, color)
-                          : fmt::format(R"(<rect x="{}" y="10" width="14" height="12" fill="{}"/>)", x, color);
+                          : fmt::format(R"(<rect x="{}" y="10" width="14" height="12" fill="{}" fill-opacity="{}"/>)",
+                                        x, color, opacity);
   return mark + fmt::format(R"(<text x="{}" y="20" font-size="12" fill="currentColor">{}</text>)", x + 24, label);
 }
 
@@ -61,7 +63,7 @@ std::string render_convergence_svg(const ReportData& d) {
 
   svg += legend_item(kLeft, kObsColor, "observations accumulated (left axis)", true);
   svg += legend_item(kLeft + 290, kFixColor, "validated fixes (right axis)", false);
-  svg += legend_item(kLeft + 500, kPartialColor, "partial fixes", false);
+  svg += legend_item(kLeft + 500, kPartialColor, "partial fixes", false, kPartialOpacity);
   for (int v = 0; v <= obs_top; v += obs_step) {
     double y = y_obs(v);
     svg += fmt::format(R"(<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" stroke="#8884" stroke-width="1"/>)", kLeft,
@@ -91,8 +93,9 @@ std::string render_convergence_svg(const ReportData& d) {
                          kFixColor, tip);
     if (g.tally.partial_fixes > 0) {
       double base = y_fix(g.tally.validated_fixes), top = y_fix(g.tally.validated_fixes + g.tally.partial_fixes);
-      svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"><title>{}</title></rect>)",
-                         x - bar / 2, top, bar, base - top, kPartialColor, tip);
+      svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}" fill-opacity="{}">)"
+                         R"(<title>{}</title></rect>)",
+                         x - bar / 2, top, bar, base - top, kPartialColor, kPartialOpacity, tip);
     }
     points += fmt::format("{}{:.1f},{:.1f}", i ? " " : "", x, y_obs(g.total_observations));
     if (i % label_every == 0 || i == n - 1)

@@ -91,7 +91,9 @@ void fill_generation_details(ReportData& d, ReportGeneration& gen, const std::ve
   }
 }
 
-void fill_convergence(ReportData& d, ReportGeneration& gen, trace::Store& store, const std::string& span_id) {
+// `previous_total`: the generation before's accumulated count, which a generation without figures keeps at least.
+void fill_convergence(ReportData& d, ReportGeneration& gen, trace::Store& store, const std::string& span_id,
+                      int previous_total) {
   if (auto span = store.span(span_id); span && span->attributes.contains("harness.total_observations")) {
     const auto& at = span->attributes;
     gen.total_observations = at.value("harness.total_observations", 0);
@@ -105,6 +107,7 @@ void fill_convergence(ReportData& d, ReportGeneration& gen, trace::Store& store,
     gen.new_observations += o.first_gen == gen.number;
     gen.new_important += o.first_gen == gen.number && priority_rank(o.priority) == 0;
   }
+  gen.total_observations = std::max(gen.total_observations, previous_total);
 }
 
 }  // namespace
@@ -185,7 +188,7 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
     int64_t end_ns = g.finished_ns > 0 ? g.finished_ns : last_ns;
     gen.wall_ns = g.started_ns > 0 && end_ns > g.started_ns ? end_ns - g.started_ns : 0;
     last_activity_ns = std::max(last_activity_ns, g.finished_ns);
-    fill_convergence(d, gen, store, g.span_id);
+    fill_convergence(d, gen, store, g.span_id, d.generations.empty() ? 0 : d.generations.back().total_observations);
     fill_generation_details(d, gen, gen_latest);
     d.generations.push_back(std::move(gen));
   }

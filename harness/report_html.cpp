@@ -35,7 +35,7 @@ max-height:70vh;white-space:pre}
 table{border-collapse:separate;border-spacing:0;width:100%;font-size:13px}
 th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{position:sticky;top:0;background:var(--panel);z-index:1;white-space:nowrap}
-td.n,th.n{text-align:right;white-space:nowrap}
+td.n,th.n{text-align:right;white-space:nowrap}td:first-child{white-space:nowrap}
 tr.fix td{background:color-mix(in srgb,var(--ok) 14%,transparent)}
 tr.partial td{background:color-mix(in srgb,var(--warn) 12%,transparent)}
 .ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}

@@ -55,29 +55,29 @@ std::string render_report(const ReportData& d, ReportFormat format) {
 
 void write_file_atomically(const std::string& path, const std::string& text) {
   std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  auto fail = [&](const char* what) {
-    std::string message = fmt::format("{}: cannot {}: {}", what[0] == 'r' ? path : tmp, what, std::strerror(errno));
+  auto fail = [&](const std::string& subject, const char* what) {
+    std::string message = fmt::format("{}: cannot {}: {}", subject, what, std::strerror(errno));
     ::unlink(tmp.c_str());
     throw ReportError(message);
   };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("create");
+  if (fd < 0) fail(tmp, "create");
   for (size_t done = 0; done < text.size();) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       ::close(fd);
-      fail("write");
+      fail(tmp, "write");
     }
     done += static_cast<size_t>(n);
   }
   // Durable before the rename makes it visible: a crash leaves the old report or the new one, never a torn file.
   if (::fsync(fd) != 0) {
     ::close(fd);
-    fail("sync");
+    fail(tmp, "sync");
   }
-  if (::close(fd) != 0) fail("close");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename onto");
+  if (::close(fd) != 0) fail(tmp, "close");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "replace");
 }
 
 ReportWriteResult write_reports(const ReportData& data) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "harness/report.h"
@@ -192,13 +193,21 @@ TEST_F(ReportFormatsTest, WriteReportsWritesFourFilesAtomically) {
             dir_ + "/trace-only: not a harness run (run.db has no run record)");
 }
 
-TEST_F(ReportFormatsTest, WriteFailsCleanlyWhenTheFolderIsReadOnly) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions; cannot provoke a write failure";
+TEST_F(ReportFormatsTest, AWriteFailureIsReturnedAndLeavesNoTemporaryFile) {
   fill_finished_run(dir_, true);
-  fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
+  fs::create_directories(dir_ + "/report.html/occupied");  // rename() cannot replace a non-empty directory
   ReportWriteResult result = write_reports(dir_);
-  fs::permissions(dir_, fs::perms::owner_all);
-  EXPECT_EQ(result.error, dir_ + "/report.md.tmp." + std::to_string(::getpid()) + ": cannot create: Permission denied");
+  EXPECT_EQ(result.written, std::vector<std::string>{dir_ + "/report.md"});
+  EXPECT_EQ(result.error, dir_ + "/report.html: cannot replace: Is a directory");
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << entry.path();
+  try {
+    write_file_atomically(dir_ + "/missing/report.md", "x");
+    FAIL() << "writing into a missing folder must throw";
+  } catch (const ReportError& e) {
+    EXPECT_EQ(std::string(e.what()), fmt::format("{}/missing/report.md.tmp.{}: cannot create: No such file or directory",
+                                                 dir_, ::getpid()));
+  }
 }
 
 TEST_F(ReportFormatsTest, CliPrintsOneFormatOrWritesAll) {

@@ -179,6 +179,16 @@ TEST_F(ReportTest, InterruptedRunIsAPartialReport) {
   EXPECT_EQ(count_of(html, R"(<details class="generation" open>)"), 2u);
 }
 
+TEST_F(ReportTest, ConvergenceCarriesOnWithoutObservations) {
+  fill_interrupted_run(dir_);
+  ReportData d = load(dir_);  // no observations table and none given: generation 2 has no figures of its own
+  EXPECT_FALSE(d.observations_available);
+  ASSERT_EQ(d.generations.size(), 2u);
+  EXPECT_EQ(d.generations[0].total_observations, 2);  // from generation 1's span
+  EXPECT_EQ(d.generations[1].total_observations, 2);  // accumulated: never drops
+  EXPECT_EQ(d.generations[1].new_observations, 0);
+}
+
 TEST_F(ReportTest, MarkdownFollowsTheIssueOrder) {
   fill_finished_run(dir_, true);
   std::string md = render_markdown(load(dir_));
