@@ -17,6 +17,7 @@ int run_cli(int argc, char** argv) {
   register_run_commands(app, ctx);
   register_config_commands(app, ctx);
   register_export_command(app, ctx);
+  register_report_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

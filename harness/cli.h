@@ -30,6 +30,7 @@ void register_trace_commands(CLI::App& app, CliContext& ctx);
 void register_run_commands(CLI::App& app, CliContext& ctx);
 void register_config_commands(CLI::App& app, CliContext& ctx);  // validate, init
 void register_export_command(CLI::App& app, CliContext& ctx);
+void register_report_commands(CLI::App& app, CliContext& ctx);
 
 int run_cli(int argc, char** argv);
 
