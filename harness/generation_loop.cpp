@@ -8,6 +8,7 @@
 
 #include "harness/interrupt.h"
 #include "harness/leftovers.h"
+#include "harness/report.h"
 #include "trace/ids.h"
 
 namespace harness {
@@ -42,6 +43,12 @@ int64_t GenerationLoop::run_event(const std::string& type, nlohmann::json payloa
   return env_.store.put_event(e);
 }
 
+void GenerationLoop::write_reports_now() {
+  // A report after every generation and at the end, so an interrupted run still has one. Never fatal.
+  auto written = write_reports(env_.dir.root, env_.store);
+  if (!written.ok()) env_.progress.log(fmt::format("report: {}", written.error));
+}
+
 LoopResult GenerationLoop::run() {
   run_ = *env_.state.run();
   LoopResult result;
@@ -63,6 +70,7 @@ LoopResult GenerationLoop::run() {
         env_.state.save_run(run_);
         run_event("checkpoint.saved", {{"status", "interrupted"}, {"generation", g}});
       });
+      write_reports_now();
       env_.progress.log(fmt::format("interrupted in generation {}; `harness resume {}` continues", g, env_.dir.root));
       result.exit_code = 130;
       result.stop_reason = "interrupted";
@@ -95,6 +103,7 @@ LoopResult GenerationLoop::run() {
     run_event("run.finalized", {{"validated_fixes", result.validated_fixes}, {"stop_reason", result.stop_reason},
                                 {"exit_code", result.exit_code}});
   });
+  write_reports_now();
   return result;
 }
 
@@ -289,6 +298,7 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
   });
   env_.progress.log(fmt::format("generation {} done: {} validated fix{}, {} partial; {}", number, fixes,
                                 fixes == 1 ? "" : "es", partial, summary.note));
+  write_reports_now();
   return end;
 }
 

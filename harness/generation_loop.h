@@ -32,6 +32,7 @@ class GenerationLoop {
   void pump(std::vector<std::unique_ptr<AgentRun>>& active, std::chrono::milliseconds timeout);
   bool enforce_budgets(int generation, std::vector<std::unique_ptr<AgentRun>>& active, bool& stop_generation);
   std::string should_stop(int completed_generation);
+  void write_reports_now();
   int64_t run_event(const std::string& type, nlohmann::json payload);
   void report_progress(int generation, int total, const std::vector<std::unique_ptr<AgentRun>>& active);
 

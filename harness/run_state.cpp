@@ -156,12 +156,12 @@ void RunState::save_agent(const AgentRecord& a) {
       "changed_files, end_reason) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   st.bind(1, static_cast<int64_t>(a.generation)).bind(2, static_cast<int64_t>(a.slot));
   st.bind(3, static_cast<int64_t>(a.attempt)).bind(4, a.id).bind(5, a.strategy);
-  st.bind(6, a.strategy_json.dump()).bind(7, a.status).bind(8, std::string(to_string(a.outcome)));
+  st.bind(6, a.strategy_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).bind(7, a.status).bind(8, std::string(to_string(a.outcome)));
   st.bind(9, a.exit_description).bind(10, static_cast<int64_t>(a.verify.ran));
   st.bind(11, static_cast<int64_t>(a.verify.passes)).bind(12, static_cast<int64_t>(a.verify.repeats));
   st.bind(13, a.verify.first_failure).bind(14, a.input_tokens).bind(15, a.output_tokens).bind(16, a.cost_usd);
   st.bind(17, a.tool_calls).bind(18, a.tool_errors).bind(19, a.started_ns).bind(20, a.finished_ns);
-  st.bind(21, a.span_id).bind(22, a.external_id).bind(23, nlohmann::json(a.changed_files).dump());
+  st.bind(21, a.span_id).bind(22, a.external_id).bind(23, nlohmann::json(a.changed_files).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   st.bind(24, a.end_reason);
   st.step();
 }

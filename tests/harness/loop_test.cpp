@@ -53,6 +53,9 @@ TEST(Loop, FindsTheFixStopsAndRecordsEverything) {
   EXPECT_TRUE(fs::exists(run + "/gen-001/agent-01/prompt.md"));
   EXPECT_TRUE(fs::exists(run + "/gen-001/agent-01/stdout.raw"));
   EXPECT_TRUE(fs::exists(run + "/config.yaml"));
+  for (const char* name : {"report.md", "report.html", "summary.json", "junit.xml", "observations.md"})
+    EXPECT_TRUE(fs::exists(run + "/" + name)) << name;
+  EXPECT_NE(read_file(run + "/observations.md").find("[important]"), std::string::npos);
   for (const char* type : {"run.created", "generation.started", "run.finalized"})
     EXPECT_EQ(count_events(run, type), 1) << type;
   EXPECT_EQ(count_events(run, "agent.spawned"), 2);
