@@ -1,5 +1,5 @@
 // The value half of the walker: one value against its key's type, range and allowed values; ${ENV} expansion;
-// paths; commands and their placeholders.
+// paths. Commands are checked in config_command.cpp.
 #include <algorithm>
 #include <cstdint>
 #include <charconv>
@@ -16,16 +16,6 @@
 namespace harness {
 namespace fs = std::filesystem;
 namespace {
-
-bool is_plain_name(const std::string& s, bool allow_dots_and_dashes) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-              (allow_dots_and_dashes && (c == '.' || c == '-'));
-    if (!ok) return false;
-  }
-  return allow_dots_and_dashes || !std::isdigit(static_cast<unsigned char>(s[0]));
-}
 
 std::optional<int64_t> parse_int(const std::string& s, bool& overflow) {
   int64_t v = 0;
@@ -116,18 +106,19 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
       if (!node.IsMap()) return wrong_type(key, node, shown), std::nullopt;
       bool ok = true;
       for (auto it = node.begin(); it != node.end(); ++it) {
-        const std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
+        const YAML::Node key_node = it->first, value_node = it->second;  // copies: the pair is a temporary
+        const std::string name = key_node.IsScalar() ? key_node.Scalar() : "";
         const std::string item_shown = shown + "." + name;
         if (!is_plain_name(name, false)) {
-          error(place(it->first), fmt::format("invalid variable name in {}: got {}, expected letters, digits and "
+          error(place(key_node), fmt::format("invalid variable name in {}: got {}, expected letters, digits and "
                                               "'_', not starting with a digit",
-                                              quote(shown), describe_node(it->first)));
+                                              quote(shown), describe_node(key_node)));
           ok = false;
-        } else if (!it->second.IsScalar()) {
-          error(place(it->second), fmt::format("wrong type for {}: got {}, expected a string", quote(item_shown),
-                                               describe_node(it->second)));
+        } else if (!value_node.IsScalar()) {
+          error(place(value_node), fmt::format("wrong type for {}: got {}, expected a string", quote(item_shown),
+                                               describe_node(value_node)));
           ok = false;
-        } else if (auto s = expand(it->second, item_shown)) {
+        } else if (auto s = expand(value_node, item_shown)) {
           v.map[name] = *s;
         } else {
           ok = false;
@@ -260,66 +251,6 @@ std::optional<std::string> ConfigWalker::check_path(const ConfigKey& key, const 
     return std::nullopt;
   }
   return p.string();
-}
-
-std::optional<std::vector<std::string>> ConfigWalker::check_command(const YAML::Node& node, const std::string& shown) {
-  std::vector<std::string> argv;
-  bool ok = true;
-  if (node.IsSequence()) {
-    for (size_t i = 0; i < node.size(); ++i) {
-      if (!node[i].IsScalar()) {
-        error(place(node[i]), fmt::format("wrong type for {}: got {}, expected a string",
-                                          quote(fmt::format("{}[{}]", shown, i)), describe_node(node[i])));
-        ok = false;
-      } else if (auto s = expand(node[i], shown)) {
-        argv.push_back(*s);
-      } else {
-        ok = false;
-      }
-    }
-  } else if (node.IsScalar()) {
-    // Split first, expand each word after: a variable's value stays one word, as "$VAR" in a shell.
-    SplitResult split = shell_split(node.Scalar());
-    if (!split.error.empty()) {
-      error(place(node), fmt::format("cannot split {}: got {} ({}), expected a command line with its quotes closed",
-                                     quote(shown), describe_node(node), split.error));
-      return std::nullopt;
-    }
-    for (const auto& word : split.words) {
-      ExpandResult r = expand_env(word);
-      if (!r.ok()) {
-        expand_problem(r, node, shown);
-        return std::nullopt;
-      }
-      argv.push_back(r.text);
-    }
-  } else {
-    wrong_type(*find_config_key("runner.command"), node, shown);
-    return std::nullopt;
-  }
-  if (!ok) return std::nullopt;
-  if (argv.empty() || argv[0].empty()) {
-    error(place(node), fmt::format("empty command for {}: got {}, expected at least the program to run", quote(shown),
-                                   describe_node(node)));
-    return std::nullopt;
-  }
-  const auto& known = runner_placeholders();
-  for (const auto& word : argv) {
-    for (size_t open = word.find('{'); open != std::string::npos; open = word.find('{', open + 1)) {
-      size_t close = word.find('}', open);
-      if (close == std::string::npos) break;
-      std::string name = word.substr(open + 1, close - open - 1);
-      if (!is_plain_name(name, false) || std::find(known.begin(), known.end(), name) != known.end()) continue;
-      std::vector<std::string> braced;
-      for (const auto& k : known) braced.push_back("{" + k + "}");
-      std::string message = fmt::format("unknown placeholder in {}: got '{{{}}}', expected one of {}", quote(shown),
-                                        name, join(braced, " "));
-      if (auto near = did_you_mean(name, known)) message += fmt::format("; did you mean '{{{}}}'?", *near);
-      error(place(node), message);
-      ok = false;
-    }
-  }
-  return ok ? std::optional(argv) : std::nullopt;
 }
 
 std::optional<nlohmann::json> ConfigWalker::to_json(const YAML::Node& node, const std::string& shown) {

@@ -26,7 +26,8 @@ std::string describe_config(const Config& c) {
                           plural(c.generations, "generation", "generations"), plural(c.population, "agent", "agents"),
                           c.concurrency, c.target.repo, c.target.base_ref));
   std::string runner = c.runner.preset.empty() ? "a custom runner" : fmt::format("runner '{}'", c.runner.preset);
-  s.push_back(fmt::format("Agents: {} ({}{}), {} output, killed after {} or {} idle.", runner, c.runner.command.at(0),
+  std::string program = c.runner.command.empty() ? "no command" : c.runner.command[0];
+  s.push_back(fmt::format("Agents: {} ({}{}), {} output, killed after {} or {} idle.", runner, program,
                           c.runner.command.size() > 1 ? " ..." : "", c.runner.format,
                           format_duration(c.runner.wall_timeout_s), format_duration(c.runner.idle_timeout_s)));
   std::string verify = fmt::format("Verify: `{}`", c.verify.command);

@@ -243,6 +243,16 @@ std::optional<std::string> did_you_mean(std::string_view word, const std::vector
   return std::nullopt;
 }
 
+bool is_plain_name(std::string_view s, bool allow_dots_and_dashes) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+              (allow_dots_and_dashes && (c == '.' || c == '-'));
+    if (!ok) return false;
+  }
+  return allow_dots_and_dashes || !std::isdigit(static_cast<unsigned char>(s[0]));
+}
+
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {

@@ -40,6 +40,10 @@ ExpandResult expand_env(std::string_view text);  // from the process environment
 std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 size_t edit_distance(std::string_view a, std::string_view b);
 
+// Letters, digits and '_' (not starting with a digit): an environment variable or placeholder name. With
+// `allow_dots_and_dashes`, also '.' and '-' and any first character: a name that becomes part of a file name.
+bool is_plain_name(std::string_view s, bool allow_dots_and_dashes);
+
 // "a, b, c"
 std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 

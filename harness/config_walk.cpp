@@ -76,7 +76,8 @@ void ConfigWalker::walk_map(const YAML::Node& node, const std::string& prefix, c
                             CheckedTree& out) {
   std::map<std::string, int> first_line;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& name = it->first;
+    // A copy: yaml-cpp's iterator hands out a temporary pair, a reference into it would dangle.
+    const YAML::Node name = it->first, value = it->second;
     if (!name.IsScalar()) {
       error(place(name), fmt::format("wrong type for a key{}: got {}, expected a name",
                                      shown.empty() ? "" : " of '" + shown + "'", describe_node(name)));
@@ -96,7 +97,7 @@ void ConfigWalker::walk_map(const YAML::Node& node, const std::string& prefix, c
                                      quote(full_shown), at->second));
       continue;
     }
-    walk_entry(*key, name, it->second, full_shown, out);
+    walk_entry(*key, name, value, full_shown, out);
   }
 }
 

@@ -207,6 +207,12 @@ TEST_F(ConfigErrors, RunnerPresetsAndPlaceholders) {
                         "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
                         "{param_args}; did you mean "
                         "'{prompt_file}'?")});
+  EXPECT_EQ(errors_of(base + "runner:\n  command: [agent, \"{prompt}\"]\n"),
+            V{at(4, 12, "unknown placeholder in 'runner.command': got '{prompt}', expected one of {prompt_file} "
+                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent}; did you mean "
+                        "'{prompt_file}'?")});
+  // Braces of shells and scripts are not placeholders.
+  EXPECT_EQ(errors_of(base + "runner:\n  command: \"sh -c 'awk \\\"{print}\\\" $${HOME}/{workspace}'\"\n"), V{});
   EXPECT_EQ(errors_of(base + "runner:\n  command: []\n"),
             V{at(4, 12, "empty command for 'runner.command': got a list, expected at least the program to run")});
 }
@@ -234,6 +240,20 @@ TEST_F(ConfigErrors, ReportsEveryErrorInOnePassInFileOrder) {
                at(10, 9, "invalid variable name in 'runner.env': got '1X', expected letters, digits and '_', not "
                          "starting with a digit"),
                at(11, 13, "invalid value for 'runner.launcher': got 'kubernetes', expected one of local, slurm")}));
+}
+
+TEST_F(ConfigErrors, OddYamlIsReportedNotCrashedOn) {
+  EXPECT_EQ(errors_of(minimal_config("? [a, b]\n: 1\n")),
+            V{at(8, 3, "wrong type for a key: got a list, expected a name")});
+  EXPECT_EQ(errors_of(minimal_config("observer:\n  ? {x: 1}\n  : 2\n")),
+            V{at(9, 5, "wrong type for a key of 'observer': got a map, expected a name")});
+  EXPECT_EQ(errors_of(minimal_config("generations: &n 3\npopulation: *n\nconcurrency: !!str 2\n")), V{});
+  EXPECT_EQ(errors_of(minimal_config("budget:\n  agent: [1, 2]\n")),
+            V{at(9, 10, "wrong type for 'budget.agent': got a list, expected a map of budget.agent.* keys")});
+  EXPECT_EQ(errors_of(minimal_config("strategies: {list: {a: 1}}\n")),
+            V{at(8, 20, "wrong type for 'strategies.list': got a map, expected a list of strategy preset names or "
+                        "maps of name, params, model")});
+  EXPECT_EQ(errors_of(minimal_config("runner_x: [\"\\u0000\", \"\\xff\"]\n")).size(), 1u);
 }
 
 TEST_F(ConfigErrors, UnreadableFileAndNonMapDocument) {
