@@ -41,7 +41,11 @@ class JsonlDecoder : public Decoder {
       if (auto parsed = json_time_ns(*it)) t = *parsed;
     }
     line_ = line_no;
-    if (type == "session.start") return session_start(j, session, t);
+    if (type == "session.start") {
+      session_start(j, session, t);
+      ++stats_.decoded;  // every line is decoded, ignored or an error: the counts add up to `lines`
+      return;
+    }
     Span* s = session_span(session, t);
     if (type == "session.end") {
       s->end_ns = t;

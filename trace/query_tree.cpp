@@ -109,8 +109,8 @@ std::string format_tree(const TraceTree& t) {
     stack.pop_back();
     const SessionNode& n = t.graph.nodes[item.node];
     const SessionTotals& f = shown_totals(t, item.node);
-    std::string name = item.prefix + item.connector + display_name(n);
-    rows.push_back({short_id(n.span.span_id), std::string(to_string(n.span.kind)), one_line(name, kMaxNameWidth),
+    std::string name = item.prefix + item.connector + one_line(display_name(n), kMaxNameWidth);
+    rows.push_back({short_id(n.span.span_id), std::string(to_string(n.span.kind)), name,
                     n.status_text(), format_duration_ms(n.duration_ms()), format_thousands(f.tool_calls),
                     or_dash(f.tool_errors, format_thousands(f.tool_errors)), format_thousands(f.llm_calls),
                     tokens_text(f.usage), f.usage.cost_usd > 0 ? format_cost(f.usage.cost_usd) : "-"});

@@ -7,6 +7,7 @@
 // All times are fixed, so span ids, event ids and every printed line are deterministic.
 #pragma once
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,7 +19,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "trace/import.h"
+#include "trace/query_tree.h"
 
 namespace trace::testing {
 
