@@ -62,8 +62,9 @@ class JsonlDecoder : public Decoder {
     }
     line_ = line_no;
     if (type == "session.start") {
-      ++stats_.decoded;
-      return session_start(j, session, t);
+      session_start(j, session, t);
+      ++stats_.decoded;  // every line is decoded, ignored or an error: the counts add up to `lines`
+      return;
     }
     Span* s = session_span(session, t);
     if (type == "session.end") {

@@ -61,6 +61,14 @@ std::optional<Format> sniff_format(std::string_view first_line, std::string_view
   return std::nullopt;
 }
 
+void Decoder::feed_checked(std::string_view line, int64_t line_no) {
+  try {
+    feed(line, line_no);
+  } catch (const Json::exception& e) {
+    decode_error(line_no, fmt::format("field of unexpected type: {}", e.what()), line);
+  }
+}
+
 void Decoder::feed_oversize(std::string_view prefix, size_t total_bytes, int64_t line_no) {
   ++stats_.lines;
   decode_error(line_no, fmt::format("line of {} bytes exceeds the line limit; skipped", total_bytes),

@@ -46,6 +46,10 @@ class Decoder {
   virtual ~Decoder() = default;
   // One line, without '\n'. line_no is 1-based.
   virtual void feed(std::string_view line, int64_t line_no) = 0;
+  // feed() behind a safety net: a decoder that trips over a field of an unexpected type (nlohmann throws on
+  // `j.value("model", "")` when model is a number) gets the line recorded as a decode error instead of ending the
+  // whole import. What StreamCapture calls.
+  void feed_checked(std::string_view line, int64_t line_no);
   // A line longer than the splitter's limit: only its prefix is given. Recorded as a decode error.
   virtual void feed_oversize(std::string_view prefix, size_t total_bytes, int64_t line_no);
   // End of input: open spans are closed (status unset, attribute harness.unfinished=true) and sent.

@@ -211,7 +211,7 @@ void StreamCapture::on_line(std::string_view line, int64_t line_no, bool oversiz
   if (oversize) {
     decoder_->feed_oversize(scratch_, total, line_no);
   } else if (!scratch_.empty()) {
-    decoder_->feed(scratch_, line_no);
+    decoder_->feed_checked(scratch_, line_no);
   }
 }
 

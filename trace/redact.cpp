@@ -10,9 +10,17 @@ bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
 }
 bool is_bearer_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("-._~+/=", c) != nullptr;
+  return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("-._~+/=", c) != nullptr);
 }
 bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Lines are JSON: a secret at the start of a line of an agent's output follows an escape such as `\n` or `\t`, whose
+// letter must not count as the end of a longer word, or "...\nsk-ant-..." would be stored in clear once decoded.
+bool is_escape_letter(char c) { return c == 'n' || c == 'r' || c == 't' || c == 'b' || c == 'f'; }
+bool after_escape(std::string_view s, size_t i) { return i >= 2 && s[i - 2] == '\\' && is_escape_letter(s[i - 1]); }
+bool starts_word(std::string_view s, size_t i, bool (*word_char)(char)) {
+  return i == 0 || !word_char(s[i - 1]) || after_escape(s, i);
+}
 
 bool starts_with_ci(std::string_view s, size_t pos, std::string_view prefix) {
   if (pos + prefix.size() > s.size()) return false;
@@ -44,7 +52,7 @@ struct Match {
 
 // A token with a well-known prefix starting at i.
 bool match_prefixed(std::string_view s, size_t i, Match& m) {
-  if (i > 0 && is_token_char(s[i - 1])) return false;  // inside a longer word
+  if (!starts_word(s, i, is_token_char)) return false;  // inside a longer word
   struct Rule {
     const char* prefix;
     size_t min_tail;
@@ -79,7 +87,7 @@ bool match_prefixed(std::string_view s, size_t i, Match& m) {
 bool match_bearer(std::string_view s, size_t i, Match& m) {
   for (std::string_view word : {std::string_view("bearer "), std::string_view("basic ")}) {
     if (!starts_with_ci(s, i, word)) continue;
-    if (i > 0 && is_ident_char(s[i - 1])) return false;
+    if (!starts_word(s, i, is_ident_char)) return false;
     size_t v = i + word.size();
     size_t n = run_length(s, v, is_bearer_char);
     if (n < 8) return false;
@@ -153,7 +161,11 @@ size_t redact_in_place(std::string& text) {
       i = m.value_end;
       continue;
     }
-    if (is_ident_char(c) && (i == 0 || !is_ident_char(s[i - 1])) && !std::isdigit((unsigned char)c)) {
+    if (i > 0 && s[i - 1] == '\\' && is_escape_letter(c)) {
+      ++i;  // the letter of an escape: what follows starts a word
+      continue;
+    }
+    if (is_ident_char(c) && starts_word(s, i, is_ident_char) && !std::isdigit((unsigned char)c)) {
       size_t ident_len = 0;
       if (match_named(s, i, ident_len, m)) {
         replace(m);

@@ -26,6 +26,20 @@ CREATE TABLE IF NOT EXISTS events(
 CREATE INDEX IF NOT EXISTS events_span ON events(span_id);
 )sql";
 
+// Indexes the trace queries need (tree/stats/replay/why/audit). Created with the schema, and on opening an older
+// file of the same version that lacks them, so queries on a 1M-event store stay interactive. Partial indexes keep
+// the cost off the bulk of writes: only session-like spans and file events enter them.
+std::string query_indexes() {
+  return fmt::format(R"sql(
+CREATE INDEX IF NOT EXISTS spans_structural ON spans(kind, parent_span_id) WHERE {};
+CREATE INDEX IF NOT EXISTS spans_usage ON spans(session_id, kind, status, input_tokens, output_tokens,
+  cache_read_tokens, cache_creation_tokens, cost_usd);
+CREATE INDEX IF NOT EXISTS events_touch ON events(json_extract(payload, '$.path'), time_ns) WHERE {};
+)sql",
+                     kStructuralSpansSql, kFileEventsSql);
+}
+constexpr int kQueryIndexCount = 3;
+
 constexpr const char* kSpanColumns =
     "span_id, trace_id, parent_span_id, session_id, kind, name, start_ns, end_ns, status, attributes, "
     "input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd";
@@ -97,8 +111,17 @@ std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
     if (version < kStoreSchemaVersion) {
       store->exec("BEGIN IMMEDIATE");
       store->exec(kSchema);
+      store->exec(query_indexes().c_str());
       store->exec(fmt::format("PRAGMA user_version={}", kStoreSchemaVersion).c_str());
       store->exec("COMMIT");
+    } else {
+      Statement st(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
+                       "('spans_structural', 'spans_usage', 'events_touch')");
+      if (st.step() && st.int64(0) < kQueryIndexCount) {
+        store->exec("BEGIN IMMEDIATE");
+        store->exec(query_indexes().c_str());
+        store->exec("COMMIT");
+      }
     }
   } else if (version == 0) {
     throw StoreError(fmt::format("{}: not a run store (no schema)", path));

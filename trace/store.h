@@ -20,6 +20,11 @@ namespace trace {
 // The schema version this build writes; a file with a newer one is refused with a clear error.
 constexpr int kStoreSchemaVersion = 1;
 
+// WHERE terms of the partial indexes behind the trace queries. SQLite uses a partial index only when the query
+// repeats its term verbatim, so query code puts these strings in its WHERE clauses.
+inline constexpr const char* kStructuralSpansSql = "kind IN ('run', 'generation', 'agent', 'session', 'subagent')";
+inline constexpr const char* kFileEventsSql = "type IN ('file.read', 'file.write')";
+
 // Fatal store failures (cannot open, newer schema, disk full). Caught once at the top of the CLI.
 class StoreError : public std::runtime_error {
  public:

@@ -1,0 +1,186 @@
+#include "trace/audit.h"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+#include "trace/audit_extract.h"
+#include "trace/glob.h"
+#include "trace/query_format.h"
+#include "trace/query_sessions.h"
+
+namespace trace {
+namespace {
+
+constexpr size_t kSubjectWidth = 70;
+
+struct Decision {
+  Verdict verdict;
+  std::string rule;
+};
+
+using Matcher = bool (*)(std::string_view pattern, std::string_view subject);
+
+Decision decide(const RuleSet& rules, std::string_view subject, Matcher match) {
+  if (rules.empty()) return {Verdict::no_policy, fmt::format("no {} rules", rules.name)};
+  for (const auto& d : rules.deny)
+    if (match(d, subject)) return {Verdict::violation, fmt::format("{}.deny '{}'", rules.name, d)};
+  if (rules.allow.empty()) return {Verdict::allowed, fmt::format("not in {}.deny", rules.name)};
+  for (const auto& a : rules.allow)
+    if (match(a, subject)) return {Verdict::allowed, fmt::format("{}.allow '{}'", rules.name, a)};
+  return {Verdict::violation, fmt::format("not in {}.allow", rules.name)};
+}
+
+int severity(Verdict v) { return v == Verdict::violation ? 2 : v == Verdict::no_policy ? 1 : 0; }
+
+// A compound command is as bad as its worst part; a deny rule may also match the whole line.
+Decision decide_command(const RuleSet& rules, const std::string& line, const std::vector<std::string>& parts) {
+  Decision whole = decide(rules, line, command_matches);
+  if (whole.verdict == Verdict::violation && whole.rule.find(".deny") != std::string::npos) return whole;
+  if (parts.size() <= 1 && (parts.empty() || parts[0] == line)) return whole;
+  std::optional<Decision> worst;
+  for (const auto& part : parts) {
+    Decision d = decide(rules, part, command_matches);
+    if (!worst || severity(d.verdict) > severity(worst->verdict))
+      worst = Decision{d.verdict, fmt::format("'{}': {}", one_line(part, 60), d.rule)};
+  }
+  return worst ? *worst : whole;
+}
+
+struct Subject {
+  int64_t time_ns = 0;
+  AuditFinding finding;
+};
+
+}  // namespace
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::allowed: return "allowed";
+    case Verdict::no_policy: return "no-policy";
+    case Verdict::violation: return "violation";
+  }
+  return "?";
+}
+
+AuditReport run_audit(Store& store, const AuditPolicy& policy) {
+  AuditReport report;
+  report.policy_source = policy.source;
+  SessionGraph graph = load_session_graph(store, /*with_totals=*/false);
+  auto session_label = [&](const std::string& id) {
+    auto it = graph.by_span_id.find(id);
+    return it == graph.by_span_id.end() ? std::string("?") : graph.nodes[it->second].label();
+  };
+  std::vector<Subject> subjects;
+  auto add = [&](int64_t time, std::string category, std::string subject, Decision d, const std::string& session,
+                 const std::string& span, int64_t event) {
+    AuditFinding f{d.verdict, std::move(category), std::move(subject), std::move(d.rule), session,
+                   session_label(session), span, event};
+    subjects.push_back({time, std::move(f)});
+  };
+  std::lock_guard lock(store.mutex());
+  store.flush();
+  {
+    Statement st(store.db(), fmt::format("SELECT e.id, e.span_id, e.time_ns, e.type, json_extract(e.payload, '$.path'), "
+                                         "s.session_id FROM events e JOIN spans s ON s.span_id = e.span_id WHERE e.{}",
+                                         kFileEventsSql));
+    while (st.step()) {
+      std::string type = st.text(3), path = st.text(4);
+      if (path.empty()) continue;
+      const RuleSet& rules = type == "file.read" ? policy.file_read : policy.file_write;
+      add(st.int64(2), type, path, decide(rules, path, path_matches), st.text(5), st.text(1), st.int64(0));
+    }
+  }
+  {
+    Statement st(store.db(),
+                 "SELECT s.span_id, s.session_id, s.name, s.start_ns, "
+                 "json_extract(s.attributes, '$.\"gen_ai.tool.call.arguments\"'), "
+                 "(SELECT min(e.id) FROM events e WHERE e.span_id = s.span_id) FROM spans s WHERE s.kind = 'tool'");
+    while (st.step()) {
+      std::string name = st.text(2);
+      bool command_tool = is_command_tool(name), fetch_tool = is_fetch_tool(name);
+      if (!command_tool && !fetch_tool) continue;
+      std::string span = st.text(0), session = st.text(1), args = st.text(4);
+      int64_t time = st.int64(3), event = st.int64(5);
+      std::vector<std::string> hosts;
+      if (command_tool) {
+        std::string line = command_from_arguments(args);
+        if (line.empty()) continue;
+        std::vector<std::string> parts = split_shell_commands(line);
+        add(time, "command", line, decide_command(policy.commands, line, parts), session, span, event);
+        for (const auto& part : parts)
+          for (auto& h : hosts_in_command(part))
+            if (std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(std::move(h));
+      } else if (std::string host = url_host(url_from_arguments(args)); !host.empty()) {
+        hosts.push_back(host);
+      }
+      for (const auto& h : hosts) add(time, "network", h, decide(policy.network, h, host_matches), session, span, event);
+    }
+  }
+  std::stable_sort(subjects.begin(), subjects.end(), [](const Subject& a, const Subject& b) {
+    if (a.time_ns != b.time_ns) return a.time_ns < b.time_ns;
+    return a.finding.event_id < b.finding.event_id;
+  });
+  for (auto& s : subjects) {
+    switch (s.finding.verdict) {
+      case Verdict::allowed: ++report.allowed; break;
+      case Verdict::no_policy: ++report.no_policy; break;
+      case Verdict::violation: ++report.violations; break;
+    }
+    report.findings.push_back(std::move(s.finding));
+  }
+  return report;
+}
+
+std::string format_audit(const AuditReport& r) {
+  std::string out;
+  struct Section {
+    Verdict verdict;
+    const char* title;
+    const char* marker;
+  };
+  using Row = std::array<std::string, 5>;
+  auto row_of = [](const AuditFinding& f) {
+    return Row{f.category, one_line(f.subject, kSubjectWidth), f.event_id ? fmt::format("#e{}", f.event_id) : "-",
+               fmt::format("{} {}", short_id(f.session_id), f.session), f.rule};
+  };
+  // One set of column widths for all sections, so a long report reads as one table.
+  std::array<size_t, 5> width{};
+  for (const auto& f : r.findings) {
+    Row row = row_of(f);
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_width(row[c]));
+  }
+  for (Section sec : {Section{Verdict::violation, "VIOLATIONS", "✗"}, Section{Verdict::no_policy, "NO POLICY", "?"},
+                      Section{Verdict::allowed, "ALLOWED", "✓"}}) {
+    std::vector<Row> rows;
+    for (const auto& f : r.findings)
+      if (f.verdict == sec.verdict) rows.push_back(row_of(f));
+    if (rows.empty()) continue;
+    out += fmt::format("{} ({})\n", sec.title, rows.size());
+    for (const auto& row : rows)
+      out += fmt::format("  {} {}  {}  {}  {}  {}\n", sec.marker, pad_right(row[0], width[0]),
+                         pad_right(row[1], width[1]), pad_right(row[2], width[2]), pad_right(row[3], width[3]), row[4]);
+  }
+  out += fmt::format("{} against {}: {} allowed, {} without policy, {}\n", plural(r.findings.size(), "check"),
+                     r.policy_source, r.allowed, r.no_policy, plural(r.violations, "violation"));
+  return out;
+}
+
+Json audit_to_json(const AuditReport& r) {
+  Json findings = Json::array();
+  for (const auto& f : r.findings) {
+    Json j = {{"verdict", to_string(f.verdict)}, {"category", f.category},     {"subject", f.subject},
+              {"rule", f.rule},                  {"session", f.session_id},    {"session_name", f.session},
+              {"span_id", f.span_id}};
+    j["event_id"] = f.event_id ? Json(f.event_id) : Json(nullptr);
+    findings.push_back(std::move(j));
+  }
+  return {{"policy", r.policy_source},
+          {"allowed", r.allowed},
+          {"no_policy", r.no_policy},
+          {"violations", r.violations},
+          {"findings", findings}};
+}
+
+}  // namespace trace
