@@ -209,7 +209,8 @@ TEST_F(ConfigErrors, RunnerPresetsAndPlaceholders) {
                         "'{prompt_file}'?")});
   EXPECT_EQ(errors_of(base + "runner:\n  command: [agent, \"{prompt}\"]\n"),
             V{at(4, 12, "unknown placeholder in 'runner.command': got '{prompt}', expected one of {prompt_file} "
-                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent}; did you mean "
+                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
+                        "{param_args}; did you mean "
                         "'{prompt_file}'?")});
   // Braces of shells and scripts are not placeholders.
   EXPECT_EQ(errors_of(base + "runner:\n  command: \"sh -c 'awk \\\"{print}\\\" $${HOME}/{workspace}'\"\n"), V{});
