@@ -34,6 +34,8 @@ std::optional<int64_t> parse_iso8601_ns(std::string_view s) {
       !digits(s, 14, 2, m) || s[16] != ':' || !digits(s, 17, 2, sec))
     return std::nullopt;
   if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+  // Epoch nanoseconds in an int64 span the years 1678..2261: others would overflow (undefined behaviour).
+  if (Y < 1678 || Y > 2261) return std::nullopt;
   size_t p = 19;
   int64_t frac_ns = 0;
   if (p < s.size() && s[p] == '.') {
