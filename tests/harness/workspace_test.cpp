@@ -46,7 +46,8 @@ void spit(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-const std::string kBinary("\x00\x01\x02\xff\xfe binary\x00 data", 20);
+using namespace std::string_literals;
+const std::string kBinary = "\x00\x01\x02\xff\xfe binary\x00 data"s;
 
 class WorkspaceTest : public ::testing::Test {
  protected:
@@ -79,7 +80,7 @@ class WorkspaceTest : public ::testing::Test {
   static void edit(const fs::path& ws) {
     spit(ws / "src/a.txt", "one\nTWO\nthree\n");
     spit(ws / "new/dir/file.txt", "brand new\n");
-    spit(ws / "new/bin.dat", std::string("\x00\x10 new binary", 13));
+    spit(ws / "new/bin.dat", "\x00\x10 new binary"s);
     fs::remove(ws / "gone.txt");
     spit(ws / "data.bin", kBinary + "!");
     spit(ws / "debug.log", "ignored\n");
