@@ -35,6 +35,16 @@ std::string first_failure_line(const std::string& output) {
 
 }  // namespace
 
+std::string workspace_name(const AgentRecord& record) {
+  return record.attempt > 1 ? fmt::format("{}.attempt{}", record.id, record.attempt) : record.id;
+}
+
+bool keeps_workspace(const std::string& keep, const AgentRecord& record) {
+  if (record.status != "completed") return false;
+  bool winner = record.verify.passed();
+  return keep == "all" || (keep == "winners" && winner) || (keep == "failures" && !winner);
+}
+
 AgentRun::AgentRun(AgentEnvironment& env, AgentRecord record, std::string generation_span_id, std::string prompt)
     : env_(env), record_(std::move(record)), generation_span_id_(std::move(generation_span_id)),
       prompt_(std::move(prompt)) {}
@@ -53,9 +63,10 @@ void AgentRun::watch(std::unique_ptr<runners::RunningProcess> process) {
 void AgentRun::drop_process(bool kill) {
   if (!process_) return;
   env_.reactor->remove(*process_);
-  untrack_process_group(process_->pid());
   // Also after a normal exit: background children the process left must not outlive it.
   process_->kill_tree(kill ? kKillGrace : std::chrono::milliseconds(200));
+  // Only now: a second Ctrl-C during the grace above must still KILL this group.
+  untrack_process_group(process_->pid());
   process_.reset();
 }
 
@@ -123,8 +134,7 @@ void AgentRun::start() {
 
   std::string workspace_error;
   try {
-    std::string name = record_.attempt > 1 ? fmt::format("{}.attempt{}", record_.id, record_.attempt) : record_.id;
-    workspace_ = env_.workspaces.create(name);
+    workspace_ = env_.workspaces.create(workspace_name(record_));
   } catch (const std::exception& e) {
     workspace_error = e.what();
   }
@@ -242,6 +252,10 @@ void AgentRun::check_timeouts() {
       verify_finished(runners::ExitStatus{-1, 9});
     }
   }
+}
+
+void AgentRun::request_stop() {
+  if (process_ && phase_ == Phase::running) process_->request_stop();
 }
 
 void AgentRun::kill(AgentOutcome why, const std::string& reason) {
@@ -369,10 +383,7 @@ void AgentRun::finalize() {
                                 record_.verify.passes, record_.verify.repeats, record_.tool_calls,
                                 record_.input_tokens + record_.output_tokens));
   if (!workspace_) return;
-  const std::string& keep = env_.config.workspace.keep;
-  bool winner = record_.verify.passed();
-  bool kept = !interrupted && (keep == "all" || (keep == "winners" && winner) || (keep == "failures" && !winner));
-  if (!kept) {
+  if (!keeps_workspace(env_.config.workspace.keep, record_)) {
     try {
       workspace_->remove();
     } catch (const std::exception& e) {

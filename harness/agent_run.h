@@ -36,6 +36,11 @@ struct AgentEnvironment {
   runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
 };
 
+// The folder name of an attempt's workspace under the workspace root (g01-a02, g01-a02.attempt2, ...).
+std::string workspace_name(const AgentRecord& record);
+// Whether `workspace.keep` keeps the workspace of this finished attempt (an interrupted one never).
+bool keeps_workspace(const std::string& keep, const AgentRecord& record);
+
 class AgentRun {
  public:
   enum class Phase { running, verifying, done };
@@ -57,6 +62,8 @@ class AgentRun {
   // Kills the agent now and records why (budget, interrupt). For an interrupt the attempt is recorded as
   // interrupted (not completed), so `resume` runs it again.
   void kill(AgentOutcome why, const std::string& reason);
+  // TERM to the agent's process tree without waiting; a kill() follows. Lets many agents stop at once.
+  void request_stop();
 
   const AgentRecord& record() const { return record_; }
   const AgentActivity& activity() const { return *activity_; }

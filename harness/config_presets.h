@@ -1,5 +1,6 @@
-// Where runner and strategy presets live: <home>/runners/<name>.yaml and <home>/strategies/<name>.yaml, with home
-// = $HARNESS_HOME, else the source tree the harness was built from. Reads the environment and the disk; thread-safe.
+// Where the harness's own files live: runner and strategy presets (<home>/runners/<name>.yaml,
+// <home>/strategies/<name>.yaml) and templates (<home>/templates), with home = $HARNESS_HOME, else the source tree
+// the harness was built from. Reads the environment and the disk; thread-safe.
 #pragma once
 
 #include <filesystem>

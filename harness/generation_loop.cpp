@@ -52,6 +52,7 @@ void GenerationLoop::write_reports_now() {
 LoopResult GenerationLoop::run() {
   run_ = *env_.state.run();
   LoopResult result;
+  discard_unkept_workspaces();
   for (int g = 1; g <= env_.config.generations; ++g) {
     auto existing = env_.state.generation(g);
     if (existing && existing->status == "completed") continue;  // resume: done before, never re-run
@@ -182,6 +183,20 @@ GenerationRecord GenerationLoop::open_generation(int number) {
   return gen;
 }
 
+// A harness that died between an agent's checkpoint and the removal of its workspace left one the keep policy
+// does not want. On resume they go (kept winners stay).
+void GenerationLoop::discard_unkept_workspaces() {
+  for (const auto& a : env_.state.agents()) {
+    // A running one's processes may be alive still: attempts_to_run() kills them first, then discards.
+    if (a.status == "pending" || a.status == "running" || keeps_workspace(env_.config.workspace.keep, a)) continue;
+    try {
+      env_.workspaces.discard(workspace_name(a));
+    } catch (const std::exception& e) {
+      env_.progress.log(fmt::format("{}: could not remove the workspace of attempt {}: {}", a.id, a.attempt, e.what()));
+    }
+  }
+}
+
 std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
   std::vector<AgentRecord> out;
   for (auto& [slot, a] : latest_attempts(env_.state.agents(number))) {
@@ -194,6 +209,12 @@ std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
     // interrupted and run a new attempt. Generation and slot stay; only the attempt number grows.
     int killed = kill_leftover_agent_processes(std::filesystem::absolute(env_.dir.root).string(), a.id);
     if (killed > 0) env_.progress.log(fmt::format("{}: killed {} leftover process(es) of attempt {}", a.id, killed, a.attempt));
+    // Its workspace holds half-done work nobody will verify; the new attempt starts from the base.
+    try {
+      env_.workspaces.discard(workspace_name(a));
+    } catch (const std::exception& e) {
+      env_.progress.log(fmt::format("{}: could not remove the workspace of attempt {}: {}", a.id, a.attempt, e.what()));
+    }
     AgentRecord old = a;
     old.status = "interrupted";
     old.outcome = AgentOutcome::interrupted;
@@ -226,6 +247,8 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
   GenEnd end = GenEnd::completed;
   while (!queue.empty() || !active.empty()) {
     if (interrupt_requested()) {
+      // All at once first: stubborn agents then cost one kill grace in all, not one each.
+      for (auto& a : active) a->request_stop();
       for (auto& a : active) a->kill(AgentOutcome::interrupted, "interrupted (Ctrl-C / TERM)");
       return GenEnd::interrupted;
     }
@@ -361,6 +384,7 @@ bool GenerationLoop::enforce_budgets(int generation, std::vector<std::unique_ptr
   run_event("budget.exceeded", {{"scope", scope}, {"generation", generation},
                                 {"tokens", std::string(scope) == "run" ? run_tokens : gen_tokens},
                                 {"cost_usd", std::string(scope) == "run" ? run_usd : gen_usd}});
+  for (auto& a : active) a->request_stop();
   for (auto& a : active)
     if (a->phase() == AgentRun::Phase::running)
       a->kill(AgentOutcome::killed_budget, fmt::format("{} budget exceeded", scope));

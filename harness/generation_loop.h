@@ -29,6 +29,7 @@ class GenerationLoop {
   GenEnd run_generation(int number);
   GenerationRecord open_generation(int number);
   std::vector<AgentRecord> attempts_to_run(int number);
+  void discard_unkept_workspaces();
   void pump(std::vector<std::unique_ptr<AgentRun>>& active, std::chrono::milliseconds timeout);
   bool enforce_budgets(int generation, std::vector<std::unique_ptr<AgentRun>>& active, bool& stop_generation);
   std::string should_stop(int completed_generation);

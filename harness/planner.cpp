@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/config_presets.h"
 #include "observer/convergence.h"
 #include "observer/llm_observer.h"
 #include "observer/observation_set.h"
@@ -22,11 +23,6 @@ namespace fs = std::filesystem;
 
 namespace harness {
 namespace {
-
-std::string home_dir() {
-  if (const char* home = std::getenv("HARNESS_HOME")) return home;
-  return HARNESS_SOURCE_DIR;
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -63,8 +59,9 @@ class Planner : public GenerationPlanner {
                    pool(env), env.seed) {
     observer::ensure_observer_schema(env_.store);
     observations_ = observer::ObservationSet::load(env_.store);
-    std::string path = env_.config.prompt_template.empty() ? home_dir() + "/templates/agent_prompt.mustache"
-                                                           : env_.config.prompt_template;
+    std::string path = env_.config.prompt_template.empty()
+                           ? (harness_home() / "templates" / "agent_prompt.mustache").string()
+                           : env_.config.prompt_template;
     template_ = read_text(path);
     if (auto err = observer::prompt_template_error(template_); !err.empty())
       throw std::runtime_error(fmt::format("{}: {}", path, err));
@@ -175,7 +172,7 @@ class Planner : public GenerationPlanner {
 
  private:
   static std::vector<strategies::Strategy> pool(AgentEnvironment& env) {
-    auto presets = strategies::load_presets(strategies::default_presets_dir(home_dir()));
+    auto presets = strategies::load_presets(strategies::default_presets_dir(harness_home().string()));
     std::vector<strategies::Strategy> out;
     for (const auto& s : env.config.strategies.list) {
       strategies::Strategy st;

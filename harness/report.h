@@ -34,7 +34,7 @@ struct Headline {
 };
 Headline make_headline(const ReportData& d);
 
-// Where templates/report.md.mustache is: $HARNESS_TEMPLATES_DIR, else the source tree the binary was built from.
+// Where templates/report.md.mustache is: under harness_home() ($HARNESS_HOME, else the source tree).
 std::string report_template_path();
 
 std::string render_markdown(const ReportData& d);  // throws ReportError (template)

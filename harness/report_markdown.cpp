@@ -9,6 +9,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "harness/report.h"
+#include "harness/config_presets.h"
 #include "harness/report_text.h"
 
 namespace rt = harness::report_text;
@@ -193,11 +194,7 @@ Data build_data(const ReportData& d) {
 
 }  // namespace
 
-std::string report_template_path() {
-  if (const char* dir = std::getenv("HARNESS_TEMPLATES_DIR"); dir && *dir)
-    return fmt::format("{}/report.md.mustache", dir);
-  return HARNESS_SOURCE_DIR "/templates/report.md.mustache";
-}
+std::string report_template_path() { return (harness_home() / "templates" / "report.md.mustache").string(); }
 
 std::string render_markdown(const ReportData& d, const std::string& template_text) {
   kainjow::mustache::mustache tmpl(template_text);
@@ -209,7 +206,7 @@ std::string render_markdown(const ReportData& d, const std::string& template_tex
 std::string render_markdown(const ReportData& d) {
   std::string path = report_template_path();
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ReportError(fmt::format("{}: cannot read the report template (set HARNESS_TEMPLATES_DIR)", path));
+  if (!in) throw ReportError(fmt::format("{}: cannot read the report template (set HARNESS_HOME)", path));
   std::ostringstream text;
   text << in.rdbuf();
   return render_markdown(d, text.str());

@@ -132,8 +132,8 @@ int drive(const Config& config, const std::string& run_dir, trace::Store& store,
   auto launcher = runners::make_local_launcher();
   std::string ws_root = config.workspace.root.empty() ? run_dir + "/workspaces" : config.workspace.root;
   auto workspaces = make_workspace_factory(config.target.repo, config.target.base_ref, ws_root);
-  // No prune() here: it would also delete the workspaces kept by the keep policy (winners) of earlier
-  // generations. Re-run attempts get workspaces of their own name (<id>.attemptN), so leftovers never collide.
+  // No prune() on resume: it would also delete the workspaces kept (winners) of earlier generations. The loop
+  // discards the workspace of each attempt it re-runs; the new attempt gets its own (<id>.attemptN).
   SystemClock clock;
   auto run = *state.run();
   AgentEnvironment env{config, RunDir{run_dir}, store, state, *launcher, *workspaces, clock, *progress,

@@ -178,11 +178,7 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
   explicit GitWorkspaceFactory(std::shared_ptr<Target> target) : target_(std::move(target)) {}
 
   std::unique_ptr<Workspace> create(const std::string& name) override {
-    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
-        name[0] == '-') {
-      throw WorkspaceError("workspace name '" + name + "' is not a plain folder name");
-    }
-    fs::path dir = target_->root / name;
+    fs::path dir = folder_of(name);
     std::error_code ec;
     if (fs::exists(fs::symlink_status(dir, ec))) {
       throw WorkspaceError("workspace '" + name + "' already exists at " + in_quotes(dir) +
@@ -241,7 +237,26 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
     if (target_->is_git) must(run_git(top, {"worktree", "prune"}));
   }
 
+  void discard(const std::string& name) override {
+    fs::path dir = folder_of(name);
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(dir, ec))) return;
+    std::lock_guard<std::mutex> lock(target_->admin);
+    const std::string top = target_->toplevel.string();
+    // Fails harmlessly when the folder is not a registered worktree of the target.
+    if (target_->is_git) run_git(top, {"worktree", "remove", "--force", "--force", dir.string()});
+    if (fs::exists(fs::symlink_status(dir, ec)) && (is_our_copy(dir) || is_orphaned_worktree(dir))) remove_tree(dir);
+    if (target_->is_git) must(run_git(top, {"worktree", "prune"}));
+  }
+
  private:
+  fs::path folder_of(const std::string& name) const {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name[0] == '-') {
+      throw WorkspaceError("workspace name '" + name + "' is not a plain folder name");
+    }
+    return target_->root / name;
+  }
+
   std::unique_ptr<Workspace> create_copy(const fs::path& dir) {
     try {
       copy_tree(target_->repo, dir, target_->root);

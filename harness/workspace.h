@@ -36,8 +36,11 @@ class WorkspaceFactory {
   virtual ~WorkspaceFactory() = default;
   // A fresh workspace named `name` (e.g. g01-a02) under the workspace root. Throws on failure.
   virtual std::unique_ptr<Workspace> create(const std::string& name) = 0;
-  // Removes workspaces left by an interrupted run (git worktree prune); called on resume.
+  // Removes every workspace under the root (kept ones included) and stale git metadata.
   virtual void prune() = 0;
+  // Removes the workspace named `name` if one is there (e.g. left by an attempt the harness died under);
+  // idempotent, and never touches a folder that is not one of ours.
+  virtual void discard(const std::string& name) = 0;
 };
 
 // repo: the target; base_ref: commit-ish; root: where workspaces go.

@@ -45,6 +45,9 @@ class RunningProcess {
   virtual std::optional<ExitStatus> try_wait() = 0;
   // TERM to the whole group (or scancel), then KILL after `grace`; returns when no member is left.
   virtual void kill_tree(std::chrono::milliseconds grace) = 0;
+  // Asks the whole tree to stop (TERM) and returns at once, so that many agents wind down together before
+  // kill_tree() waits on each in turn. A no-op where the launcher has no such step.
+  virtual void request_stop() {}
   // An id in the system that runs it: "pid:1234" or "slurm:5678"; recorded on the agent.
   virtual std::string external_id() const = 0;
 };

@@ -94,23 +94,29 @@ std::optional<ExitStatus> LocalProcess::try_wait() {
   return status_;
 }
 
+process_tree::TreeIdentity LocalProcess::tree() const {
+  bool leader_collected = status_.has_value();
+  return process_tree::TreeIdentity{leader_collected ? -1 : pid_, group_may_exist() ? pid_ : -1, tree_token_};
+}
+
+void LocalProcess::signal_tree(int signal) const {
+  if (group_may_exist()) ::kill(-pid_, signal);  // the group at once
+  for (const auto& member : process_tree::find_members(tree(), process_tree::list_processes())) {
+    if (member.state != 'Z') ::kill(member.pid, signal);  // those that left the group
+  }
+}
+
+void LocalProcess::request_stop() {
+  if (tree_ended_) return;
+  collect_leader(false);
+  signal_tree(SIGTERM);
+  signal_tree(SIGCONT);  // a stopped process acts on TERM only once continued
+}
+
 void LocalProcess::kill_tree(std::chrono::milliseconds grace) {
   if (tree_ended_) return;
   using Clock = std::chrono::steady_clock;
   const int self = ::getpid();
-  // Who belongs to the tree now: once the leader is collected, its pid and group id may name a newcomer.
-  auto tree = [&] {
-    bool leader_collected = status_.has_value();
-    return process_tree::TreeIdentity{leader_collected ? -1 : pid_, group_may_exist() ? pid_ : -1,
-                                      tree_token_};
-  };
-
-  auto signal_tree = [&](int signal) {
-    if (group_may_exist()) ::kill(-pid_, signal);  // the group at once
-    for (const auto& member : process_tree::find_members(tree(), process_tree::list_processes())) {
-      if (member.state != 'Z') ::kill(member.pid, signal);  // those that left the group
-    }
-  };
   // Empty when the leader is collected and no member is left, zombies included: zombies re-parented to us (we
   // are the subreaper) are collected here; others vanish when their parent, also a member, dies.
   auto tree_is_empty = [&] {

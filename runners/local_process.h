@@ -9,6 +9,7 @@
 #include <string>
 
 #include "runners/launcher.h"
+#include "runners/process_tree.h"
 
 namespace runners {
 
@@ -26,6 +27,7 @@ class LocalProcess final : public RunningProcess {
   int exit_fd() const override { return pidfd_; }
   std::optional<ExitStatus> try_wait() override;
   void kill_tree(std::chrono::milliseconds grace) override;
+  void request_stop() override;
   std::string external_id() const override { return "pid:" + std::to_string(pid_); }
 
  private:
@@ -35,6 +37,10 @@ class LocalProcess final : public RunningProcess {
   // another agent even; but not while the old group still has a member, since a group id stays reserved.
   bool group_may_exist() const;
   void close_stdout();
+  // Who belongs to the tree now: once the leader is collected, its pid and group id may name a newcomer.
+  process_tree::TreeIdentity tree() const;
+  // Sends `signal` to the group and to members that left it.
+  void signal_tree(int signal) const;
 
   int pid_;
   int stdout_fd_;

@@ -91,6 +91,18 @@ TEST(CrashResume, KilledAtManyPointsResumesToTheSameRun) {
     ++resumed_with_work;
     auto got = completed_agents(f.status(run));
     EXPECT_EQ(got, expected) << "kill point " << kill_at;
+    // Only the kept workspaces (keep: winners) stay: none of an attempt the harness died under.
+    std::set<std::string> kept, found;
+    const auto final_status = f.status(run);
+    for (const auto& g : final_status["generations"])
+      for (const auto& a : g["agents"])
+        if (a["verify"] == "passed") {
+          std::string id = a["id"];
+          kept.insert(a["attempt"] == 1 ? id : id + ".attempt" + std::to_string(a["attempt"].get<int>()));
+        }
+    if (fs::is_directory(run + "/workspaces"))
+      for (const auto& entry : fs::directory_iterator(run + "/workspaces")) found.insert(entry.path().filename());
+    EXPECT_EQ(found, kept) << "kill point " << kill_at;
     // The run's own records: one run.finalized, generations numbered 1..3 once each.
     auto store = trace::Store::open(run + "/run.db", trace::Store::Mode::read_only);
     trace::Statement st(store->db(), "SELECT COUNT(*), COUNT(DISTINCT number), MIN(number), MAX(number) "

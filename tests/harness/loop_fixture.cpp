@@ -56,6 +56,8 @@ case "$s" in
       echo "{\"hv\":1,\"type\":\"llm.call\",\"session\":\"main\",\"model\":\"fake-1\",\"input_tokens\":1000,\"output_tokens\":100}"
       i=$((i+1)); sleep 0.05; done ;;
   slow) sleep 0.3 ;;
+  sleepy) sleep 1005; echo fixed > state.txt ;;
+  stubborn) trap '' TERM; sleep 1006 ;;
 esac
 echo "{\"hv\":1,\"type\":\"session.end\",\"session\":\"main\",\"status\":\"ok\"}"
 )SH";

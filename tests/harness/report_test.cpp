@@ -224,15 +224,15 @@ TEST_F(ReportTest, MarkdownTemplateErrorsAreReported) {
   } catch (const ReportError& e) {
     EXPECT_EQ(std::string(e.what()), "report template: Unclosed section \"open\" at 0");
   }
-  setenv("HARNESS_TEMPLATES_DIR", "/nonexistent", 1);
+  setenv("HARNESS_HOME", "/nonexistent", 1);
   try {
     render_markdown(d);
     FAIL() << "a missing template must throw";
   } catch (const ReportError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "/nonexistent/report.md.mustache: cannot read the report template (set HARNESS_TEMPLATES_DIR)");
+              "/nonexistent/templates/report.md.mustache: cannot read the report template (set HARNESS_HOME)");
   }
-  unsetenv("HARNESS_TEMPLATES_DIR");
+  unsetenv("HARNESS_HOME");
 }
 
 TEST_F(ReportTest, HtmlIsSelfContainedAndOrdered) {
