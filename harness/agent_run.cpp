@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "harness/interrupt.h"
+#include "harness/launchers.h"
 #include "trace/ids.h"
 
 namespace fs = std::filesystem;
@@ -112,6 +113,15 @@ std::string AgentRun::expand(const std::string& arg) const {
   return out;
 }
 
+void AgentRun::name_job(runners::LaunchSpec& spec, const char* what) const {
+  std::string run_dir = fs::absolute(env_.dir.root).string();
+  // Markers that let a resumed run find and kill what a crashed harness left running (leftovers.h).
+  spec.env["HARNESS_RUN_DIR"] = run_dir;
+  spec.env["HARNESS_AGENT_ID"] = record_.id;
+  spec.job_name = slurm_job_name(run_dir, record_.id);
+  spec.job_comment = fmt::format("harness {} of {} attempt {} in {}", what, record_.id, record_.attempt, run_dir);
+}
+
 void AgentRun::start() {
   started_ms_ = env_.clock.steady_ms();
   dir_ = env_.dir.agent(record_.generation, record_.slot, record_.attempt);
@@ -168,8 +178,7 @@ void AgentRun::launch_agent() {
   spec.stderr_path = dir_ + "/stderr.log";
   for (const auto& [k, v] : runner.env) spec.env[k] = expand(v);
   // Markers that let a resumed run find and kill what a crashed harness left running (leftovers.h).
-  spec.env["HARNESS_RUN_DIR"] = fs::absolute(env_.dir.root).string();
-  spec.env["HARNESS_AGENT_ID"] = record_.id;
+  name_job(spec, "agent");
   spec.env["HARNESS_GENERATION"] = std::to_string(record_.generation);
   spec.env["HARNESS_STRATEGY"] = record_.strategy;
   spec.env["HARNESS_STRATEGY_JSON"] = record_.strategy_json.dump();
@@ -199,13 +208,24 @@ void AgentRun::launch_agent() {
 
   try {
     watch(env_.launcher.start(spec));
+  } catch (const runners::SystemFailure& e) {
+    // Slurm's fault, not the agent's: its message is kept where the loop's stop rule and the report see it.
+    system_failure_ = e.what();
+    span_.attributes["harness.system_failure"] = system_failure_;
+    event("agent.launch_failed", {{"error", e.what()}, {"argv", spec.argv}, {"system", true}});
+    return agent_finished(AgentOutcome::launch_failed, e.what());
   } catch (const std::exception& e) {
     event("agent.launch_failed", {{"error", e.what()}, {"argv", spec.argv}});
     return agent_finished(AgentOutcome::launch_failed, e.what());
   }
+  launched_ = true;
   record_.external_id = process_->external_id();
-  event("agent.spawned", {{"strategy", record_.strategy}, {"attempt", record_.attempt},
-                          {"process", record_.external_id}, {"workspace", workspace_->path()}});
+  // Durable at once: a harness killed from here on leaves the job id where `resume` finds (and cancels) it.
+  env_.store.transaction([&] {
+    env_.state.save_agent(record_);
+    event("agent.spawned", {{"strategy", record_.strategy}, {"attempt", record_.attempt},
+                            {"process", record_.external_id}, {"workspace", workspace_->path()}});
+  });
   env_.progress.log(fmt::format("{} spawned ({}, {})", record_.id, record_.strategy, record_.external_id));
 }
 
@@ -227,10 +247,20 @@ void AgentRun::on_output(std::string_view bytes) {
 }
 
 void AgentRun::on_exit(const runners::ExitStatus& status) {
+  std::string failure = process_ ? process_->system_failure() : "";
   if (phase_ == Phase::running) {
+    if (!failure.empty()) {
+      // Slurm ended it (node failure, cancelled from outside, time limit): recorded as a crash in Slurm's words.
+      system_failure_ = failure;
+      span_.attributes["harness.system_failure"] = failure;
+      event("agent.system_failed", {{"error", failure}, {"process", record_.external_id},
+                                    {"exit", status.describe()}});
+      return agent_finished(AgentOutcome::crashed, failure);
+    }
     AgentOutcome outcome = status.ok() ? AgentOutcome::completed : AgentOutcome::crashed;
     agent_finished(outcome, status.describe());
   } else if (phase_ == Phase::verifying) {
+    if (!failure.empty()) on_output("== " + failure + "\n");
     verify_finished(status);
   }
 }
@@ -313,10 +343,9 @@ void AgentRun::start_verify_repeat() {
   spec.cwd = workspace_->path();
   spec.stderr_path = dir_ + "/verify.log";
   spec.env["HARNESS_VERIFY_REPEAT"] = std::to_string(repeat);
-  spec.env["HARNESS_RUN_DIR"] = fs::absolute(env_.dir.root).string();
-  spec.env["HARNESS_AGENT_ID"] = record_.id;
+  name_job(spec, "verify");
   try {
-    watch(env_.launcher.start(spec));
+    watch((env_.verify_launcher ? *env_.verify_launcher : env_.launcher).start(spec));
   } catch (const std::exception& e) {
     verify_output_tail_ = fmt::format("verify could not start: {}", e.what());
     verify_finished(runners::ExitStatus{127, 0});
@@ -366,6 +395,7 @@ void AgentRun::finalize() {
   span_.attributes["harness.verify"] = record_.verify.label();
   span_.attributes["harness.end_reason"] = record_.end_reason;
   if (!record_.external_id.empty()) span_.attributes["harness.process"] = record_.external_id;
+  if (record_.external_id.rfind("slurm:", 0) == 0) span_.attributes["slurm.job_id"] = record_.external_id.substr(6);
   env_.store.transaction([&] {
     env_.store.put_span(span_);
     if (record_.verify.ran)

@@ -34,6 +34,7 @@ struct AgentEnvironment {
   uint64_t seed = 0;
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
   runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
+  runners::ProcessLauncher* verify_launcher = nullptr;  // where verify commands run; null = `launcher`
 };
 
 // The folder name of an attempt's workspace under the workspace root (g01-a02, g01-a02.attempt2, ...).
@@ -66,6 +67,10 @@ class AgentRun {
   void request_stop();
 
   const AgentRecord& record() const { return record_; }
+  // Set when the system that runs agents (Slurm) failed this attempt, at launch or later: its own message.
+  const std::string& system_failure() const { return system_failure_; }
+  // Whether the agent's process was started (a launch failure leaves this false).
+  bool launched() const { return launched_; }
   const AgentActivity& activity() const { return *activity_; }
   int64_t elapsed_ms() const;
 
@@ -82,6 +87,8 @@ class AgentRun {
   void write_file(const std::string& path, const std::string& text);
   int64_t event(const std::string& type, nlohmann::json payload);
   std::string expand(const std::string& arg) const;
+  // Job name, comment and the harness's markers in the environment, shared by the agent and its verify runs.
+  void name_job(runners::LaunchSpec& spec, const char* what) const;
 
   AgentEnvironment& env_;
   AgentRecord record_;
@@ -101,6 +108,8 @@ class AgentRun {
   std::string verify_output_tail_;
   bool verify_log_truncated_ = false;
   uint64_t verify_log_bytes_ = 0;
+  std::string system_failure_;
+  bool launched_ = false;
 };
 
 }  // namespace harness

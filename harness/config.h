@@ -34,6 +34,7 @@ struct VerifyConfig {
   double timeout_s = 300;
   std::vector<std::string> protected_paths;  // restored from the base before verifying
   bool baseline = true;         // refuse to start if verify passes on the base ("bug not reproduced")
+  std::string launcher = "local";  // local | slurm: where the command runs
 };
 
 struct Budget {
@@ -49,7 +50,8 @@ struct RunnerConfig {
   double wall_timeout_s = 1800;
   double idle_timeout_s = 300;               // no output or trace activity for this long = stuck, killed
   std::string launcher = "local";            // local | slurm
-  nlohmann::json slurm = nlohmann::json::object();  // partition, time, cpus, mem, extra_args (issue 7)
+  // partition, time, cpus, mem, extra_args, submit_timeout, command_timeout (harness/launchers.h reads them)
+  nlohmann::json slurm = nlohmann::json::object();
 };
 
 struct StopConfig {

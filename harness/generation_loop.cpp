@@ -5,8 +5,10 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "harness/interrupt.h"
+#include "harness/launchers.h"
 #include "harness/leftovers.h"
 #include "harness/report.h"
 #include "trace/ids.h"
@@ -75,6 +77,21 @@ LoopResult GenerationLoop::run() {
       env_.progress.log(fmt::format("interrupted in generation {}; `harness resume {}` continues", g, env_.dir.root));
       result.exit_code = 130;
       result.stop_reason = "interrupted";
+      return result;
+    }
+    if (end == GenEnd::system_failure) {
+      // The launches that failed and the slots never launched are left to `harness resume`.
+      run_.status = "failed";
+      run_.exit_code = 3;
+      env_.store.transaction([&] {
+        env_.state.save_run(run_);
+        run_event("run.stopped", {{"reason", system_stop_reason_}, {"generation", g}, {"exit_code", 3}});
+      });
+      write_reports_now();
+      env_.progress.log(fmt::format("stopped in generation {}: {}; `harness resume {}` re-runs what did not run", g,
+                                    system_stop_reason_, env_.dir.root));
+      result.exit_code = 3;
+      result.stop_reason = system_stop_reason_;
       return result;
     }
     if (end == GenEnd::run_budget) {
@@ -207,8 +224,7 @@ std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
     }
     // running (the harness died under it) or interrupted (Ctrl-C): kill what is left of it, record it as
     // interrupted and run a new attempt. Generation and slot stay; only the attempt number grows.
-    int killed = kill_leftover_agent_processes(std::filesystem::absolute(env_.dir.root).string(), a.id);
-    if (killed > 0) env_.progress.log(fmt::format("{}: killed {} leftover process(es) of attempt {}", a.id, killed, a.attempt));
+    end_leftovers(a);
     // Its workspace holds half-done work nobody will verify; the new attempt starts from the base.
     try {
       env_.workspaces.discard(workspace_name(a));
@@ -217,7 +233,7 @@ std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
     }
     AgentRecord old = a;
     old.status = "interrupted";
-    old.outcome = AgentOutcome::interrupted;
+    if (old.outcome == AgentOutcome::none) old.outcome = AgentOutcome::interrupted;  // keeps launch_failed
     if (old.end_reason.empty()) old.end_reason = "harness stopped while it ran";
     AgentRecord next = a;
     next.attempt = a.attempt + 1;
@@ -237,6 +253,25 @@ std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
   return out;
 }
 
+void GenerationLoop::end_leftovers(const AgentRecord& a) {
+  std::string run_dir = std::filesystem::absolute(env_.dir.root).string();
+  if (uses_slurm(env_.config) || a.external_id.rfind("slurm:", 0) == 0) {
+    auto cancelled = cancel_leftover_slurm_jobs(slurm_options(env_.config, 0), slurm_job_name(run_dir, a.id),
+                                                a.external_id);
+    if (!cancelled.job_ids.empty()) {
+      env_.progress.log(fmt::format("{}: cancelled leftover Slurm job(s) {} of attempt {}", a.id,
+                                    fmt::join(cancelled.job_ids, " "), a.attempt));
+      run_event("slurm.leftover_cancelled", {{"agent", a.id}, {"attempt", a.attempt}, {"jobs", cancelled.job_ids}});
+    }
+    if (!cancelled.error.empty()) {
+      env_.progress.log(fmt::format("{}: leftover Slurm jobs of attempt {}: {}", a.id, a.attempt, cancelled.error));
+      run_event("slurm.error", {{"agent", a.id}, {"attempt", a.attempt}, {"error", cancelled.error}});
+    }
+  }
+  int killed = kill_leftover_agent_processes(run_dir, a.id);
+  if (killed > 0) env_.progress.log(fmt::format("{}: killed {} leftover process(es) of attempt {}", a.id, killed, a.attempt));
+}
+
 GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
   GenerationRecord gen = open_generation(number);
   std::vector<AgentRecord> queue = attempts_to_run(number);
@@ -245,6 +280,11 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
   std::vector<std::unique_ptr<AgentRun>> active;
   bool stop_launching = false;
   GenEnd end = GenEnd::completed;
+  // The stop rule for Slurm failures (docs/slurm.md): when as many launches in a row as could run at once failed
+  // because of Slurm (controller down, every job rejected), launching stops; the agents already running finish,
+  // then the run stops with exit 3 and leaves the failed attempts and the slots never launched to `resume`.
+  const int system_failure_limit = std::min(env_.config.concurrency, env_.config.population);
+  std::vector<AgentRecord> failed_in_a_row;
   while (!queue.empty() || !active.empty()) {
     if (interrupt_requested()) {
       // All at once first: stubborn agents then cost one kill grace in all, not one each.
@@ -261,6 +301,17 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
       queue.pop_back();
       auto run = std::make_unique<AgentRun>(env_, next, gen.span_id, planner_.prompt(next));
       run->start();
+      if (run->launched()) {
+        failed_in_a_row.clear();
+      } else if (!run->system_failure().empty()) {
+        failed_in_a_row.push_back(run->record());
+        if ((int)failed_in_a_row.size() >= system_failure_limit) {
+          system_stop_reason_ = fmt::format("{} launch{} in a row failed because of Slurm: {}", failed_in_a_row.size(),
+                                            failed_in_a_row.size() == 1 ? "" : "es", run->system_failure());
+          stop_launching = true;
+          queue.clear();  // never launched: they stay pending for `resume`
+        }
+      }
       if (run->phase() != AgentRun::Phase::done) active.push_back(std::move(run));
     }
     if (stop_launching && !queue.empty()) {
@@ -285,6 +336,15 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
                                 [](const auto& a) { return a->phase() == AgentRun::Phase::done; }),
                  active.end());
     report_progress(number, total, active);
+  }
+  if (!system_stop_reason_.empty()) {
+    env_.store.transaction([&] {
+      for (AgentRecord a : failed_in_a_row) {
+        a.status = "interrupted";  // run again by `resume`; outcome and Slurm's message stay
+        env_.state.save_agent(a);
+      }
+    });
+    return GenEnd::system_failure;
   }
 
   auto agents = env_.state.agents(number);

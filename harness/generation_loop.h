@@ -25,11 +25,13 @@ class GenerationLoop {
   LoopResult run();
 
  private:
-  enum class GenEnd { completed, interrupted, run_budget };
+  enum class GenEnd { completed, interrupted, run_budget, system_failure };
   GenEnd run_generation(int number);
   GenerationRecord open_generation(int number);
   std::vector<AgentRecord> attempts_to_run(int number);
   void discard_unkept_workspaces();
+  // Before an interrupted attempt runs again: what it left (Slurm jobs first, then local processes) is ended.
+  void end_leftovers(const AgentRecord& attempt);
   void pump(std::vector<std::unique_ptr<AgentRun>>& active, std::chrono::milliseconds timeout);
   bool enforce_budgets(int generation, std::vector<std::unique_ptr<AgentRun>>& active, bool& stop_generation);
   std::string should_stop(int completed_generation);
@@ -42,6 +44,7 @@ class GenerationLoop {
   runners::ProcessReactor reactor_;
   RunRecord run_;
   bool run_budget_exceeded_ = false;
+  std::string system_stop_reason_;  // set when Slurm failed every launch of a streak (see run_generation)
   int64_t last_progress_ms_ = 0;
 };
 

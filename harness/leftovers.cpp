@@ -44,4 +44,15 @@ int kill_leftover_agent_processes(const std::string& run_dir, const std::string&
   return killed;
 }
 
+runners::SlurmJobsResult cancel_leftover_slurm_jobs(const runners::SlurmOptions& options,
+                                                    const std::string& job_name, const std::string& external_id) {
+  runners::SlurmJobsResult live = runners::find_live_jobs(options, job_name);
+  std::vector<std::string> targets = live.job_ids;
+  if (!live.error.empty() && external_id.rfind("slurm:", 0) == 0) targets = {external_id.substr(6)};
+  if (targets.empty()) return live;  // nothing left, or squeue's error and no recorded job
+  runners::SlurmJobsResult cancelled = runners::cancel_jobs(options, targets);
+  if (cancelled.error.empty() && !live.error.empty()) cancelled.error = live.error;  // worth saying all the same
+  return cancelled;
+}
+
 }  // namespace harness

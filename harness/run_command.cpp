@@ -13,6 +13,7 @@
 #include "harness/config.h"
 #include "harness/generation_loop.h"
 #include "harness/interrupt.h"
+#include "harness/launchers.h"
 #include "harness/planner.h"
 #include "harness/status_view.h"
 #include "trace/ids.h"
@@ -129,7 +130,8 @@ std::string find_demo_agent() {
 int drive(const Config& config, const std::string& run_dir, trace::Store& store, RunState& state,
           ProgressMode mode, uint64_t seed) {
   auto progress = make_progress(mode);
-  auto launcher = runners::make_local_launcher();
+  auto launcher = make_agent_launcher(config);
+  auto verify_launcher = make_verify_launcher(config);
   std::string ws_root = config.workspace.root.empty() ? run_dir + "/workspaces" : config.workspace.root;
   auto workspaces = make_workspace_factory(config.target.repo, config.target.base_ref, ws_root);
   // No prune() on resume: it would also delete the workspaces kept (winners) of earlier generations. The loop
@@ -138,6 +140,7 @@ int drive(const Config& config, const std::string& run_dir, trace::Store& store,
   auto run = *state.run();
   AgentEnvironment env{config, RunDir{run_dir}, store, state, *launcher, *workspaces, clock, *progress,
                        run.trace_id, seed, find_demo_agent()};
+  env.verify_launcher = verify_launcher.get();
   auto planner = make_planner(env);
   GenerationLoop loop(env, *planner);
   LoopResult result = loop.run();

@@ -41,7 +41,8 @@ nlohmann::json build_status(trace::Store& store, RunState& state) {
                                {"attempt", a->attempt},
                                {"tokens", a->input_tokens + a->output_tokens},
                                {"cost_usd", a->cost_usd},
-                               {"reason", a->end_reason}});
+                               {"reason", a->end_reason},
+                               {"process", a->external_id}});  // pid:123, or slurm:456 (the job id)
     }
     int observations_total = 0;
     if (auto span = store.span(g.span_id)) observations_total = span->attributes.value("harness.total_observations", 0);

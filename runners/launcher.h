@@ -20,6 +20,10 @@ struct LaunchSpec {
   std::vector<std::string> unset_env;        // removed from it
   std::string stdin_path;                    // empty: /dev/null (agents must not wait for a terminal)
   std::string stderr_path;                   // appended to (empty: /dev/null), bounded by the caller's policy
+  // What a batch system calls it (the Slurm job name and comment); the local launcher ignores both. Every attempt
+  // of one agent shares a job name, so that a resumed run can find and cancel what an earlier attempt left.
+  std::string job_name;
+  std::string job_comment;
 };
 
 struct ExitStatus {
@@ -50,6 +54,9 @@ class RunningProcess {
   virtual void request_stop() {}
   // An id in the system that runs it: "pid:1234" or "slurm:5678"; recorded on the agent.
   virtual std::string external_id() const = 0;
+  // Once try_wait() has a status: why the system that ran it (Slurm) ended it, in that system's own words (node
+  // failure, job cancelled from outside, time limit), when it was not the process's own doing; empty otherwise.
+  virtual std::string system_failure() { return {}; }
 };
 
 class ProcessLauncher {
@@ -62,6 +69,13 @@ class ProcessLauncher {
 class LaunchError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A launch that failed because of the system that runs processes (Slurm's controller unreachable, the job
+// rejected, no job id in time), not because of the command: the message is that system's own.
+class SystemFailure : public LaunchError {
+ public:
+  using LaunchError::LaunchError;
 };
 
 // The local launcher: Boost.Process, each agent its own process group.

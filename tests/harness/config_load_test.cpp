@@ -49,6 +49,7 @@ verify:
   timeout: 90s
   protected: [tests/, Makefile]
   baseline: no
+  launcher: slurm
 generations: 7
 population: 6
 concurrency: 3
@@ -59,7 +60,8 @@ runner:
   wall_timeout: 1h30m
   idle_timeout: 45
   launcher: slurm
-  slurm: {partition: gpu, time: "02:00:00", cpus: 8, mem: 16G, extra_args: [--qos=low]}
+  slurm: {partition: gpu, time: "02:00:00", cpus: 8, mem: 16G, extra_args: [--qos=low], submit_timeout: 2m,
+          command_timeout: 5s}
 budget:
   agent: {tokens: 200000, usd: 1.5}
   generation: {tokens: 1000000, usd: 8}
@@ -97,6 +99,7 @@ seed: 42
   EXPECT_EQ(c.verify.timeout_s, 90);
   EXPECT_EQ(c.verify.protected_paths, (V{"tests/", "Makefile"}));
   EXPECT_FALSE(c.verify.baseline);
+  EXPECT_EQ(c.verify.launcher, "slurm");
   EXPECT_EQ(c.generations, 7);
   EXPECT_EQ(c.population, 6);
   EXPECT_EQ(c.concurrency, 3);
@@ -108,7 +111,8 @@ seed: 42
   EXPECT_EQ(c.runner.idle_timeout_s, 45);
   EXPECT_EQ(c.runner.launcher, "slurm");
   EXPECT_EQ(c.runner.slurm, nlohmann::json::parse(R"({"partition": "gpu", "time": "02:00:00", "cpus": 8,
-                                                       "mem": "16G", "extra_args": ["--qos=low"]})"));
+                                                       "mem": "16G", "extra_args": ["--qos=low"],
+                                                       "submit_timeout": 120.0, "command_timeout": 5.0})"));
   EXPECT_EQ(c.agent_budget.tokens, 200000);
   EXPECT_EQ(c.agent_budget.usd, 1.5);
   EXPECT_EQ(c.generation_budget.tokens, 1000000);
@@ -158,6 +162,7 @@ TEST_F(ConfigLoad, TableDefaultsEqualConfigDefaults) {
   EXPECT_EQ(loaded.runner.wall_timeout_s, plain.runner.wall_timeout_s);
   EXPECT_EQ(loaded.runner.idle_timeout_s, plain.runner.idle_timeout_s);
   EXPECT_EQ(loaded.runner.launcher, plain.runner.launcher);
+  EXPECT_EQ(loaded.verify.launcher, plain.verify.launcher);
   EXPECT_EQ(loaded.agent_budget.tokens, plain.agent_budget.tokens);
   EXPECT_EQ(loaded.run_budget.usd, plain.run_budget.usd);
   EXPECT_EQ(loaded.stop.after_fixes, plain.stop.after_fixes);
@@ -175,7 +180,8 @@ TEST_F(ConfigLoad, TableDefaultsEqualConfigDefaults) {
   EXPECT_FALSE(loaded.seed.has_value());
   // Slurm settings are defaults too: the launcher reads them all.
   EXPECT_EQ(loaded.runner.slurm,
-            nlohmann::json::parse(R"({"partition": "", "time": "", "cpus": 1, "mem": "", "extra_args": []})"));
+            nlohmann::json::parse(R"({"partition": "", "time": "", "cpus": 1, "mem": "", "extra_args": [],
+                                      "submit_timeout": 60.0, "command_timeout": 15.0})"));
 }
 
 TEST_F(ConfigLoad, RunnerPresetKeysAreDefaultsUnderTheUsersKeys) {
