@@ -9,7 +9,7 @@ namespace {
 
 // Character classes from one table: the scanner runs over every byte an agent prints, and per-byte <cctype> calls
 // (locale tables behind a function call) were a tenth of an import's time.
-enum : uint8_t { kAlnum = 1, kTokenOnly = 2, kBearerOnly = 4, kIdentOnly = 8 };
+enum : uint8_t { kAlnum = 1, kTokenOnly = 2, kBearerOnly = 4, kIdentOnly = 8, kQuote = 16, kBlank = 32 };
 constexpr std::array<uint8_t, 256> make_classes() {
   std::array<uint8_t, 256> t{};
   for (int c = '0'; c <= '9'; ++c) t[c] = kAlnum;
@@ -18,6 +18,8 @@ constexpr std::array<uint8_t, 256> make_classes() {
   t['-'] |= kTokenOnly | kBearerOnly;
   t['_'] |= kTokenOnly | kBearerOnly | kIdentOnly;
   for (char c : {'.', '~', '+', '/', '='}) t[static_cast<uint8_t>(c)] |= kBearerOnly;
+  for (char c : {'\\', '"', '\''}) t[static_cast<uint8_t>(c)] |= kQuote;
+  for (char c : {' ', '\t'}) t[static_cast<uint8_t>(c)] |= kBlank;
   return t;
 }
 constexpr std::array<uint8_t, 256> kClasses = make_classes();
@@ -121,17 +123,17 @@ bool match_bearer(std::string_view s, size_t i, Match& m) {
 bool match_named(std::string_view s, size_t i, size_t& ident_len, Match& m) {
   ident_len = run_length(s, i, is_ident_char);
   size_t p = i + ident_len;
-  auto skip = [&](std::string_view chars) {
-    while (p < s.size() && chars.find(s[p]) != std::string_view::npos) ++p;
+  auto skip = [&](uint8_t cls) {
+    while (p < s.size() && (char_class(s[p]) & cls)) ++p;
   };
-  skip("\\\"'");
-  skip(" \t");
+  skip(kQuote);
+  skip(kBlank);
   // The cheap test first: most identifiers in text are not followed by '=' or ':'.
   if (p >= s.size() || (s[p] != '=' && s[p] != ':')) return false;
   if (!is_secret_name(s.substr(i, ident_len))) return false;
   ++p;
-  skip(" \t");
-  skip("\\\"'");
+  skip(kBlank);
+  skip(kQuote);
   for (std::string_view scheme : {std::string_view("bearer "), std::string_view("basic ")})
     if (starts_with_ci(s, p, scheme)) p += scheme.size();
   size_t v = p;
@@ -169,6 +171,11 @@ size_t redact_in_place(std::string& text) {
   std::string_view s = text;
   while (i < s.size()) {
     char c = s[i];
+    // Every rule starts at a letter, digit or '_' (escape letters too): anything else is passed in one test.
+    if (!is_ident_char(c)) {
+      ++i;
+      continue;
+    }
     Match m;
     if ((c == 's' || c == 'g' || c == 'A' || c == 'x') && match_prefixed(s, i, m)) {
       replace(m);
