@@ -93,10 +93,15 @@ AuditReport run_audit(Store& store, const AuditPolicy& policy) {
     }
   }
   {
+    // Only shell and fetch tools: their arguments are the only attributes parsed (JSON of kilobytes per span).
+    std::string names;
+    for (const auto& n : audited_tool_names()) names += (names.empty() ? "'" : ", '") + n + "'";
     Statement st(store.db(),
-                 "SELECT s.span_id, s.session_id, s.name, s.start_ns, "
-                 "json_extract(s.attributes, '$.\"gen_ai.tool.call.arguments\"'), "
-                 "(SELECT min(e.id) FROM events e WHERE e.span_id = s.span_id) FROM spans s WHERE s.kind = 'tool'");
+                 fmt::format("SELECT s.span_id, s.session_id, s.name, s.start_ns, "
+                             "json_extract(s.attributes, '$.\"gen_ai.tool.call.arguments\"'), "
+                             "(SELECT min(e.id) FROM events e WHERE e.span_id = s.span_id) FROM spans s "
+                             "WHERE s.kind = 'tool' AND lower(s.name) IN ({})",
+                             names));
     while (st.step()) {
       std::string name = st.text(2);
       bool command_tool = is_command_tool(name), fetch_tool = is_fetch_tool(name);

@@ -175,15 +175,20 @@ bool host_like(std::string_view word) {
 
 }  // namespace
 
-bool is_command_tool(std::string_view name) {
-  static const std::set<std::string> names = {"bash", "shell", "sh", "exec", "exec_command", "command_execution",
-                                              "local_shell", "run_command", "run_shell_command", "terminal"};
-  return names.count(lower(name)) > 0;
-}
+namespace {
+const std::set<std::string> kCommandTools = {"bash",        "shell",       "sh",          "exec",
+                                             "exec_command", "command_execution", "local_shell", "run_command",
+                                             "run_shell_command", "terminal"};
+const std::set<std::string> kFetchTools = {"webfetch", "web_fetch", "fetch", "http_request", "fetch_url"};
+}  // namespace
 
-bool is_fetch_tool(std::string_view name) {
-  static const std::set<std::string> names = {"webfetch", "web_fetch", "fetch", "http_request", "fetch_url"};
-  return names.count(lower(name)) > 0;
+bool is_command_tool(std::string_view name) { return kCommandTools.count(lower(name)) > 0; }
+bool is_fetch_tool(std::string_view name) { return kFetchTools.count(lower(name)) > 0; }
+
+std::vector<std::string> audited_tool_names() {
+  std::vector<std::string> out(kCommandTools.begin(), kCommandTools.end());
+  out.insert(out.end(), kFetchTools.begin(), kFetchTools.end());
+  return out;
 }
 
 std::string command_from_arguments(std::string_view arguments) {

@@ -13,6 +13,8 @@ namespace trace {
 bool is_command_tool(std::string_view tool_name);
 // True for tool names that fetch a URL (WebFetch, web_fetch, fetch).
 bool is_fetch_tool(std::string_view tool_name);
+// Both lists, lower-cased: what an audit selects tool spans by.
+std::vector<std::string> audited_tool_names();
 
 // The command line in a tool call's arguments: {"command": "..."}, {"cmd": [...]} (["bash", "-lc", X] gives X),
 // a JSON string, or, when the arguments are not JSON (clipped), the raw text itself.

@@ -6,6 +6,7 @@
 
 #include "trace/decoders.h"
 #include "trace/ids.h"
+#include "trace/json_text.h"
 #include "trace/time_parse.h"
 
 namespace trace {
@@ -14,7 +15,7 @@ namespace {
 constexpr size_t kMaxText = 8192;  // bounded copies of messages and tool output kept in attributes/events
 
 std::string clip(const Json& v) {
-  std::string s = v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string s = v.is_string() ? v.get<std::string>() : json_text(v);
   if (s.size() > kMaxText) s = s.substr(0, kMaxText) + "…";
   return s;
 }

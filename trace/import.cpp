@@ -107,6 +107,7 @@ std::vector<ImportedFile> import_files(const std::vector<std::string>& files, st
     plan.emplace_back(f, chosen);
   }
   auto store = open_trace_dir(out_dir, true);
+  store->batch_size = kImportBatchRows;
   fs::create_directories(fs::path(out_dir) / "raw");
   std::string trace_id = trace_id_of(*store);
   std::vector<ImportedFile> out;
@@ -147,6 +148,7 @@ std::vector<ImportedFile> import_one_with_companions(Store& store, const std::st
 
 std::vector<ImportedFile> rebuild(const std::string& dir) {
   auto store = open_trace_dir(dir, false);
+  store->batch_size = kImportBatchRows;
   auto raws = store->raw_inputs();
   for (const auto& raw : raws)
     if (!fs::exists(fs::path(dir) / raw.path))

@@ -28,6 +28,11 @@ class ImportError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Rows per transaction when a whole file is imported or rebuilt (a live store keeps Store::batch_size): each
+// commit rewrites into the WAL every b-tree page it touched, and small batches rewrote the same index pages many
+// times over.
+constexpr size_t kImportBatchRows = 50'000;
+
 // The run store of a trace directory (DIR/run.db), created with its trace id when missing.
 std::unique_ptr<Store> open_trace_dir(const std::string& dir, bool create);
 std::string trace_id_of(Store& store);

@@ -186,7 +186,16 @@ std::string_view JsonDoc::unescape(const Token& t, size_t limit) const {
   out.reserve(std::min(s.size(), limit));
   for (size_t i = 0; i < s.size() && out.size() < limit; ++i) {
     char c = s[i];
-    if (c != '\\' || i + 1 >= s.size()) {
+    if (c != '\\') {
+      // The run up to the next escape at once (agents' output is long text with an escape per line).
+      const void* backslash = std::memchr(s.data() + i, '\\', s.size() - i);
+      size_t run = (backslash ? static_cast<const char*>(backslash) - s.data() : s.size()) - i;
+      run = std::min(run, limit - out.size());
+      out.append(s.data() + i, run);
+      i += run - 1;  // the loop's ++i steps past the run
+      continue;
+    }
+    if (i + 1 >= s.size()) {
       out += c;
       continue;
     }

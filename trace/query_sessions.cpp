@@ -125,7 +125,11 @@ SessionGraph load_session_graph(Store& store, bool with_totals) {
                            "c.end_ns, c.status, c.attributes, c.input_tokens, c.output_tokens, c.cache_read_tokens, "
                            "c.cache_creation_tokens, c.cost_usd, p.kind, p.session_id "
                            "FROM spans c LEFT JOIN spans p ON p.span_id = c.parent_span_id "
-                           "WHERE c.{} ORDER BY c.start_ns, c.span_id",
+                           // The IN list says the same as the partial index's term for the kinds that exist,
+                           // and lets SQLite seek each kind in that index instead of scanning all of it.
+                           "WHERE c.{} AND c.kind IN ('run', 'generation', 'agent', 'session', 'subagent', "
+                           "'verify', 'observer') "
+                           "ORDER BY c.start_ns, c.span_id",
                            kStructuralSpansSql));
   while (st.step()) {
     SessionNode n;

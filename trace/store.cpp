@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "trace/json_text.h"
+
 namespace trace {
 namespace {
 
@@ -27,8 +29,9 @@ CREATE INDEX IF NOT EXISTS events_span ON events(span_id);
 )sql";
 
 // Indexes the trace queries need (tree/stats/replay/why/audit). Created with the schema, and on opening an older
-// file of the same version that lacks them, so queries on a 1M-event store stay interactive. Partial indexes keep
-// the cost off the bulk of writes: only session-like spans and file events enter them.
+// file of the same version that lacks them, so queries on a 1M-event store stay interactive. spans_usage covers
+// the per-session aggregates (stats and tree never read the wide attribute rows); the partial indexes hold only
+// session-like spans and file events, so the bulk of writes does not pay for them.
 std::string query_indexes() {
   return fmt::format(R"sql(
 CREATE INDEX IF NOT EXISTS spans_structural ON spans(kind, parent_span_id) WHERE {};
@@ -78,8 +81,8 @@ Event read_event(Statement& st) {
   return e;
 }
 
-// Invalid UTF-8 from an agent must never make a write throw: replace it.
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+// Invalid UTF-8 from an agent must never make a write throw: json_text replaces it (and is the fast writer).
+std::string dump(const Json& j) { return json_text(j); }
 
 }  // namespace
 
@@ -108,6 +111,9 @@ std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
     // NORMAL in WAL mode: a committed transaction survives a process crash (our failure model); only an OS crash
     // may lose the last transactions.
     store->exec("PRAGMA synchronous=NORMAL");
+    // 32 MiB of page cache (the default is 2 MiB): the random span ids and the indexes make inserts touch pages all
+    // over the b-trees; a larger cache keeps them in memory between batches. Well under the 200 MB RSS budget.
+    store->exec("PRAGMA cache_size=-32768");
     if (version < kStoreSchemaVersion) {
       store->exec("BEGIN IMMEDIATE");
       store->exec(kSchema);
@@ -167,7 +173,10 @@ void Store::begin_batch_locked() {
 }
 
 void Store::commit_locked() {
-  if (in_batch_ && !in_transaction_) {
+  if (!in_batch_) return;
+  // Inside a transaction() readers still see every span put so far; the commit waits for the transaction's end.
+  write_pending_spans_locked();
+  if (!in_transaction_) {
     exec("COMMIT");
     in_batch_ = false;
     pending_ = 0;
@@ -181,6 +190,23 @@ void Store::after_write_locked() {
 void Store::put_span(const Span& s, int64_t raw_id) {
   std::lock_guard lock(mu_);
   begin_batch_locked();
+  auto [it, inserted] = pending_span_index_.try_emplace(s.span_id, pending_spans_.size());
+  if (inserted) {
+    pending_spans_.emplace_back(s, raw_id);
+  } else {
+    pending_spans_[it->second].first = s;  // the raw input that first put it keeps it, as the upsert does
+  }
+  if (pending_spans_.size() >= kMaxPendingSpans) write_pending_spans_locked();
+  after_write_locked();
+}
+
+void Store::write_pending_spans_locked() {
+  for (const auto& [span, raw_id] : pending_spans_) write_span_locked(span, raw_id);
+  pending_spans_.clear();
+  pending_span_index_.clear();
+}
+
+void Store::write_span_locked(const Span& s, int64_t raw_id) {
   if (!put_span_stmt_)
     put_span_stmt_ = prepare(
         "INSERT INTO spans(span_id, trace_id, parent_span_id, session_id, kind, name, start_ns, end_ns, status, "
@@ -190,7 +216,9 @@ void Store::put_span(const Span& s, int64_t raw_id) {
         "start_ns=?7, end_ns=?8, status=?9, attributes=?10, input_tokens=?11, output_tokens=?12, "
         "cache_read_tokens=?13, cache_creation_tokens=?14, cost_usd=?15");
   sqlite3_stmt* st = put_span_stmt_;
-  auto text = [&](int i, std::string_view v) { sqlite3_bind_text(st, i, v.data(), (int)v.size(), SQLITE_TRANSIENT); };
+  // SQLITE_STATIC: every bound value outlives the step below, and every parameter is bound again before the next
+  // one, so SQLite need not copy kilobytes of attributes per row.
+  auto text = [&](int i, std::string_view v) { sqlite3_bind_text(st, i, v.data(), (int)v.size(), SQLITE_STATIC); };
   text(1, s.span_id);
   text(2, s.trace_id);
   text(3, s.parent_span_id);
@@ -211,7 +239,6 @@ void Store::put_span(const Span& s, int64_t raw_id) {
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   check(db_, rc, "put span");
-  after_write_locked();
 }
 
 int64_t Store::put_event(const Event& e, int64_t raw_id) {
@@ -221,12 +248,13 @@ int64_t Store::put_event(const Event& e, int64_t raw_id) {
     put_event_stmt_ =
         prepare("INSERT INTO events(span_id, seq, time_ns, type, payload, raw_id) VALUES(?1,?2,?3,?4,?5,?6)");
   sqlite3_stmt* st = put_event_stmt_;
-  sqlite3_bind_text(st, 1, e.span_id.data(), (int)e.span_id.size(), SQLITE_TRANSIENT);
+  // SQLITE_STATIC: the values outlive the step and are all bound again before the next one (no copy per row).
+  sqlite3_bind_text(st, 1, e.span_id.data(), (int)e.span_id.size(), SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, e.seq);
   sqlite3_bind_int64(st, 3, e.time_ns);
-  sqlite3_bind_text(st, 4, e.type.data(), (int)e.type.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, e.type.data(), (int)e.type.size(), SQLITE_STATIC);
   std::string payload = dump(e.payload);
-  sqlite3_bind_text(st, 5, payload.data(), (int)payload.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 5, payload.data(), (int)payload.size(), SQLITE_STATIC);
   sqlite3_bind_int64(st, 6, raw_id);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
@@ -278,6 +306,8 @@ void Store::transaction(const std::function<void()>& fn) {
     char* err = nullptr;
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, &err);
     sqlite3_free(err);
+    pending_spans_.clear();  // they belonged to the rolled-back transaction
+    pending_span_index_.clear();
     in_batch_ = in_transaction_ = false;
     throw;
   }

@@ -1,6 +1,8 @@
 // The run store: one SQLite file (WAL) per run directory holding spans, events and the raw inputs they came from.
 // Writes are batched: they open a transaction that commits every `batch_size` writes or at flush(); a caller that
-// needs a durable point (an agent's result) calls transaction(). All methods are thread-safe (one internal recursive mutex).
+// needs a durable point (an agent's result) calls transaction(). Within a batch, the versions of one span (sent
+// when it opens, again when it closes) are coalesced and only the last is written, at the latest when the batch
+// commits: readers of db() call flush() first. All methods are thread-safe (one internal recursive mutex).
 #pragma once
 
 #include <functional>
@@ -8,6 +10,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "trace/model.h"
@@ -21,8 +25,10 @@ namespace trace {
 constexpr int kStoreSchemaVersion = 1;
 
 // WHERE terms of the partial indexes behind the trace queries. SQLite uses a partial index only when the query
-// repeats its term verbatim, so query code puts these strings in its WHERE clauses.
-inline constexpr const char* kStructuralSpansSql = "kind IN ('run', 'generation', 'agent', 'session', 'subagent')";
+// repeats its term verbatim, so query code puts these strings in its WHERE clauses. Each IN list has at most two
+// values on purpose: SQLite evaluates a longer list through a temporary table, on every insert into the table.
+// Spans that are neither llm nor tool calls: sessions, subagents and the harness's run/generation/agent/verify spans.
+inline constexpr const char* kStructuralSpansSql = "kind NOT IN ('llm', 'tool')";
 inline constexpr const char* kFileEventsSql = "type IN ('file.read', 'file.write')";
 
 // Fatal store failures (cannot open, newer schema, disk full). Caught once at the top of the CLI.
@@ -49,8 +55,8 @@ class Store : public SpanSink {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // SpanSink: batched upsert of a span; insert of an event (returns its id). Written by the harness itself
-  // (raw id 0): `trace rebuild` keeps them.
+  // SpanSink: batched upsert of a span (a write error may surface at the batch's commit); insert of an event
+  // (returns its id). Written by the harness itself (raw id 0): `trace rebuild` keeps them.
   void put_span(const Span& span) override { put_span(span, 0); }
   int64_t put_event(const Event& event) override { return put_event(event, 0); }
   // The same, tagged with the raw input they were decoded from (see RawInputSink).
@@ -93,6 +99,8 @@ class Store : public SpanSink {
   void commit_locked();
   void after_write_locked();
   sqlite3_stmt* prepare(const char* sql);
+  void write_span_locked(const Span& span, int64_t raw_id);
+  void write_pending_spans_locked();
 
   sqlite3* db_;
   std::string path_;
@@ -103,6 +111,11 @@ class Store : public SpanSink {
   size_t pending_ = 0;
   sqlite3_stmt* put_span_stmt_ = nullptr;
   sqlite3_stmt* put_event_stmt_ = nullptr;
+  // Spans put in this batch and not written yet (with the raw input that first put them), in first-put
+  // order. Bounded: written out when kMaxPendingSpans are waiting.
+  std::vector<std::pair<Span, int64_t>> pending_spans_;
+  std::unordered_map<std::string, size_t> pending_span_index_;
+  static constexpr size_t kMaxPendingSpans = 1024;
 };
 
 // A sink that writes into a store, tagging everything with the raw input it was decoded from, so that

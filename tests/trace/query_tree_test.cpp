@@ -130,11 +130,23 @@ TEST_F(HarnessStore, ParentCycleInBadInputDoesNotLoop) {
   EXPECT_EQ(t.graph.nodes[t.graph.roots[0]].children.size(), 1u);
 }
 
-TEST_F(HarnessStore, StructuralQueryUsesThePartialIndex) {
+TEST_F(HarnessStore, StructuralQueryUsesThePartialIndexAndWritesNeedNoTemporaryTable) {
   std::string plan;
-  Statement st(store_->db(), fmt::format("EXPLAIN QUERY PLAN SELECT span_id FROM spans WHERE {}", kStructuralSpansSql));
+  Statement st(store_->db(), fmt::format("EXPLAIN QUERY PLAN SELECT span_id FROM spans WHERE {} AND kind IN "
+                                         "('run', 'generation', 'agent', 'session', 'subagent', 'verify', "
+                                         "'observer')",
+                                         kStructuralSpansSql));
   while (st.step()) plan += st.text(3) + "\n";
   EXPECT_NE(plan.find("spans_structural"), std::string::npos) << plan;
+  // The partial indexes' conditions are evaluated on every write: they must not need an ephemeral table each time.
+  for (const char* write : {"INSERT INTO spans(span_id, trace_id, parent_span_id, session_id, kind, name, start_ns, "
+                            "end_ns, status, attributes, input_tokens, output_tokens, cache_read_tokens, "
+                            "cache_creation_tokens, cost_usd, raw_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                            "?13,?14,?15,?16) ON CONFLICT(span_id) DO UPDATE SET kind=?5, attributes=?10",
+                            "INSERT INTO events(span_id, seq, time_ns, type, payload, raw_id) VALUES(?1,?2,?3,?4,?5,?6)"}) {
+    Statement explain(store_->db(), std::string("EXPLAIN ") + write);
+    while (explain.step()) EXPECT_NE(explain.text(1), "OpenEphemeral") << write;
+  }
 }
 
 }  // namespace
