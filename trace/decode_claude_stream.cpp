@@ -191,6 +191,9 @@ class ClaudeStreamDecoder : public MessageDecoder {
   void book_unattributed_usage(JsonView j, Session& s) {
     JsonView usage = j["usage"];
     if (!usage.is_object()) return;
+    // Only a result of this very session restates its messages' totals.
+    auto id = s.span.attributes.find("session.id");
+    if (id == s.span.attributes.end() || !id->is_string() || *id != std::string(j["session_id"].str())) return;
     flush_llm(s);
     auto rest = [](JsonView v, int64_t sent) { return std::max<int64_t>(0, tokens(v) - sent); };
     Usage& u = s.span.usage;

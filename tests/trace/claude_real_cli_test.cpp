@@ -72,7 +72,8 @@ TEST(ClaudeRealCli, SubagentTranscriptReplacesTheStreamMirror) {
                                                 kData + "subagents/agent-a8ca76915dba3289f.jsonl",
                                                 trace::Format::claude_transcript, call);
   ASSERT_EQ(more.size(), 1u);
-  EXPECT_EQ(more[0].stats.errors, 0);
+  EXPECT_EQ(more[0].stats.errors, 0);  // 2.1.330's attachment and api-request lines are ignored, not errors
+  EXPECT_EQ(more[0].stats.ignored, 11);
   EXPECT_EQ(query_int(*store, "SELECT count(*) FROM spans WHERE kind='subagent'"), 1);
   std::string sub = query_text(*store, "SELECT span_id FROM spans WHERE kind='subagent'");
   EXPECT_EQ(query_text(*store, "SELECT parent_span_id FROM spans WHERE kind='subagent'"), call);
