@@ -3,7 +3,8 @@
 # SSE) runs a failing test, applies a patch (apply_patch through its command tool, which Codex turns into a
 # file_change item) and runs the test again. The imported `codex exec --json` stream must hold the command_execution
 # and file_change spans with their exit codes and the usage Codex summed from what the script served.
-# SKIP (exit 77) when npm cannot provide the CLI.
+# Then the same script through `harness run` with the codex preset: model and effort from the strategy reach the
+# server, the session hangs under the agent span, verify passes. SKIP (exit 77) when npm cannot provide the CLI.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 use_agent_clis
 
@@ -90,4 +91,32 @@ def find(d, key):
 assert find(s, "input_tokens") == int(sys.argv[2]), ("input_tokens", find(s, "input_tokens"))
 assert find(s, "output_tokens") == int(sys.argv[3]), ("output_tokens", find(s, "output_tokens"))
 PY
+
+# The same script through `harness run` with the codex runner preset: the strategy's model and effort must reach
+# the model server, and the patched workspace must pass verify.
+git -C "$repo" checkout -q -- . 2>/dev/null || true
+printf 'echo 5\n' >"$repo/calc.sh"
+git -C "$repo" init -q && git -C "$repo" add . && git -C "$repo" -c user.email=e2e@x -c user.name=e2e commit -qm init
+mv "$work/requests.jsonl" "$work/requests-direct.jsonl"
+start_model_server "$work/script.yaml"
+cat >"$work/harness.yaml" <<YAML
+target: {repo: $repo, bug: "Fix calc.sh and make test.sh pass."}
+verify: {command: sh test.sh}
+generations: 1
+population: 1
+runner:
+  preset: codex
+  env: {CODEX_BASE_URL: "http://127.0.0.1:$model_port/v1"}
+  wall_timeout: 2m
+strategies: {list: [{name: careful, model: gpt-5-codex, params: {effort: high}}]}
+YAML
+OPENAI_API_KEY=dummy CODEX_BIN="$(command -v codex)" "$harness" run "$work/harness.yaml" --run-dir "$work/run" \
+  >"$work/run.out" 2>&1 || fail "harness run with the codex preset exited $?: $(tail -n 20 "$work/run.out")"
+stop_model_server
+expect_eq "model and effort the server saw" \
+  "$(python3 -c 'import json,sys; b=json.loads(open(sys.argv[1]).readline())["body"]; print(b["model"], b["reasoning"]["effort"])' "$work/requests.jsonl")" \
+  "gpt-5-codex high"
+expect_eq "verify of the codex agent" "$(sql "$work/run/run.db" "SELECT group_concat(type) FROM events WHERE type LIKE 'verify.%'")" "verify.passed"
+expect_eq "codex session under the agent span" \
+  "$(sql "$work/run/run.db" "SELECT a.kind||'>'||s.name FROM spans s JOIN spans a ON s.parent_span_id=a.span_id WHERE s.kind='session'")" "agent>codex"
 echo "PASS $test_name"
