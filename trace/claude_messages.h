@@ -35,6 +35,7 @@ class MessageDecoder : public Decoder {
     Span span;
     std::string message_id;  // the assistant message whose lines are arriving; its llm span is pending
     Span llm;
+    Usage llm_total;           // summed over the llm spans sent so far (a result line is checked against it)
     int64_t last_ns = 0;       // latest line of this session: the next llm call starts after it
     bool start_known = false;  // false while start_ns is a fallback time, not one read from a line
     bool open = true;
@@ -76,9 +77,10 @@ class MessageDecoder : public Decoder {
   JsonDoc doc_;              // the current line, parsed once
   bool llm_seen_ =
       false;  // whether any assistant message made an llm span: a result's totals stand in otherwise
+  // Sends the session's pending llm span (adding its usage to llm_total).
+  void flush_llm(Session& s);
 
  private:
-  void flush_llm(Session& s);
   void open_tool(Session& s, JsonView block, int64_t t);
   void close_tool(Session& s, JsonView block, JsonView tool_use_result, int64_t t);
   void file_touch(Session& s, const Span& tool, JsonView input, int64_t t);

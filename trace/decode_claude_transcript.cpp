@@ -35,8 +35,11 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
 
  private:
   std::optional<std::string> decode(JsonView j, std::string_view type) {
-    if (type == "summary" || type == "file-history-snapshot" || type == "queue-operation") {
-      // Titles, the file-undo history and the prompt queue: nothing an agent did.
+    if (type == "summary" || type == "file-history-snapshot" || type == "queue-operation" || type == "attachment" ||
+        type == "api-request" || type == "api-request-shape" || type == "api-request-blob" ||
+        type == "atis-latch" || type == "tools-used" || type == "last-prompt") {
+      // Titles, the file-undo history, the prompt queue; and (2.1.330) context attachments, copies of the API
+      // requests, and bookkeeping: nothing an agent did that the user/assistant lines do not already say.
       ++stats_.ignored;
       return std::nullopt;
     }

@@ -3,8 +3,7 @@
 # `harness report`; headless Chromium (Debian's `chromium`, installed when missing) must load it with no console or
 # network error, its DOM must hold the headline and the chart <svg>, and its screenshot, kept as
 # build/artifacts/report-browser.png, must show the chart's line and the headline's fix colour.
-# Prints SKIP with the reason and exits 77 (skipped, never passed) when Chromium cannot be installed; any other problem
-# is a FAIL (exit 1).
+# Prints SKIP with the reason (exit 77) when Chromium cannot be installed; any other problem is a FAIL (exit 1).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${HARNESS_BUILD_DIR:-$root/build}

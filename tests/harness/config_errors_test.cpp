@@ -204,12 +204,12 @@ TEST_F(ConfigErrors, RunnerPresetsAndPlaceholders) {
                         "expected a command line with its quotes closed")});
   EXPECT_EQ(errors_of(base + "runner:\n  command: [agent, --in, \"{promt_file}\"]\n"),
             V{at(4, 12, "unknown placeholder in 'runner.command': got '{promt_file}', expected one of {prompt_file} "
-                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
+                        "{workspace} {model} {effort} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
                         "{param_args}; did you mean "
                         "'{prompt_file}'?")});
   EXPECT_EQ(errors_of(base + "runner:\n  command: [agent, \"{prompt}\"]\n"),
             V{at(4, 12, "unknown placeholder in 'runner.command': got '{prompt}', expected one of {prompt_file} "
-                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
+                        "{workspace} {model} {effort} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
                         "{param_args}; did you mean "
                         "'{prompt_file}'?")});
   // Braces of shells and scripts are not placeholders.
