@@ -28,7 +28,7 @@ struct AgentTrace {
 AgentTrace load_agent_trace(trace::Store& store, const std::string& agent_span_id);
 
 // The same for many agents at once (result i for agent_span_ids[i]), with one sequential scan of the spans and
-// one of the events instead of an index walk per agent: a tenth of the time for a generation of 25 agents
+// one of the events instead of an index walk per agent: under half the time for a generation of 25 agents
 // (bench/observer_extract); the scans grow with the whole store, so use it per generation, not per agent.
 // A span reachable from two listed agents goes to the first.
 std::vector<AgentTrace> load_agent_traces(trace::Store& store, const std::vector<std::string>& agent_span_ids);
