@@ -86,7 +86,7 @@ void register_query_commands(CLI::App* trace_cmd) {
   auto why = std::make_shared<Options>();
   auto* why_cmd = trace_cmd->add_subcommand("why", "The causal chain of an event, across sessions");
   add_dir(why_cmd, *why);
-  why_cmd->add_option("event", why->event, "Event id as replay prints it (41, e41 or #e41)")->required();
+  why_cmd->add_option("event", why->event, "Event id as replay prints it (41, e41 or #e41) or an evidence label (g02-a03#e41)")->required();
   why_cmd->add_option("--depth", why->depth, "Levels of cross-session causes to follow")
       ->check(CLI::Range(0, 20));
   why_cmd->add_flag("--json", why->json, "Print JSON");

@@ -11,10 +11,9 @@
 
 #include "harness/config_presets.h"
 #include "observer/convergence.h"
-#include "observer/llm_observer.h"
 #include "observer/observation_set.h"
+#include "observer/observe_generation.h"
 #include "observer/prompt_context.h"
-#include "observer/rules.h"
 #include "observer/shell_command.h"
 #include "strategies/allocation.h"
 #include "strategies/meta_agent.h"
@@ -127,38 +126,26 @@ class Planner : public GenerationPlanner {
   GenerationSummary finish_generation(int number, const std::vector<AgentRecord>& agents) override {
     auto finished = latest(agents);
     std::vector<observer::AgentOutcome> outcomes;
-    std::vector<observer::Observation> found;
-    for (const auto& a : finished) {
-      if (a.span_id.empty()) continue;  // never launched (stop rule)
-      observer::AgentOutcome o = outcome_of(a);
-      auto more = observer::extract_observations(env_.store, o);
-      found.insert(found.end(), more.begin(), more.end());
-      outcomes.push_back(std::move(o));
+    for (const auto& a : finished)
+      if (!a.span_id.empty()) outcomes.push_back(outcome_of(a));  // empty: never launched (stop rule)
+    observer::ObserveOptions opts;
+    opts.llm.command = env_.config.observer.command;
+    opts.llm.timeout_s = env_.config.observer.command_timeout_s;
+    opts.want_digest = !env_.config.strategies.meta_command.empty();
+    opts.markdown_path = env_.dir.observations();
+    if (auto run = env_.state.run()) opts.trace_id = run->trace_id;
+    auto gen = env_.state.generation(number);
+    if (gen) {
+      opts.parent_span_id = gen->span_id;
+      opts.wall_ms = (env_.clock.wall_ns() - gen->started_ns) / 1000000;
     }
     size_t before = observations_.size();
-    auto added = observations_.add(number, found);
-    last_digest_ = observer::build_digest(env_.store, number, outcomes, observations_);
-    if (!env_.config.observer.command.empty()) {
-      observer::LlmObserverOptions opts;
-      opts.command = env_.config.observer.command;
-      opts.timeout_s = env_.config.observer.command_timeout_s;
-      auto r = observer::run_llm_observer(opts, last_digest_);
-      if (r.ok()) {
-        auto more = observations_.add(number, r.observations);
-        added.insert(added.end(), more.begin(), more.end());
-      } else {
-        // Recorded, and the run goes on: the rules' observations stand on their own.
-        env_.progress.log(fmt::format("observer.command failed: {}", r.error));
-        run_event("observer.failed", {{"generation", number}, {"error", r.error}, {"stderr", r.stderr_tail}});
-      }
-    }
-    observations_.save(env_.store);
-    std::string err = observer::write_file_atomically(env_.dir.observations(), observations_.render_markdown());
-    if (!err.empty()) env_.progress.log(fmt::format("observations.md: {}", err));
-    int64_t wall_ms = 0;
-    if (auto g = env_.state.generation(number)) wall_ms = (env_.clock.wall_ns() - g->started_ns) / 1000000;
-    auto record = observer::summarise_generation(number, outcomes, observations_, wall_ms);
-    observer::save_generation_record(env_.store, record);
+    observer::ObserveResult r = observer::observe_generation(env_.store, number, outcomes, observations_, opts);
+    last_digest_ = std::move(r.digest);
+    // Both are recorded on the generation's observer span; the run goes on: the rules' observations stand alone.
+    if (!r.llm_error.empty()) env_.progress.log(fmt::format("observer.command failed: {}", r.llm_error));
+    if (!r.write_error.empty()) env_.progress.log(fmt::format("observations.md: {}", r.write_error));
+    const observer::GenerationRecord& record = r.record;
     record_results(number, finished);
 
     GenerationSummary s;

@@ -1,5 +1,5 @@
 // One agent's part of the run store: every span under its agent span (sessions, LLM and tool calls, subagents,
-// verify) and the events on them, loaded in one pass so the rules can scan it in memory. Not thread-safe itself;
+// verify) and the events on them, loaded up front so the rules can scan it in memory. Not thread-safe itself;
 // the Store it reads from is.
 #pragma once
 
@@ -14,14 +14,23 @@ namespace observer {
 
 struct AgentTrace {
   std::vector<trace::Span> spans;    // the subtree below the agent span (not the agent span itself), by start time
-  std::vector<trace::Event> events;  // events on the agent span and on those spans, by id (= order written)
+  // Events on the agent span and on those spans, by id (= order written). The payloads of tool.call.started and
+  // tool.call.completed are left empty: the tool span's attributes hold the same, and parsing them was most of
+  // the loading time.
+  std::vector<trace::Event> events;
   // Index into `events` of each span's events, in order.
   std::unordered_map<std::string, std::vector<size_t>> events_by_span;
   // Fills events_by_span from events.
   void index();
 };
 
-// Reads the subtree of `agent_span_id`. An unknown span id gives an empty trace.
+// Reads the subtree of `agent_span_id` through the parent index. An unknown span id gives an empty trace.
 AgentTrace load_agent_trace(trace::Store& store, const std::string& agent_span_id);
+
+// The same for many agents at once (result i for agent_span_ids[i]), with one sequential scan of the spans and
+// one of the events instead of an index walk per agent: under half the time for a generation of 25 agents
+// (bench/observer_extract); the scans grow with the whole store, so use it per generation, not per agent.
+// A span reachable from two listed agents goes to the first.
+std::vector<AgentTrace> load_agent_traces(trace::Store& store, const std::vector<std::string>& agent_span_ids);
 
 }  // namespace observer

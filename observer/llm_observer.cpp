@@ -82,9 +82,17 @@ LlmObserverResult fail(std::string error) {
 
 Json build_digest(trace::Store& store, int generation, const std::vector<AgentOutcome>& outcomes,
                   const ObservationSet& observations, const DigestOptions& options) {
+  std::vector<std::string> agent_spans;
+  for (const auto& o : outcomes) agent_spans.push_back(o.agent_span_id);
+  return build_digest(load_agent_traces(store, agent_spans), generation, outcomes, observations, options);
+}
+
+Json build_digest(const std::vector<AgentTrace>& traces, int generation, const std::vector<AgentOutcome>& outcomes,
+                  const ObservationSet& observations, const DigestOptions& options) {
   Json agents = Json::array();
-  for (const auto& o : outcomes) {
-    AgentTrace trace = load_agent_trace(store, o.agent_span_id);
+  for (size_t i = 0; i < outcomes.size() && i < traces.size(); ++i) {
+    const AgentOutcome& o = outcomes[i];
+    const AgentTrace& trace = traces[i];
     Json events = Json::array();
     for (const auto& e : trace.events) {
       if (events.size() >= options.events_per_agent) break;

@@ -27,6 +27,10 @@ struct DigestOptions {
 // The digest: {"protocol","generation","agents":[...],"observations":[...]} (fields in docs/observer-protocol.md).
 nlohmann::json build_digest(trace::Store& store, int generation, const std::vector<AgentOutcome>& outcomes,
                             const ObservationSet& observations, const DigestOptions& options = {});
+// The same from traces already loaded (traces[i] belongs to outcomes[i]).
+nlohmann::json build_digest(const std::vector<AgentTrace>& traces, int generation,
+                            const std::vector<AgentOutcome>& outcomes, const ObservationSet& observations,
+                            const DigestOptions& options = {});
 
 struct LlmObserverOptions {
   std::string command;               // run with /bin/sh -c

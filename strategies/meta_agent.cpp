@@ -13,9 +13,29 @@ MetaPlan fallback_plan(const std::vector<Strategy>& fallback, std::string error)
   return {fallback, false, std::move(error)};
 }
 
+// The start of the output on one line for an error message: whitespace runs collapsed, trimmed, at most 80 bytes
+// and never cut inside a UTF-8 sequence (the same form as the LLM observer's message).
 std::string preview(std::string_view text) {
   std::string out;
-  for (char c : text.substr(0, 80)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  bool pending_space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += c;
+    if (out.size() >= 80) break;
+  }
+  if (out.size() > 80) out.resize(80);
+  size_t cut = out.size();
+  while (cut > 0 && (static_cast<unsigned char>(out[cut - 1]) & 0xC0) == 0x80) --cut;  // continuation bytes
+  if (cut > 0 && static_cast<unsigned char>(out[cut - 1]) >= 0xC0) {
+    unsigned char lead = static_cast<unsigned char>(out[cut - 1]);
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (out.size() - (cut - 1) < need) out.resize(cut - 1);  // an incomplete last character
+  }
   return out;
 }
 

@@ -13,8 +13,9 @@ namespace {
 constexpr int kMaxChain = 64;            // spans above an event; a deeper chain means a parent cycle in bad input
 constexpr int kMaxReadsScanned = 200;    // a session's earlier reads looked at per cause, newest first
 
+// 41, e41, #e41, or an observation's evidence label g02-a03#e41 (the agent part is only a reader's hint).
 std::optional<int64_t> parse_event_ref(std::string_view ref) {
-  if (ref.starts_with("#")) ref.remove_prefix(1);
+  if (auto hash = ref.rfind('#'); hash != std::string_view::npos) ref.remove_prefix(hash + 1);
   if (ref.starts_with("e") || ref.starts_with("E")) ref.remove_prefix(1);
   int64_t id = 0;
   auto [end, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), id);
@@ -169,7 +170,7 @@ WhyResult explain_event(Store& store, const std::string& event_ref, const WhyOpt
   auto id = parse_event_ref(event_ref);
   if (!id) {
     result.error = fmt::format("'{}' is not an event id (expected a number such as 41 or #e41, as 'harness trace "
-                               "replay' prints them)",
+                               "replay' prints them, or an evidence label such as g02-a03#e41)",
                                event_ref);
     return result;
   }

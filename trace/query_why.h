@@ -32,7 +32,7 @@ struct WhyResult {
   std::string error;  // unknown event id
 };
 
-// `event_ref` as a user types it: 41, e41 or #e41.
+// `event_ref` as a user types it: 41, e41, #e41, or an observation's evidence label g02-a03#e41.
 WhyResult explain_event(Store& store, const std::string& event_ref, const WhyOptions& options = {});
 std::string format_why(const WhyResult& result);
 Json why_to_json(const WhyResult& result);

@@ -81,6 +81,9 @@ TEST(MetaAgent, EveryFailureFallsBackToThePolicyWithTheReason) {
       {{"", "exited with status 2: Traceback"}, "meta.command exited with status 2: Traceback"},
       {{"", "timed out after 120s (killed)"}, "meta.command timed out after 120s (killed)"},
       {{"I think you should use bisect", ""}, "meta.command output is not JSON: \"I think you should use bisect\""},
+      {{"  Sure!\n\tHere  you go: {\n", ""}, "meta.command output is not JSON: \"Sure! Here you go: {\""},
+      // Clipped at 80 bytes without splitting the two-byte "é" that would straddle the limit.
+      {{std::string(79, 'x') + "\xc3\xa9 and more", ""}, "meta.command output is not JSON: \"" + std::string(79, 'x') + "\""},
       {{R"({"plan":[]})", ""}, "meta.command output: expected an object with a \"strategies\" array"},
       {{R"({"strategies":[]})", ""}, "meta.command output: 0 strategies for 3 slots; expected 1 to 3"},
       {{R"({"strategies":[{"name":"a","params":{}},{"name":"b","params":{}},{"name":"c","params":{}},)"

@@ -63,7 +63,12 @@ TEST_F(FleetStore, WhyUnknownOrMalformedId) {
   EXPECT_EQ(explain_event(*store_, "999").error,
             fmt::format("no event #e999 in {}/run.db (its events are #e1 to #e36)", out_));
   EXPECT_EQ(explain_event(*store_, "e4x").error,
-            "'e4x' is not an event id (expected a number such as 41 or #e41, as 'harness trace replay' prints them)");
+            "'e4x' is not an event id (expected a number such as 41 or #e41, as 'harness trace replay' prints them, "
+            "or an evidence label such as g02-a03#e41)");
+  EXPECT_NE(explain_event(*store_, "g01-a01#e4x").error, "");
+  // An observation's evidence label opens the event it names.
+  EXPECT_EQ(explain_event(*store_, "g01-a01#e4").root.event.id, 4);
+  EXPECT_EQ(explain_event(*store_, "g01-a01#e4").error, "");
   EXPECT_NE(explain_event(*store_, "-3").error, "");
   EXPECT_NE(explain_event(*store_, "").error, "");
 }

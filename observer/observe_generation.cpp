@@ -1,0 +1,92 @@
+#include "observer/observe_generation.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "trace/ids.h"
+
+namespace observer {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void put_event(trace::Store& store, const std::string& span_id, const std::string& type, trace::Json payload) {
+  trace::Event e;
+  e.span_id = span_id;
+  e.time_ns = now_ns();
+  e.type = type;
+  e.payload = std::move(payload);
+  store.put_event(e);
+}
+
+}  // namespace
+
+ObserveResult observe_generation(trace::Store& store, int generation, const std::vector<AgentOutcome>& outcomes,
+                                 ObservationSet& observations, const ObserveOptions& options) {
+  ObserveResult result;
+  trace::Span span;
+  if (!options.trace_id.empty()) {
+    span.trace_id = options.trace_id;
+    // Derived from the generation: observing a generation again after a resume updates the same span.
+    span.span_id = trace::derive_span_id("observer", fmt::format("generation:{}", generation));
+    span.parent_span_id = options.parent_span_id;
+    span.session_id = span.span_id;
+    span.kind = trace::SpanKind::observer;
+    span.name = fmt::format("observe generation {}", generation);
+    span.start_ns = now_ns();
+    store.put_span(span);
+  }
+
+  std::vector<std::string> agent_spans;
+  for (const auto& outcome : outcomes) agent_spans.push_back(outcome.agent_span_id);
+  std::vector<AgentTrace> traces = load_agent_traces(store, agent_spans);
+  std::vector<Observation> found;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    std::vector<Observation> got = extract_observations(traces[i], outcomes[i], options.rules);
+    found.insert(found.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
+  }
+  result.new_ids = observations.add(generation, found);
+  if (options.want_digest || !options.llm.command.empty())
+    result.digest = build_digest(traces, generation, outcomes, observations, options.digest);
+  traces.clear();
+
+  if (!options.llm.command.empty()) {
+    LlmObserverResult llm = run_llm_observer(options.llm, result.digest);
+    if (llm.ok()) {
+      std::vector<std::string> more = observations.add(generation, llm.observations);
+      result.new_ids.insert(result.new_ids.end(), more.begin(), more.end());
+    } else {
+      result.llm_error = llm.error;
+      if (!span.span_id.empty())
+        put_event(store, span.span_id, "observer.command.failed", {{"error", llm.error}, {"stderr_tail", llm.stderr_tail}});
+    }
+  }
+
+  observations.save(store);
+  if (!options.markdown_path.empty())
+    result.write_error = write_file_atomically(options.markdown_path, observations.render_markdown());
+  result.record = summarise_generation(generation, outcomes, observations, options.wall_ms);
+  save_generation_record(store, result.record);
+
+  if (!span.span_id.empty()) {
+    span.end_ns = now_ns();
+    span.status = result.llm_error.empty() && result.write_error.empty() ? trace::SpanStatus::ok
+                                                                         : trace::SpanStatus::error;
+    span.attributes = {{"harness.generation", generation},
+                       {"harness.observations.new", result.new_ids.size()},
+                       {"harness.observations.total", observations.size()}};
+    if (!result.llm_error.empty()) span.attributes["error.message"] = result.llm_error;
+    if (!result.write_error.empty()) span.attributes["harness.observations.write_error"] = result.write_error;
+    store.put_span(span);
+    put_event(store, span.span_id, "observer.completed",
+              {{"new", result.new_ids.size()}, {"total", observations.size()}});
+  }
+  store.flush();
+  return result;
+}
+
+}  // namespace observer
