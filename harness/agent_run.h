@@ -16,6 +16,7 @@
 #include "harness/workspace.h"
 #include "runners/launcher.h"
 #include "runners/process_reactor.h"
+#include "runners/run_telemetry.h"
 #include "trace/import.h"
 
 namespace harness {
@@ -34,6 +35,7 @@ struct AgentEnvironment {
   uint64_t seed = 0;
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
   runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
+  runners::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
 };
 
 class AgentRun {
@@ -72,6 +74,9 @@ class AgentRun {
   void start_verify_repeat();
   void verify_finished(const runners::ExitStatus& status);
   void finalize();
+  // Registers the agent with the run's telemetry servers and adds what they give it to its environment.
+  void add_telemetry(runners::LaunchSpec& spec);
+  void end_telemetry();
   void write_file(const std::string& path, const std::string& text);
   int64_t event(const std::string& type, nlohmann::json payload);
   std::string expand(const std::string& arg) const;
@@ -87,6 +92,7 @@ class AgentRun {
   std::unique_ptr<trace::RawInputSink> raw_sink_;
   std::unique_ptr<AgentActivity> activity_;
   std::unique_ptr<trace::StreamCapture> capture_;
+  std::string telemetry_token_;
   trace::Span span_;
   int64_t started_ms_ = 0;
   int64_t verify_started_ms_ = 0;
