@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
     });
     int upstream_port = upstream.bind_to_any_port("127.0.0.1");
     std::thread upstream_thread([&] { upstream.listen_after_bind(); });
+    while (!upstream.is_running()) std::this_thread::yield();  // httplib's stop() is a no-op before this
     runners::LlmProxyOptions po;
     po.anthropic_upstream = po.openai_upstream = fmt::format("http://127.0.0.1:{}", upstream_port);
     runners::LlmProxy proxy(*store, tokens, po);

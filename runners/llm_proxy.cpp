@@ -58,6 +58,21 @@ bool is_framing_header(const std::string& name) {
   return false;
 }
 
+// httplib's own names ("Connection", "Read") say too little to someone reading a 502.
+std::string describe(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection: return "could not connect";
+    case httplib::Error::ConnectionTimeout: return "connection timed out";
+    case httplib::Error::Read: return "reading the response failed (connection closed or read timeout)";
+    case httplib::Error::Write: return "sending the request failed";
+    case httplib::Error::SSLConnection: return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification: return "TLS certificate verification failed";
+    case httplib::Error::SSLLoadingCerts: return "could not load the system's CA certificates";
+    case httplib::Error::Canceled: return "canceled";
+    default: return httplib::to_string(e);
+  }
+}
+
 std::string error_body(const std::string& type, const std::string& message) {
   return nlohmann::json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump();
 }
@@ -215,7 +230,7 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
   std::unique_lock lock(call->mu);
   call->cv.wait(lock, [&] { return call->headers_ready || call->upstream_done; });
   if (!call->headers_ready) {  // nothing came back: refused, unresolvable, TLS failure, timeout, or stopped
-    std::string why = call->stop ? call->stop_reason : httplib::to_string(call->error);
+    std::string why = call->stop ? call->stop_reason : describe(call->error);
     lock.unlock();
     std::string message = fmt::format("harness LLM proxy: upstream {} unreachable: {}", call->upstream, why);
     res.status = 502;
@@ -236,7 +251,7 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
     for (auto& chunk : call->chunks) body += chunk;
     call->chunks.clear();
     bool cut = call->error != httplib::Error::Success;
-    std::string why = call->stop ? call->stop_reason : httplib::to_string(call->error);
+    std::string why = call->stop ? call->stop_reason : describe(call->error);
     lock.unlock();
     call->recorder.feed(body);
     res.headers.erase("Content-Type");
@@ -280,7 +295,7 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
           if (call->stop)
             failure = call->stop_reason;
           else if (call->error != httplib::Error::Success)
-            failure = "upstream stream cut short: " + httplib::to_string(call->error);
+            failure = "upstream stream cut short: " + describe(call->error);
         }
         finish_call(call, failure);
       });

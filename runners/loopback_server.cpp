@@ -20,6 +20,9 @@ int LoopbackServer::start(const std::string& what, size_t worker_threads) {
   if (port_ <= 0) throw std::runtime_error(fmt::format("{}: cannot bind a port on 127.0.0.1", what));
   // Connections made before listen_after_bind() runs wait in the backlog, so the port is usable from here on.
   thread_ = std::thread([this] { server_.listen_after_bind(); });
+  // httplib's stop() does nothing until the listening loop has begun: a stop() right after start() would
+  // otherwise leave the thread listening forever.
+  while (!server_.is_running()) std::this_thread::yield();
   return port_;
 }
 

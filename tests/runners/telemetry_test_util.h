@@ -73,6 +73,17 @@ inline bool eventually(const std::function<bool()>& done) {
   return true;
 }
 
+// True once `answer` holds a whole response with a Content-Length body.
+inline bool answer_complete(const std::string& answer) {
+  size_t end = answer.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  std::string head = answer.substr(0, end);
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = head.find("content-length:");
+  if (at == std::string::npos) return false;
+  return answer.size() >= end + 4 + std::stoul(head.substr(at + 15));
+}
+
 // Sends `request` bytes on a fresh connection to 127.0.0.1:port and reads the answer. With `stop_after` set, closes
 // the connection as soon as the answer contains that text (a client going away mid-stream).
 inline std::string raw_http(int port, const std::string& request, const std::string& stop_after = "") {
@@ -93,6 +104,7 @@ inline std::string raw_http(int port, const std::string& request, const std::str
     if (n <= 0) break;
     answer.append(buf, static_cast<size_t>(n));
     if (!stop_after.empty() && answer.find(stop_after) != std::string::npos) break;
+    if (stop_after.empty() && answer_complete(answer)) break;  // not waiting out the server's keep-alive
   }
   ::close(fd);
   return answer;
@@ -130,6 +142,7 @@ class ScriptedUpstream {
     server_.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) { serve(req, res); });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();  // httplib's stop() is a no-op before this
   }
   ~ScriptedUpstream() {
     server_.stop();
