@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "harness/interrupt.h"
+#include "harness/transcript_pickup.h"
 #include "trace/ids.h"
 
 namespace fs = std::filesystem;
@@ -98,10 +99,16 @@ std::string AgentRun::expand(const std::string& arg) const {
   const auto& strategy = record_.strategy_json;
   std::string model = strategy.value("model", "");
   if (model.empty()) model = env_.config.runner.env.count("MODEL") ? env_.config.runner.env.at("MODEL") : "";
+  // A strategy sets the reasoning effort as its parameter `effort`; else the runner's EFFORT variable.
+  std::string effort;
+  if (auto params = strategy.find("params"); params != strategy.end() && params->is_object())
+    if (auto e = params->find("effort"); e != params->end()) effort = e->is_string() ? e->get<std::string>() : e->dump();
+  if (effort.empty()) effort = env_.config.runner.env.count("EFFORT") ? env_.config.runner.env.at("EFFORT") : "";
   const std::pair<const char*, std::string> vars[] = {
       {"{prompt_file}", fs::absolute(dir_ + "/prompt.md").string()},
       {"{workspace}", workspace_ ? workspace_->path() : ""},
       {"{model}", model},
+      {"{effort}", effort},
       {"{agent_id}", record_.id},
       {"{generation}", std::to_string(record_.generation)},
       {"{strategy}", record_.strategy},
@@ -194,6 +201,7 @@ void AgentRun::launch_agent() {
   raw.parent_span_id = span_.span_id;
   raw.label = record_.id;
   raw.id = env_.store.add_raw_input(raw);
+  stream_raw_id_ = raw.id;
   raw_sink_ = std::make_unique<trace::RawInputSink>(env_.store, raw.id);
   activity_ = std::make_unique<AgentActivity>(*raw_sink_, env_.clock);
   trace::DecodeContext ctx;
@@ -284,6 +292,13 @@ void AgentRun::agent_finished(AgentOutcome outcome, const std::string& reason) {
   record_.exit_description = reason;
   record_.end_reason = reason;
   if (capture_ && capture_->raw_truncated()) event("capture.truncated", {{"limit_bytes", kRawLimit}});
+  if (capture_ && !env_.config.runner.transcripts.empty()) {
+    try {
+      pick_up_transcripts();
+    } catch (const std::exception& e) {  // a transcript problem costs detail, never the agent's record
+      event("transcripts.error", {{"error", e.what()}});
+    }
+  }
   bool verifiable = (outcome == AgentOutcome::completed || outcome == AgentOutcome::crashed) && workspace_;
   if (verifiable) {
     try {
@@ -304,6 +319,20 @@ void AgentRun::agent_finished(AgentOutcome outcome, const std::string& reason) {
     return start_verify_repeat();
   }
   finalize();
+}
+
+void AgentRun::pick_up_transcripts() {
+  std::vector<std::string> patterns;
+  for (const auto& pattern : env_.config.runner.transcripts) patterns.push_back(expand(pattern));
+  fs::path root = fs::absolute(env_.dir.root);
+  TranscriptPickup found =
+      pick_up_claude_transcripts(env_.store, root.string(), span_.trace_id, stream_raw_id_, patterns);
+  if (found.sessions.empty()) return;
+  auto relative = [&](const std::string& f) { return fs::path(f).lexically_relative(root).string(); };
+  nlohmann::json sessions = nlohmann::json::array(), imported = nlohmann::json::array();
+  for (const auto& f : found.sessions) sessions.push_back(relative(f));
+  for (const auto& f : found.imported) imported.push_back(relative(f));
+  event("transcripts.picked_up", {{"sessions", sessions}, {"subagents_imported", imported}, {"errors", found.errors}});
 }
 
 void AgentRun::start_verify_repeat() {

@@ -71,6 +71,7 @@ class AgentRun {
   void drop_process(bool kill);
   void launch_agent();
   void agent_finished(AgentOutcome outcome, const std::string& reason);
+  void pick_up_transcripts();
   void start_verify_repeat();
   void verify_finished(const runners::ExitStatus& status);
   void finalize();
@@ -93,6 +94,7 @@ class AgentRun {
   std::unique_ptr<AgentActivity> activity_;
   std::unique_ptr<trace::StreamCapture> capture_;
   std::string telemetry_token_;
+  int64_t stream_raw_id_ = 0;  // raw input of the agent's stdout
   trace::Span span_;
   int64_t started_ms_ = 0;
   int64_t verify_started_ms_ = 0;

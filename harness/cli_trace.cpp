@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "harness/cli.h"
+#include "harness/transcript_pickup.h"
 #include "trace/audit.h"
 #include "trace/import.h"
 #include "trace/query_replay.h"
@@ -134,10 +135,24 @@ void register_trace_commands(CLI::App& app, CliContext& ctx) {
   import->add_option("--format", format, "auto|jsonl|claude-stream|claude-transcript|codex|otlp")
       ->check(CLI::IsMember({"auto", "jsonl", "claude-stream", "claude-transcript", "codex", "otlp"}));
   import->add_option("--out", out_dir, "Trace directory to create or add to")->required();
+  static std::vector<std::string> transcripts;
+  import->add_option("--claude-transcripts", transcripts,
+                     "Glob of the Claude Code session transcripts of an imported stream-json file: their "
+                     "subagents/ transcripts replace the stream's partial subagents");
   import->callback([] {
     std::optional<trace::Format> f;
     if (format != "auto") f = trace::format_from(format);
-    print_import_summary(trace::import_files(files, f, out_dir));
+    auto imported = trace::import_files(files, f, out_dir);
+    print_import_summary(imported);
+    if (transcripts.empty()) return;
+    auto store = trace::open_trace_dir(out_dir, false);
+    std::string trace_id = trace::trace_id_of(*store);
+    for (const auto& file : imported) {
+      if (file.format != trace::Format::claude_stream) continue;
+      auto found = pick_up_claude_transcripts(*store, out_dir, trace_id, file.raw_id, transcripts);
+      for (const auto& sub : found.imported) fmt::print("{}: subagent transcript picked up\n", sub);
+      for (const auto& error : found.errors) fmt::print(stderr, "{}\n", error);
+    }
   });
 
   auto* trace_cmd = app.add_subcommand("trace", "Inspect a trace directory");

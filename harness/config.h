@@ -46,6 +46,7 @@ struct RunnerConfig {
   std::vector<std::string> command;          // argv template: {prompt_file} {workspace} {model} {agent_id} ...
   std::map<std::string, std::string> env;    // added to the agent's environment; values may use ${ENV}
   std::string format = "jsonl";              // decoder of its stdout: jsonl|claude-stream|codex|...
+  std::vector<std::string> transcripts;      // globs of Claude Code transcripts picked up after the agent ends
   double wall_timeout_s = 1800;
   double idle_timeout_s = 300;               // no output or trace activity for this long = stuck, killed
   std::string launcher = "local";            // local | slurm

@@ -89,7 +89,7 @@ std::vector<ConfigKey> build_table() {
        .apply = nullptr},
       {.key = "runner.command", .type = KeyType::kCommand,
        .doc = "The agent's argv, a list or a string split like a shell would. Placeholders: {prompt_file} "
-              "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent}.",
+              "{workspace} {model} {effort} {agent_id} {generation} {strategy} {run_dir} {demo_agent}.",
        .example = "[my-agent, --prompt-file, \"{prompt_file}\"]",
        .apply = [](Config& c, V v) { c.runner.command = v.list; }},
       {.key = "runner.env", .type = KeyType::kStringMap, .default_value = "{}",
@@ -99,6 +99,10 @@ std::vector<ConfigKey> build_table() {
       {.key = "runner.format", .type = KeyType::kEnum, .default_value = "jsonl",
        .doc = "What the agent prints on stdout, i.e. the decoder of its trace.", .allowed = kFormats,
        .apply = [](Config& c, V v) { c.runner.format = v.text; }},
+      {.key = "runner.transcripts", .type = KeyType::kStringList, .default_value = "[]",
+       .doc = "Glob patterns (placeholders as in command) of Claude Code transcripts the agent left; after it ends "
+              "they are kept in the run dir and fill in subagents its stream lacked.",
+       .apply = [](Config& c, V v) { c.runner.transcripts = v.list; }},
       {.key = "runner.wall_timeout", .type = KeyType::kDuration, .default_value = "30m",
        .doc = "Longest an agent may run; then it is killed.", .min = 0, .min_exclusive = true,
        .apply = [](Config& c, V v) { c.runner.wall_timeout_s = v.number; }},
@@ -284,9 +288,9 @@ std::string leaf_key(std::string_view key) {
 }
 
 const std::vector<std::string>& runner_placeholders() {
-  static const std::vector<std::string> names = {"prompt_file", "workspace", "model",   "agent_id",
-                                                 "generation",  "strategy",  "run_dir", "demo_agent",
-                                                 "seed",        "attempt",   "param_args"};
+  static const std::vector<std::string> names = {"prompt_file", "workspace", "model",      "effort",
+                                                 "agent_id",    "generation", "strategy", "run_dir",
+                                                 "demo_agent",  "seed",      "attempt",    "param_args"};
   return names;
 }
 

@@ -124,6 +124,10 @@ void MessageDecoder::flush_llm(Session& s) {
   l.attributes["gen_ai.usage.output_tokens"] = l.usage.output_tokens;
   l.attributes["gen_ai.usage.cache_read.input_tokens"] = l.usage.cache_read_tokens;
   l.attributes["gen_ai.usage.cache_creation.input_tokens"] = l.usage.cache_creation_tokens;
+  s.llm_total.input_tokens += l.usage.input_tokens;
+  s.llm_total.output_tokens += l.usage.output_tokens;
+  s.llm_total.cache_read_tokens += l.usage.cache_read_tokens;
+  s.llm_total.cache_creation_tokens += l.usage.cache_creation_tokens;
   emit_span(l);
   s.message_id.clear();
 }

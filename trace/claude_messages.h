@@ -35,6 +35,7 @@ class MessageDecoder : public Decoder {
     Span span;
     std::string message_id;  // the assistant message whose lines are arriving; its llm span is pending
     Span llm;
+    Usage llm_total;           // summed over the llm spans sent so far (a result line is checked against it)
     int64_t last_ns = 0;       // latest line of this session: the next llm call starts after it
     bool start_known = false;  // false while start_ns is a fallback time, not one read from a line
     bool open = true;

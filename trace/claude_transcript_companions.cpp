@@ -74,12 +74,14 @@ std::vector<Companion> claude_transcript_companions(Store& store, const std::str
 }
 
 void drop_claude_progress_mirrors(Store& store, const std::string& tool_span_id) {
-  // The mirror is the subagent span marked claude.from_progress under the spawning call, and everything below
-  // it.
+  // The mirror is the subagent span marked claude.from_progress (a session's agent_progress lines) or
+  // claude.from_stream (stream-json, which lacks the subagent's last message) under the spawning call, and
+  // everything below it.
   static const char* kSubtree =
       "WITH RECURSIVE sub(id) AS ("
       "  SELECT span_id FROM spans WHERE parent_span_id = ?1 AND kind = 'subagent'"
-      "    AND json_extract(attributes, '$.\"claude.from_progress\"') = 1"
+      "    AND (json_extract(attributes, '$.\"claude.from_progress\"') = 1"
+      "      OR json_extract(attributes, '$.\"claude.from_stream\"') = 1)"
       "  UNION SELECT spans.span_id FROM spans JOIN sub ON spans.parent_span_id = sub.id) ";
   store.transaction([&] {
     Statement events(store.db(),

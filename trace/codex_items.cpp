@@ -27,7 +27,12 @@ CodexTool command_execution(const Json& item) {
     t.error = "command declined";
   } else if (t.exit_code && *t.exit_code != 0) {
     t.failed = true;
-    t.error = fmt::format("exit code {}", *t.exit_code);
+    // With the output's tail, like Claude Code's "Exit code N\n<output>": the failure's own words (a test's
+    // assertion) are what an observer needs, and Codex states them nowhere else.
+    constexpr size_t kTail = 2048;
+    std::string tail = t.result.size() > kTail ? t.result.substr(t.result.size() - kTail) : t.result;
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
+    t.error = fmt::format("exit code {}", *t.exit_code) + (tail.empty() ? "" : "\n" + tail);
   } else if (status == "failed") {
     t.failed = true;
     t.error = "command failed";

@@ -100,7 +100,9 @@ class ClaudeStreamDecoder : public MessageDecoder {
     if (std::string_view type = j["subagent_type"].str(); !type.empty()) name = type;
     Json attributes = {{"gen_ai.provider.name", "anthropic"},
                        {"gen_ai.agent.name", name},
-                       {"claude.parent_tool_use_id", std::string(parent_tool)}};
+                       {"claude.parent_tool_use_id", std::string(parent_tool)},
+                       // The stream omits a subagent's last message; its transcript, when picked up, replaces this.
+                       {"claude.from_stream", true}};
     if (std::string_view task = j["task_description"].str(); !task.empty())
       attributes["claude.task_description"] = clip_text(task, 512);
     Session& s = open_session(key, derive_span_id(tool_span, fmt::format("agent:{}", parent_tool)), tool_span,
@@ -157,6 +159,7 @@ class ClaudeStreamDecoder : public MessageDecoder {
     // spans carry tokens only, so stats never count it twice.
     if (JsonView cost = j["total_cost_usd"]; cost.is_number()) s.span.usage.cost_usd = cost.number();
     if (!llm_seen_) usage_from_result(j, s.span.usage);
+    else book_unattributed_usage(j, s);
     for (JsonView d : j["permission_denials"])
       event(s.span.span_id, t, "permission.denied",
             {{"tool", std::string(d["tool_name"].str())},
@@ -180,6 +183,27 @@ class ClaudeStreamDecoder : public MessageDecoder {
 
   std::unordered_map<std::string, std::string>
       task_tools_;  // background task id -> the Agent call running it
+
+  // stream-json repeats each message's usage as message_start gave it: output_tokens is provisional (often 1);
+  // the final count reaches only the transcript and the result line, whose `usage` sums the main thread's
+  // messages. What the result states beyond the session's llm spans goes on the session span (and is named in
+  // `claude.usage_unattributed`), so the session's totals equal the result's without a message counted twice.
+  void book_unattributed_usage(JsonView j, Session& s) {
+    JsonView usage = j["usage"];
+    if (!usage.is_object()) return;
+    flush_llm(s);
+    auto rest = [](JsonView v, int64_t sent) { return std::max<int64_t>(0, tokens(v) - sent); };
+    Usage& u = s.span.usage;
+    u.input_tokens = rest(usage["input_tokens"], s.llm_total.input_tokens);
+    u.output_tokens = rest(usage["output_tokens"], s.llm_total.output_tokens);
+    u.cache_read_tokens = rest(usage["cache_read_input_tokens"], s.llm_total.cache_read_tokens);
+    u.cache_creation_tokens = rest(usage["cache_creation_input_tokens"], s.llm_total.cache_creation_tokens);
+    if (u.input_tokens || u.output_tokens || u.cache_read_tokens || u.cache_creation_tokens)
+      s.span.attributes["claude.usage_unattributed"] = {{"input_tokens", u.input_tokens},
+                                                        {"output_tokens", u.output_tokens},
+                                                        {"cache_read_tokens", u.cache_read_tokens},
+                                                        {"cache_creation_tokens", u.cache_creation_tokens}};
+  }
 
   // A result without any assistant line (`--output-format json`): its totals are the only usage there is.
   // modelUsage covers every model (usage covers the main one only), so it is preferred.

@@ -52,7 +52,8 @@ std::vector<ImportedFile> import_one_with_companions(Store& store, const std::st
 std::vector<Companion> claude_transcript_companions(Store& store, const std::string& session_path,
                                                     const RawInput& session_raw);
 // Before a subagent transcript is decoded under `tool_span_id`: deletes the subagent that the session's
-// agent_progress lines mirrored there (a subset of the same messages), so nothing is counted twice.
+// agent_progress lines, or a stream-json capture, mirrored there (a subset of the same messages), so nothing is
+// counted twice.
 void drop_claude_progress_mirrors(Store& store, const std::string& tool_span_id);
 
 // Live capture of one stream: bytes -> lines -> redacted -> appended to the raw file (up to `raw_limit` bytes,

@@ -3,7 +3,7 @@
 # `harness report`; headless Chromium (Debian's `chromium`, installed when missing) must load it with no console or
 # network error, its DOM must hold the headline and the chart <svg>, and its screenshot, kept as
 # build/artifacts/report-browser.png, must show the chart's line and the headline's fix colour.
-# Prints SKIP with the reason when Chromium cannot be installed; any other problem is a FAIL (exit 1).
+# Prints SKIP with the reason (exit 77) when Chromium cannot be installed; any other problem is a FAIL (exit 1).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${HARNESS_BUILD_DIR:-$root/build}
@@ -21,10 +21,10 @@ if [[ -z "$browser" ]]; then
            chromium; } >/tmp/report_browser_apt.log 2>&1; then
     echo "SKIP report_browser: chromium is not installed and apt-get could not install it:"
     tail -n 3 /tmp/report_browser_apt.log
-    exit 0
+    exit 77
   fi
   browser=$(command -v chromium || true)
-  [[ -n "$browser" ]] || { echo "SKIP report_browser: apt-get installed chromium but no chromium command exists"; exit 0; }
+  [[ -n "$browser" ]] || { echo "SKIP report_browser: apt-get installed chromium but no chromium command exists"; exit 77; }
 fi
 [[ -x "$harness" ]] || fail "no harness binary at $harness (build first)"
 [[ -x "$tests_bin" ]] || fail "no test binary at $tests_bin (build first)"

@@ -174,7 +174,7 @@ TEST(CodexDecoder, ToolItemsBecomeToolSpansWithOutcomeAndFileWrites) {
   EXPECT_EQ(failed.name, "shell");
   EXPECT_EQ(failed.status, SpanStatus::error);
   EXPECT_EQ(failed.attributes["process.exit.code"], 2);
-  EXPECT_EQ(failed.attributes["error.message"], "exit code 2");
+  EXPECT_EQ(failed.attributes["error.message"], "exit code 2\nrunning\nFAIL");
   EXPECT_EQ(failed.attributes["gen_ai.tool.call.result"], "running\nFAIL\n");
   EXPECT_EQ(failed.attributes["gen_ai.tool.call.arguments"], R"({"command":"bash -lc 'make test'"})");
   EXPECT_EQ(by_call["item_1"].status, SpanStatus::ok);

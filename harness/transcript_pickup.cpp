@@ -1,0 +1,96 @@
+#include "harness/transcript_pickup.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "trace/glob.h"
+#include "trace/import.h"
+
+namespace fs = std::filesystem;
+
+namespace harness {
+namespace {
+
+bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+
+// The Agent/Task tool span of the stream that spawned subagent `agent_id` (empty when the stream has none).
+std::string spawning_call(trace::Store& store, int64_t stream_raw_id, const std::string& agent_id) {
+  std::lock_guard lock(store.mutex());
+  store.flush();
+  trace::Statement st(store.db(),
+                      "SELECT span_id FROM spans WHERE raw_id = ? AND kind = 'tool' AND "
+                      "json_extract(attributes, '$.\"claude.agent_id\"') = ? LIMIT 1");
+  st.bind(1, stream_raw_id).bind(2, agent_id);
+  return st.step() ? st.text(0) : std::string();
+}
+
+std::string agent_id_from_name(const fs::path& file) {
+  std::string stem = file.stem().string();
+  return stem.rfind("agent-", 0) == 0 ? stem.substr(6) : stem;
+}
+
+}  // namespace
+
+std::vector<std::string> glob_files(const std::string& pattern) {
+  std::vector<std::string> out;
+  fs::path p(pattern);
+  // The fixed directory before the first segment with a wildcard; the rest is matched segment by segment.
+  fs::path base;
+  std::vector<std::string> rest;
+  for (const auto& part : p) {
+    if (rest.empty() && !has_glob_chars(part.string())) base /= part;
+    else rest.push_back(part.string());
+  }
+  std::error_code ec;
+  if (rest.empty()) {
+    if (fs::is_regular_file(base, ec)) out.push_back(base.string());
+    return out;
+  }
+  std::vector<fs::path> level = {base};
+  for (size_t i = 0; i < rest.size(); ++i) {
+    std::vector<fs::path> next;
+    for (const auto& dir : level) {
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!trace::glob_match(rest[i], it->path().filename().string())) continue;
+        bool last = i + 1 == rest.size();
+        if (last ? it->is_regular_file(ec) : it->is_directory(ec)) next.push_back(it->path());
+      }
+      ec.clear();
+    }
+    level = std::move(next);
+  }
+  for (const auto& f : level) out.push_back(f.string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TranscriptPickup pick_up_claude_transcripts(trace::Store& store, const std::string& run_root,
+                                            const std::string& trace_id, int64_t stream_raw_id,
+                                            const std::vector<std::string>& patterns) {
+  TranscriptPickup result;
+  for (const auto& pattern : patterns)
+    for (auto& file : glob_files(pattern)) result.sessions.push_back(std::move(file));
+  std::sort(result.sessions.begin(), result.sessions.end());
+  result.sessions.erase(std::unique(result.sessions.begin(), result.sessions.end()), result.sessions.end());
+  std::error_code ec;
+  if (!result.sessions.empty()) fs::create_directories(fs::path(run_root) / "raw", ec);  // raw copies go there
+  for (const auto& session : result.sessions) {
+    fs::path subagents = fs::path(session).replace_extension("") / "subagents";
+    for (const auto& file : glob_files((subagents / "agent-*.jsonl").string())) {
+      std::string tool_span = spawning_call(store, stream_raw_id, agent_id_from_name(file));
+      if (tool_span.empty()) continue;  // not spawned by a call the stream saw (e.g. the compaction helper)
+      try {
+        // Replaces the subagent the stream mirrored under that call (drop_claude_progress_mirrors), which lacks
+        // the subagent's last message.
+        trace::import_one_with_companions(store, run_root, trace_id, file, trace::Format::claude_transcript,
+                                          tool_span);
+        result.imported.push_back(file);
+      } catch (const std::exception& e) {
+        result.errors.push_back(file + ": " + e.what());
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace harness
