@@ -77,9 +77,10 @@ class MessageDecoder : public Decoder {
   JsonDoc doc_;              // the current line, parsed once
   bool llm_seen_ =
       false;  // whether any assistant message made an llm span: a result's totals stand in otherwise
+  // Sends the session's pending llm span (adding its usage to llm_total).
+  void flush_llm(Session& s);
 
  private:
-  void flush_llm(Session& s);
   void open_tool(Session& s, JsonView block, int64_t t);
   void close_tool(Session& s, JsonView block, JsonView tool_use_result, int64_t t);
   void file_touch(Session& s, const Span& tool, JsonView input, int64_t t);
