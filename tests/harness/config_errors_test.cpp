@@ -37,7 +37,7 @@ TEST_F(ConfigErrors, UnknownKeySuggestsTheClosestSibling) {
   std::string text = minimal_config("verfy:\n  repeat: 2\n");
   EXPECT_EQ(errors_of(text),
             V{at(8, 1, "unknown key: got 'verfy', expected one of name, target, verify, generations, population, "
-                       "concurrency, runner, budget, stop, observer, strategies, workspace, prompt_template, seed; "
+                       "concurrency, runner, budget, stop, observer, strategies, workspace, telemetry, proxy, prompt_template, seed; "
                        "did you mean 'verify'?")});
   EXPECT_EQ(errors_of("target:\n  rpo: repo\n  bug: x\nverify: {command: x}\nrunner: local-agent\n"),
             (V{at(1, 1, "missing required key 'target.repo': expected an existing folder (The repository (a git "
@@ -50,7 +50,7 @@ TEST_F(ConfigErrors, UnknownKeyAtTheWrongLevelNamesWhereItBelongs) {
   EXPECT_EQ(errors_of(minimal_config("idle_timeout: 5m\n")),
             V{at(8, 1, "unknown key: got 'idle_timeout', expected one of name, target, verify, generations, "
                        "population, concurrency, runner, budget, stop, observer, strategies, workspace, "
-                       "prompt_template, seed; did you mean 'runner.idle_timeout'?")});
+                       "telemetry, proxy, prompt_template, seed; did you mean 'runner.idle_timeout'?")});
 }
 
 TEST_F(ConfigErrors, UnknownKeyWithoutAnyCloseNameListsTheKeys) {
@@ -204,12 +204,12 @@ TEST_F(ConfigErrors, RunnerPresetsAndPlaceholders) {
                         "expected a command line with its quotes closed")});
   EXPECT_EQ(errors_of(base + "runner:\n  command: [agent, --in, \"{promt_file}\"]\n"),
             V{at(4, 12, "unknown placeholder in 'runner.command': got '{promt_file}', expected one of {prompt_file} "
-                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
+                        "{workspace} {model} {effort} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
                         "{param_args}; did you mean "
                         "'{prompt_file}'?")});
   EXPECT_EQ(errors_of(base + "runner:\n  command: [agent, \"{prompt}\"]\n"),
             V{at(4, 12, "unknown placeholder in 'runner.command': got '{prompt}', expected one of {prompt_file} "
-                        "{workspace} {model} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
+                        "{workspace} {model} {effort} {agent_id} {generation} {strategy} {run_dir} {demo_agent} {seed} {attempt} "
                         "{param_args}; did you mean "
                         "'{prompt_file}'?")});
   // Braces of shells and scripts are not placeholders.
