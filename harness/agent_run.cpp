@@ -54,6 +54,23 @@ AgentRun::AgentRun(AgentEnvironment& env, AgentRecord record, std::string genera
 AgentRun::~AgentRun() {
   // Never leave a process behind, whatever path got us here (an exception in the loop included).
   drop_process(true);
+  end_telemetry();
+}
+
+void AgentRun::add_telemetry(runners::LaunchSpec& spec) {
+  if (!env_.telemetry) return;
+  runners::TelemetryTarget target{span_.trace_id, span_.span_id, record_.id, fs::absolute(env_.dir.root).string(),
+                                  env_.dir.relative(dir_)};
+  runners::AgentTelemetry t = env_.telemetry->begin_agent(target);
+  telemetry_token_ = t.token;
+  // Last, over runner.env: a base URL there is the proxy's upstream (run_command.cpp), not where the agent goes.
+  for (auto& [name, value] : t.env) spec.env[name] = value;
+}
+
+void AgentRun::end_telemetry() {
+  if (telemetry_token_.empty()) return;
+  env_.telemetry->end_agent(telemetry_token_);
+  telemetry_token_.clear();
 }
 
 void AgentRun::watch(std::unique_ptr<runners::RunningProcess> process) {
@@ -192,6 +209,7 @@ void AgentRun::launch_agent() {
   spec.env["HARNESS_PROMPT_FILE"] = expand("{prompt_file}");
   spec.env["HARNESS_WORKSPACE"] = workspace_->path();
   spec.env["TRACEPARENT"] = fmt::format("00-{}-{}-01", span_.trace_id, span_.span_id);
+  add_telemetry(spec);
 
   auto format = trace::format_from(runner.format).value_or(trace::Format::jsonl);
   std::string raw_path = dir_ + "/stdout.raw";
@@ -312,6 +330,7 @@ void AgentRun::kill(AgentOutcome why, const std::string& reason) {
 
 void AgentRun::agent_finished(AgentOutcome outcome, const std::string& reason) {
   drop_process(false);
+  end_telemetry();  // what the agent exported is settled before the attempt is recorded
   if (capture_) capture_->finish();
   record_.outcome = outcome;
   record_.exit_description = reason;

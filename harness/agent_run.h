@@ -16,6 +16,7 @@
 #include "harness/workspace.h"
 #include "runners/launcher.h"
 #include "runners/process_reactor.h"
+#include "runners/run_telemetry.h"
 #include "trace/import.h"
 
 namespace harness {
@@ -35,6 +36,7 @@ struct AgentEnvironment {
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
   runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
   runners::ProcessLauncher* verify_launcher = nullptr;  // where verify commands run; null = `launcher`
+  runners::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
 };
 
 // The folder name of an attempt's workspace under the workspace root (g01-a02, g01-a02.attempt2, ...).
@@ -85,6 +87,9 @@ class AgentRun {
   void start_verify_repeat();
   void verify_finished(const runners::ExitStatus& status);
   void finalize();
+  // Registers the agent with the run's telemetry servers and adds what they give it to its environment.
+  void add_telemetry(runners::LaunchSpec& spec);
+  void end_telemetry();
   void write_file(const std::string& path, const std::string& text);
   int64_t event(const std::string& type, nlohmann::json payload);
   std::string expand(const std::string& arg) const;
@@ -102,6 +107,7 @@ class AgentRun {
   std::unique_ptr<trace::RawInputSink> raw_sink_;
   std::unique_ptr<AgentActivity> activity_;
   std::unique_ptr<trace::StreamCapture> capture_;
+  std::string telemetry_token_;
   int64_t stream_raw_id_ = 0;  // raw input of the agent's stdout
   trace::Span span_;
   int64_t started_ms_ = 0;

@@ -85,6 +85,19 @@ struct WorkspaceConfig {
   std::string keep = "winners";     // winners | failures | all | none
 };
 
+// The run's telemetry servers (runners/run_telemetry.h): an OTLP/HTTP receiver and an LLM API proxy.
+struct TelemetryConfig {
+  bool otlp_receiver = true;  // agents get OTEL_EXPORTER_OTLP_* pointing at the run's receiver
+  int64_t max_body_mb = 16;   // OTLP bodies above this get 413
+};
+
+struct ProxyConfig {
+  bool enabled = false;            // agents get ANTHROPIC_BASE_URL / OPENAI_BASE_URL pointing at the run's proxy
+  std::string anthropic_upstream;  // empty: runner.env's ANTHROPIC_BASE_URL, else https://api.anthropic.com
+  std::string openai_upstream;     // empty: runner.env's OPENAI_BASE_URL, else https://api.openai.com/v1
+  int64_t max_request_mb = 64;
+};
+
 struct Config {
   std::string path;          // the YAML file
   std::string run_dir;       // default run directory (runs/<name>-<timestamp>) unless --run-dir
@@ -100,6 +113,8 @@ struct Config {
   ObserverConfig observer;
   StrategiesConfig strategies;
   WorkspaceConfig workspace;
+  TelemetryConfig telemetry;
+  ProxyConfig proxy;
   std::string prompt_template;  // path of a Mustache template; empty = templates/agent_prompt.mustache
   std::optional<uint64_t> seed;
 

@@ -233,6 +233,32 @@ std::vector<ConfigKey> build_table() {
        .allowed = {"winners", "failures", "all", "none"},
        .apply = [](Config& c, V v) { c.workspace.keep = v.text; }},
 
+      {.key = "telemetry", .type = KeyType::kSection,
+       .doc = "The run's OTLP/HTTP receiver (docs/telemetry.md): agents that export OpenTelemetry send it there."},
+      {.key = "telemetry.otlp_receiver", .type = KeyType::kBool, .default_value = "true",
+       .doc = "Run a receiver on 127.0.0.1 and give each agent OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL and _HEADERS "
+              "(its own token), so what it exports lands under its agent span.",
+       .apply = [](Config& c, V v) { c.telemetry.otlp_receiver = v.boolean; }},
+      {.key = "telemetry.max_body_mb", .type = KeyType::kInt, .default_value = "16",
+       .doc = "Largest OTLP request body accepted, in MiB; larger ones get HTTP 413.", .min = 1, .max = 4096,
+       .apply = [](Config& c, V v) { c.telemetry.max_body_mb = v.integer; }},
+
+      {.key = "proxy", .type = KeyType::kSection,
+       .doc = "The run's LLM API proxy (docs/telemetry.md): every model call becomes an llm span with its usage."},
+      {.key = "proxy.enabled", .type = KeyType::kBool, .default_value = "false",
+       .doc = "Run the proxy on 127.0.0.1 and point each agent's ANTHROPIC_BASE_URL and OPENAI_BASE_URL at it.",
+       .apply = [](Config& c, V v) { c.proxy.enabled = v.boolean; }},
+      {.key = "proxy.anthropic_upstream", .type = KeyType::kString, .default_value = "\"\"",
+       .doc = "Where Anthropic calls go (http or https, a path prefix allowed); empty = runner.env's "
+              "ANTHROPIC_BASE_URL, else https://api.anthropic.com.",
+       .example = "https://api.anthropic.com", .apply = [](Config& c, V v) { c.proxy.anthropic_upstream = v.text; }},
+      {.key = "proxy.openai_upstream", .type = KeyType::kString, .default_value = "\"\"",
+       .doc = "Where OpenAI calls go; empty = runner.env's OPENAI_BASE_URL, else https://api.openai.com/v1.",
+       .example = "https://api.openai.com/v1", .apply = [](Config& c, V v) { c.proxy.openai_upstream = v.text; }},
+      {.key = "proxy.max_request_mb", .type = KeyType::kInt, .default_value = "64",
+       .doc = "Largest request body forwarded, in MiB; larger ones get HTTP 413.", .min = 1, .max = 4096,
+       .apply = [](Config& c, V v) { c.proxy.max_request_mb = v.integer; }},
+
       {.key = "prompt_template", .type = KeyType::kExistingFile, .default_value = "\"\"",
        .doc = "A Mustache template of the agent prompt (relative to this file); empty = "
               "templates/agent_prompt.mustache.",

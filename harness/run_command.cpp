@@ -16,6 +16,7 @@
 #include "harness/launchers.h"
 #include "harness/planner.h"
 #include "harness/status_view.h"
+#include "runners/run_telemetry.h"
 #include "trace/ids.h"
 
 namespace fs = std::filesystem;
@@ -127,6 +128,37 @@ std::string find_demo_agent() {
   return fs::exists(candidate) ? candidate.string() : "demo-agent";
 }
 
+// The run's OTLP receiver and LLM proxy (null when both are off). A base URL in runner.env is where the proxy
+// forwards to, unless proxy.*_upstream says otherwise: turning the proxy on changes nothing else.
+std::unique_ptr<runners::RunTelemetry> start_telemetry(const Config& c, trace::Store& store,
+                                                       const std::string& run_span_id, Progress& progress) {
+  if (!c.telemetry.otlp_receiver && !c.proxy.enabled) return nullptr;
+  runners::TelemetryOptions o;
+  o.otlp_receiver = c.telemetry.otlp_receiver;
+  o.proxy = c.proxy.enabled;
+  auto upstream = [&](const std::string& configured, const char* env_name, const std::string& fallback) {
+    if (!configured.empty()) return configured;
+    auto it = c.runner.env.find(env_name);
+    return it != c.runner.env.end() && !it->second.empty() ? it->second : fallback;
+  };
+  o.anthropic_upstream = upstream(c.proxy.anthropic_upstream, "ANTHROPIC_BASE_URL", o.anthropic_upstream);
+  o.openai_upstream = upstream(c.proxy.openai_upstream, "OPENAI_BASE_URL", o.openai_upstream);
+  o.otlp_max_body_bytes = static_cast<size_t>(c.telemetry.max_body_mb) << 20;
+  o.proxy_max_request_bytes = static_cast<size_t>(c.proxy.max_request_mb) << 20;
+  std::unique_ptr<runners::RunTelemetry> t;
+  try {
+    t = std::make_unique<runners::RunTelemetry>(store, o, run_span_id);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("{}: proxy: {}", c.path, e.what()));
+  }
+  t->start();
+  if (t->receiver()) progress.log(fmt::format("OTLP receiver on {}", t->receiver()->endpoint()));
+  if (t->proxy())
+    progress.log(fmt::format("LLM proxy on {} (anthropic -> {}, openai -> {})", t->proxy()->base_url(),
+                             o.anthropic_upstream, o.openai_upstream));
+  return t;
+}
+
 int drive(const Config& config, const std::string& run_dir, trace::Store& store, RunState& state,
           ProgressMode mode, uint64_t seed) {
   auto progress = make_progress(mode);
@@ -141,9 +173,13 @@ int drive(const Config& config, const std::string& run_dir, trace::Store& store,
   AgentEnvironment env{config, RunDir{run_dir}, store, state, *launcher, *workspaces, clock, *progress,
                        run.trace_id, seed, find_demo_agent()};
   env.verify_launcher = verify_launcher.get();
+  auto telemetry = start_telemetry(config, store, run.span_id, *progress);
+  env.telemetry = telemetry.get();
   auto planner = make_planner(env);
   GenerationLoop loop(env, *planner);
   LoopResult result = loop.run();
+  if (telemetry) telemetry->stop();  // calls still in flight are recorded as cut short by the run's end
+  store.flush();
   progress->finish();
   if (result.exit_code != 130)
     progress->log(fmt::format("run finished: {} validated fix{} ({}); run dir {}", result.validated_fixes,

@@ -1,0 +1,54 @@
+// The run's telemetry servers together: the OTLP/HTTP receiver and the LLM proxy (each optional), their shared
+// token table, and what each agent gets in its environment. Started on `harness run`/`resume`, stopped at the end.
+// Thread-safety: begin_agent/end_agent/start/stop are called from the generation loop's thread; the servers'
+// own threads write to the Store (thread-safe) and never touch the loop's state.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "runners/agent_tokens.h"
+#include "runners/llm_proxy.h"
+#include "runners/otlp_receiver.h"
+
+namespace runners {
+
+struct TelemetryOptions {
+  bool otlp_receiver = true;
+  bool proxy = false;
+  std::string anthropic_upstream = "https://api.anthropic.com";
+  std::string openai_upstream = "https://api.openai.com/v1";
+  size_t otlp_max_body_bytes = 16u << 20;
+  size_t proxy_max_request_bytes = 64u << 20;
+};
+
+struct AgentTelemetry {
+  std::string token;                        // empty when neither server runs
+  std::map<std::string, std::string> env;   // set on the agent's LaunchSpec
+};
+
+class RunTelemetry {
+ public:
+  // run_span_id: where refusals without a valid token are recorded. Throws std::invalid_argument for a bad
+  // upstream URL.
+  RunTelemetry(trace::Store& store, TelemetryOptions options, const std::string& run_span_id);
+  ~RunTelemetry();
+  // Starts the enabled servers. Throws std::runtime_error when one cannot bind a port.
+  void start();
+  void stop();
+  // Registers an agent (its token now routes to target.agent_span_id) and returns its environment.
+  AgentTelemetry begin_agent(const TelemetryTarget& target);
+  // The agent ended: its token is refused from now on and its OTLP spans are settled.
+  void end_agent(const std::string& token);
+
+  OtlpReceiver* receiver() { return receiver_.get(); }
+  LlmProxy* proxy() { return proxy_.get(); }
+
+ private:
+  AgentTokens tokens_;
+  std::unique_ptr<OtlpReceiver> receiver_;
+  std::unique_ptr<LlmProxy> proxy_;
+};
+
+}  // namespace runners

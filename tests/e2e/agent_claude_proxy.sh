@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# E2E 5 (issue 5): the traffic of E2E 1 (the real Claude Code CLI edits a file, runs a failing test, edits again,
+# the test passes) sent through the run's LLM proxy: a one-agent `harness run` with the claude-code preset and
+# `proxy.enabled: true`, the model server as the proxy's upstream. Checked: every request the model server served
+# came through the proxy as one llm span under the agent span, and each span's usage equals what the server sent
+# for that message id; the agent still fixed the bug; no key text in the run store or the agent's files.
+# SKIP (exit 77) when npm cannot provide the CLI.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+use_agent_clis
+
+repo="$work/repo"
+mkdir -p "$repo"
+printf 'echo 5\n' >"$repo/calc.sh"
+printf 'r=$(sh calc.sh); if [ "$r" = 4 ]; then echo PASSED; else echo "FAILED: add(2,2) = $r"; exit 1; fi\n' >"$repo/test.sh"
+git -C "$repo" init -q && git -C "$repo" add . && git -C "$repo" -c user.email=e2e@x -c user.name=e2e commit -qm init
+
+# Paths are relative: the agent works in its own worktree, not in $repo.
+cat >"$work/script.yaml" <<YAML
+turns:
+  - name: first-edit
+    expect_contains: "make test.sh pass"
+    text: "I will change calc.sh."
+    tool_use:
+      - {name: Edit, input: {file_path: "calc.sh", old_string: "echo 5", new_string: "echo 3"}}
+    usage: {input_tokens: 1200, output_tokens: 40, cache_creation_input_tokens: 300}
+  - name: run-test
+    tool_use:
+      - {name: Bash, input: {command: "sh test.sh", description: "Run the test"}}
+    usage: {input_tokens: 1300, output_tokens: 25, cache_read_input_tokens: 1000}
+  - name: second-edit
+    expect_contains: "FAILED: add(2,2) = 3"
+    text: "Still wrong; 2+2 is 4."
+    tool_use:
+      - {name: Edit, input: {file_path: "calc.sh", old_string: "echo 3", new_string: "echo 4"}}
+    usage: {input_tokens: 1400, output_tokens: 55, cache_read_input_tokens: 1100}
+  - name: rerun-test
+    tool_use:
+      - {name: Bash, input: {command: "sh test.sh", description: "Run the test again"}}
+    usage: {input_tokens: 1500, output_tokens: 20, cache_read_input_tokens: 1200}
+  - name: done
+    expect_contains: "PASSED"
+    text: "The test passes now."
+    usage: {input_tokens: 1600, output_tokens: 12, cache_read_input_tokens: 1300}
+YAML
+start_model_server "$work/script.yaml"
+
+cat >"$work/harness.yaml" <<YAML
+name: e2e-proxy
+target:
+  repo: $repo
+  bug: "Fix calc.sh and make test.sh pass."
+verify:
+  command: sh test.sh
+generations: 1
+population: 1
+runner:
+  preset: claude-code
+  env:
+    ANTHROPIC_BASE_URL: "http://127.0.0.1:$model_port"
+    CLAUDE_ALLOWED_TOOLS: "Bash Edit Read"
+  wall_timeout: 2m
+  idle_timeout: 1m
+proxy:
+  enabled: true
+seed: 5
+YAML
+export ANTHROPIC_API_KEY="sk-ant-e2e-proxy-KEYTEXT-0123456789"
+export CLAUDE_BIN="$(command -v claude)"
+unset ANTHROPIC_AUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN
+"$harness" run "$work/harness.yaml" --run-dir "$work/run" >"$work/run.out" 2>&1 ||
+  fail "harness run exited $?: $(tail -n 20 "$work/run.out")"
+stop_model_server
+grep -q "LLM proxy on http://127.0.0.1:" "$work/run.out" || fail "the run did not start its proxy: $(cat "$work/run.out")"
+
+db="$work/run/run.db"
+expect_eq "verify events" "$(sql "$db" "SELECT group_concat(type, ',') FROM events WHERE type LIKE 'verify.%'")" "verify.passed"
+agent=$(sql "$db" "SELECT span_id FROM spans WHERE kind='agent'")
+# Served (every model request, side calls included) vs the proxy's llm spans that carry a message id (count_tokens
+# and model-list calls also pass through the proxy but have none), per message id: "id in out cache_read cache_write".
+python3 - "$work/results.json" >"$work/served.txt" <<'PY'
+import json, sys
+for e in json.load(open(sys.argv[1]))["served"]:
+    u = e.get("usage") or {}
+    print(e.get("message_id"), u.get("input_tokens", 0), u.get("output_tokens", 0),
+          u.get("cache_read_input_tokens", 0), u.get("cache_creation_input_tokens", 0))
+PY
+sort -o "$work/served.txt" "$work/served.txt"
+sql "$db" "SELECT json_extract(attributes,'$.\"gen_ai.response.id\"')||' '||input_tokens||' '||output_tokens||' '||cache_read_tokens||' '||cache_creation_tokens
+           FROM spans WHERE kind='llm' AND json_extract(attributes,'$.\"harness.source\"')='proxy'
+             AND json_extract(attributes,'$.\"gen_ai.response.id\"') IS NOT NULL" | sort >"$work/proxied.txt"
+[[ -s "$work/proxied.txt" ]] || fail "no llm spans from the proxy"
+diff -u "$work/served.txt" "$work/proxied.txt" >"$work/usage.diff" ||
+  fail "proxy llm spans differ from what the model server sent (served vs proxied): $(cat "$work/usage.diff")"
+expect_eq "scripted turns among them" "$(grep -c -E ' (1200|1300|1400|1500|1600) ' "$work/proxied.txt")" 5
+expect_eq "proxy llm spans not under the agent span" \
+  "$(sql "$db" "SELECT count(*) FROM spans WHERE json_extract(attributes,'$.\"harness.source\"')='proxy' AND parent_span_id <> '$agent'")" 0
+expect_eq "proxy llm spans not ok" \
+  "$(sql "$db" "SELECT count(*) FROM spans WHERE json_extract(attributes,'$.\"harness.source\"')='proxy' AND status <> 'ok'")" 0
+expect_eq "telemetry refusals" "$(sql "$db" "SELECT count(*) FROM events WHERE type='telemetry.rejected'")" 0
+# The key went upstream (the model server saw it) but was never stored by the harness.
+if grep -rlF "KEYTEXT" "$db" "$work/run"/run.db* "$work/run"/gen-* "$work/run"/*.md "$work/run"/*.json 2>/dev/null; then
+  fail "the API key text was stored in the run dir"
+fi
+echo "PASS $test_name"
