@@ -267,13 +267,16 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
         call->cv.wait(lock, [&] { return !call->chunks.empty() || call->upstream_done || call->stop; });
         if (call->stop) return false;
         while (!call->chunks.empty()) {
-          std::string chunk = std::move(call->chunks.front());
+          // Everything that arrived meanwhile goes out in one write: bytes keep their order and SSE events
+          // their boundaries, and a burst costs one wake-up and one syscall instead of one per read.
+          std::string pending = std::move(call->chunks.front());
           call->chunks.pop_front();
-          call->queued_bytes -= chunk.size();
+          for (; !call->chunks.empty(); call->chunks.pop_front()) pending += call->chunks.front();
+          call->queued_bytes = 0;
           call->cv.notify_all();
           lock.unlock();
-          call->recorder.feed(chunk);
-          bool written = sink.write(chunk.data(), chunk.size());
+          call->recorder.feed(pending);
+          bool written = sink.write(pending.data(), pending.size());
           lock.lock();
           if (!written) {
             call->abort("client disconnected mid-stream");
