@@ -6,4 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${HARNESS_BUILD_DIR:-$root/build}
 "$root/scripts/setup.sh"
 cd "$root"
-exec "$build/harness/harness" run examples/ledger/harness.yaml --run-dir "${HARNESS_RUN_DIR:-runs/example}" "$@"
+# A fresh run dir each time (an earlier run is never overwritten; `harness resume DIR` continues one).
+run_dir=${HARNESS_RUN_DIR:-runs/example-$(date +%Y%m%d-%H%M%S)}
+echo "example: run dir $run_dir"
+exec "$build/harness/harness" run examples/ledger/harness.yaml --run-dir "$run_dir" "$@"
