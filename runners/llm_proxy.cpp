@@ -183,7 +183,6 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
   call->client->set_tcp_nodelay(true);
   call->client->set_url_encode(false);  // the agent's path goes on byte for byte
   ++counters_.calls;
-  store_.put_span(call->recorder.span(call->trace_id, call->span_id, call->parent_span_id, call->start_ns));
   {
     std::lock_guard lock(calls_mu_);
     calls_.insert(call);
@@ -217,7 +216,11 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
     c->cv.notify_all();
     return true;
   };
-  call->thread = std::thread([c, up = std::move(up)]() mutable {
+  // The in-flight span is written from the upstream thread, off the path to the first byte; finish_call() joins
+  // this thread before it writes the finished span, so the finished one always wins.
+  const trace::Span in_flight = call->recorder.span(call->trace_id, call->span_id, call->parent_span_id, call->start_ns);
+  call->thread = std::thread([this, c, in_flight, up = std::move(up)]() mutable {
+    store_.put_span(in_flight);
     httplib::Response r;
     httplib::Error error = httplib::Error::Success;
     bool ok = c->client->send(up, r, error);
