@@ -218,9 +218,10 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
   };
   // The in-flight span is written from the upstream thread, off the path to the first byte; finish_call() joins
   // this thread before it writes the finished span, so the finished one always wins.
-  const trace::Span in_flight = call->recorder.span(call->trace_id, call->span_id, call->parent_span_id, call->start_ns);
-  call->thread = std::thread([this, c, in_flight, up = std::move(up)]() mutable {
-    store_.put_span(in_flight);
+  const trace::Span in_flight =
+      call->recorder.span(call->trace_id, call->span_id, call->parent_span_id, call->start_ns);
+  call->thread = std::thread([&store = store_, c, in_flight, up = std::move(up)]() mutable {
+    store.put_span(in_flight);
     httplib::Response r;
     httplib::Error error = httplib::Error::Success;
     bool ok = c->client->send(up, r, error);
