@@ -241,6 +241,21 @@ bool MessageDecoder::user_message(Session& s, JsonView message, JsonView tool_us
   return true;
 }
 
+void MessageDecoder::feed(std::string_view line, int64_t line_no) {
+  ++stats_.lines;
+  line_ = line_no;
+  if (!doc_.parse(line)) return decode_error(line_no, fmt::format("invalid JSON: {}", doc_.error()), line);
+  JsonView j = doc_.root();
+  if (!j.is_object()) return decode_error(line_no, "not a JSON object", line);
+  std::string_view type = j["type"].str();
+  if (type.empty()) return decode_error(line_no, "missing string field 'type'", line);
+  try {
+    if (auto problem = decode(j, type)) return decode_error(line_no, *problem, line);
+  } catch (const Json::exception& e) {
+    return decode_error(line_no, fmt::format("unexpected JSON shape: {}", e.what()), line);
+  }
+}
+
 void MessageDecoder::finish() {
   for (auto& [id, sp] : open_tools_) {
     sp.end_ns = std::max(sp.start_ns, last_time_);

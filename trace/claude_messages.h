@@ -4,6 +4,7 @@
 // over the lines repeating it). Internal to trace/. Not thread-safe: one decoder per stream.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,9 +29,14 @@ int64_t tokens(JsonView count);
 class MessageDecoder : public Decoder {
  public:
   using Decoder::Decoder;
+  // Parses the line once, checks it is an object with a string `type`, then calls decode(); whatever is wrong
+  // (bad JSON, wrong shape, what decode() reports) becomes a decode error.
+  void feed(std::string_view line, int64_t line_no) final;
   void finish() override;
 
  protected:
+  // nullopt when the line was decoded (or deliberately ignored), else what is wrong with it.
+  virtual std::optional<std::string> decode(JsonView j, std::string_view type) = 0;
   struct Session {
     Span span;
     std::string message_id;  // the assistant message whose lines are arriving; its llm span is pending

@@ -20,24 +20,8 @@ class ClaudeStreamDecoder : public MessageDecoder {
  public:
   using MessageDecoder::MessageDecoder;
 
-  void feed(std::string_view line, int64_t line_no) override {
-    ++stats_.lines;
-    line_ = line_no;
-    if (!doc_.parse(line)) return decode_error(line_no, fmt::format("invalid JSON: {}", doc_.error()), line);
-    JsonView j = doc_.root();
-    if (!j.is_object()) return decode_error(line_no, "not a JSON object", line);
-    std::string_view type = j["type"].str();
-    if (type.empty()) return decode_error(line_no, "missing string field 'type'", line);
-    try {
-      if (auto problem = decode(j, type)) return decode_error(line_no, *problem, line);
-    } catch (const Json::exception& e) {
-      return decode_error(line_no, fmt::format("unexpected JSON shape: {}", e.what()), line);
-    }
-  }
-
  private:
-  // nullopt when the line was decoded (or deliberately ignored), else what is wrong with it.
-  std::optional<std::string> decode(JsonView j, std::string_view type) {
+  std::optional<std::string> decode(JsonView j, std::string_view type) override {
     int64_t t = line_time(j);
     if (type == "assistant" || type == "user") {
       JsonView message = j["message"];

@@ -18,23 +18,8 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
     mark_unfinished_ = false;  // a transcript has no end marker: its session ends with its last line
   }
 
-  void feed(std::string_view line, int64_t line_no) override {
-    ++stats_.lines;
-    line_ = line_no;
-    if (!doc_.parse(line)) return decode_error(line_no, fmt::format("invalid JSON: {}", doc_.error()), line);
-    JsonView j = doc_.root();
-    if (!j.is_object()) return decode_error(line_no, "not a JSON object", line);
-    std::string_view type = j["type"].str();
-    if (type.empty()) return decode_error(line_no, "missing string field 'type'", line);
-    try {
-      if (auto problem = decode(j, type)) return decode_error(line_no, *problem, line);
-    } catch (const Json::exception& e) {
-      return decode_error(line_no, fmt::format("unexpected JSON shape: {}", e.what()), line);
-    }
-  }
-
  private:
-  std::optional<std::string> decode(JsonView j, std::string_view type) {
+  std::optional<std::string> decode(JsonView j, std::string_view type) override {
     if (type == "summary" || type == "file-history-snapshot" || type == "queue-operation" || type == "attachment" ||
         type == "api-request" || type == "api-request-shape" || type == "api-request-blob" ||
         type == "atis-latch" || type == "tools-used" || type == "last-prompt") {
