@@ -146,6 +146,15 @@ void AgentRun::name_job(runners::LaunchSpec& spec, const char* what) const {
   spec.job_comment = fmt::format("harness {} of {} attempt {} in {}", what, record_.id, record_.attempt, run_dir);
 }
 
+void AgentRun::sandbox_paths(runners::LaunchSpec& spec, const char* home) const {
+  if (!env_.sandboxed) return;
+  std::string own = fmt::format("{}/agents-home/{}.{}", fs::absolute(env_.dir.root).string(), record_.id,
+                                record_.attempt);
+  spec.writable_paths.push_back(own);  // the presets' CLAUDE_CONFIG_DIR and CODEX_HOME live here
+  spec.readable_paths.push_back(fs::absolute(dir_).string());  // prompt.md
+  spec.env["HOME"] = own + "/" + home;
+}
+
 void AgentRun::start() {
   started_ms_ = env_.clock.steady_ms();
   dir_ = env_.dir.agent(record_.generation, record_.slot, record_.attempt);
@@ -210,6 +219,7 @@ void AgentRun::launch_agent() {
   spec.env["HARNESS_WORKSPACE"] = workspace_->path();
   spec.env["TRACEPARENT"] = fmt::format("00-{}-{}-01", span_.trace_id, span_.span_id);
   add_telemetry(spec);
+  sandbox_paths(spec, "home");
 
   auto format = trace::format_from(runner.format).value_or(trace::Format::jsonl);
   std::string raw_path = dir_ + "/stdout.raw";
@@ -392,6 +402,7 @@ void AgentRun::start_verify_repeat() {
   spec.stderr_path = dir_ + "/verify.log";
   spec.env["HARNESS_VERIFY_REPEAT"] = std::to_string(repeat);
   name_job(spec, "verify");
+  sandbox_paths(spec, "verify-home");
   try {
     watch((env_.verify_launcher ? *env_.verify_launcher : env_.launcher).start(spec));
   } catch (const std::exception& e) {

@@ -37,6 +37,7 @@ struct AgentEnvironment {
   runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
   runners::ProcessLauncher* verify_launcher = nullptr;  // where verify commands run; null = `launcher`
   runners::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
+  bool sandboxed = false;  // the launchers sandbox every process: each gets its own HOME under the run dir
 };
 
 // The folder name of an attempt's workspace under the workspace root (g01-a02, g01-a02.attempt2, ...).
@@ -95,6 +96,8 @@ class AgentRun {
   std::string expand(const std::string& arg) const;
   // Job name, comment and the harness's markers in the environment, shared by the agent and its verify runs.
   void name_job(runners::LaunchSpec& spec, const char* what) const;
+  // A sandboxed process's own HOME ({run_dir}/agents-home/<agent>.<attempt>/<home>) and what it must reach.
+  void sandbox_paths(runners::LaunchSpec& spec, const char* home) const;
 
   AgentEnvironment& env_;
   AgentRecord record_;

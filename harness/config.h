@@ -98,6 +98,16 @@ struct ProxyConfig {
   int64_t max_request_mb = 64;
 };
 
+// The sandbox around every agent and verify run (runners/sandbox.h, docs/sandbox.md).
+struct SandboxConfig {
+  std::string mode = "auto";              // auto (on where bwrap works) | on (or fail) | off
+  std::vector<std::string> writable;      // absolute paths every sandbox may write
+  std::vector<std::string> readable;      // absolute paths under the hidden home folders shown read-only
+  std::vector<std::string> allow_hosts;   // host[:port] reachable through the egress proxy
+  bool share_network = false;             // keep the host's network (no private loopback, no egress control)
+  bool prepare = false;                   // run target.prepare sandboxed too
+};
+
 struct Config {
   std::string path;          // the YAML file
   std::string run_dir;       // default run directory (runs/<name>-<timestamp>) unless --run-dir
@@ -115,6 +125,7 @@ struct Config {
   WorkspaceConfig workspace;
   TelemetryConfig telemetry;
   ProxyConfig proxy;
+  SandboxConfig sandbox;
   std::string prompt_template;  // path of a Mustache template; empty = templates/agent_prompt.mustache
   std::optional<uint64_t> seed;
 

@@ -12,6 +12,7 @@
 
 #include "harness/config_text.h"
 #include "harness/config_walk.h"
+#include "runners/egress_proxy.h"
 
 namespace harness {
 namespace fs = std::filesystem;
@@ -96,6 +97,46 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
           ok = false;
         } else if (auto s = expand(node[i], item_shown)) {
           v.list.push_back(*s);
+        } else {
+          ok = false;
+        }
+      }
+      return ok ? std::optional(v) : std::nullopt;
+    }
+    case KeyType::kPathList:
+    case KeyType::kHostList: {
+      if (!node.IsSequence()) return wrong_type(key, node, shown), std::nullopt;
+      bool ok = true;
+      for (size_t i = 0; i < node.size(); ++i) {
+        const std::string item_shown = fmt::format("{}[{}]", shown, i);
+        if (!node[i].IsScalar()) {
+          error(place(node[i]), fmt::format("wrong type for {}: got {}, expected {}", quote(item_shown),
+                                            describe_node(node[i]),
+                                            key.type == KeyType::kPathList ? "a path" : "host or host:port"));
+          ok = false;
+          continue;
+        }
+        std::optional<std::string> s = expand(node[i], item_shown);
+        if (!s) {
+          ok = false;
+        } else if (key.type == KeyType::kHostList) {
+          std::string why;
+          if (runners::parse_allowed_host(*s, why)) {
+            v.list.push_back(*s);
+          } else {
+            error(place(node[i]), fmt::format("invalid value for {}: got {}, {}", quote(item_shown), quote(*s), why));
+            ok = false;
+          }
+        } else if (auto path = check_path(key, *s, node[i], item_shown)) {
+          std::error_code ec;
+          if (path->empty() || !fs::exists(*path, ec)) {
+            error(place(node[i]), fmt::format("path not found for {}: got {} ({}), expected an existing file or "
+                                              "folder",
+                                              quote(item_shown), quote(*s), *path));
+            ok = false;
+          } else {
+            v.list.push_back(*path);
+          }
         } else {
           ok = false;
         }

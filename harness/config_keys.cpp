@@ -259,6 +259,33 @@ std::vector<ConfigKey> build_table() {
        .doc = "Largest request body forwarded, in MiB; larger ones get HTTP 413.", .min = 1, .max = 4096,
        .apply = [](Config& c, V v) { c.proxy.max_request_mb = v.integer; }},
 
+      {.key = "sandbox", .type = KeyType::kSection,
+       .doc = "The sandbox every agent and every verify run gets of its own (docs/sandbox.md): bubblewrap with a "
+              "private network (loopback only), /tmp and home, the host read-only except its workspace."},
+      {.key = "sandbox.mode", .type = KeyType::kEnum, .default_value = "auto",
+       .doc = "auto: sandboxed where bwrap can create the namespaces, else unconfined with a warning in the log, "
+              "report and summary.json; on: sandboxed or the run does not start; off: never.",
+       .allowed = {"auto", "on", "off"}, .apply = [](Config& c, V v) { c.sandbox.mode = v.text; }},
+      {.key = "sandbox.writable", .type = KeyType::kPathList, .default_value = "[]",
+       .doc = "Further paths (relative to this file; they must exist) every sandbox may write, besides the "
+              "workspace, the agent's home and its git metadata.",
+       .example = "[/var/cache/ccache]", .apply = [](Config& c, V v) { c.sandbox.writable = v.list; }},
+      {.key = "sandbox.readable", .type = KeyType::kPathList, .default_value = "[]",
+       .doc = "Paths inside the host's home folders (hidden in a sandbox) shown read-only, such as where an agent "
+              "CLI is installed.",
+       .example = "[~/.local/share/claude]", .apply = [](Config& c, V v) { c.sandbox.readable = v.list; }},
+      {.key = "sandbox.allow_hosts", .type = KeyType::kHostList, .default_value = "[]",
+       .doc = "Hosts (host, host:port or *.domain) agents may reach through the run's egress proxy (HTTPS_PROXY); "
+              "every attempt, allowed or denied, is an egress.allowed or egress.denied event.",
+       .example = "[registry.npmjs.org:443, pypi.org]", .apply = [](Config& c, V v) { c.sandbox.allow_hosts = v.list; }},
+      {.key = "sandbox.share_network", .type = KeyType::kBool, .default_value = "false",
+       .doc = "Keep the host's network in the sandbox (ports are then shared between agents and egress is not "
+              "controlled); for targets that truly need it.",
+       .apply = [](Config& c, V v) { c.sandbox.share_network = v.boolean; }},
+      {.key = "sandbox.prepare", .type = KeyType::kBool, .default_value = "false",
+       .doc = "Run target.prepare in a sandbox too (its folder writable).",
+       .apply = [](Config& c, V v) { c.sandbox.prepare = v.boolean; }},
+
       {.key = "prompt_template", .type = KeyType::kExistingFile, .default_value = "\"\"",
        .doc = "A Mustache template of the agent prompt (relative to this file); empty = "
               "templates/agent_prompt.mustache.",

@@ -28,6 +28,8 @@ enum class KeyType {
   kDuration,         // seconds as a number, or a string like 90s, 15m, 2h, 1h30m
   kBool,
   kStringList,
+  kPathList,         // a list of paths, each resolved like kPath and required to exist
+  kHostList,         // a list of host[:port] entries (sandbox.allow_hosts)
   kStringMap,
   kCommand,          // argv: a list of strings, or one string split like a shell would
   kJson,             // a free-form map (strategy parameters)

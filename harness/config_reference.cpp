@@ -49,6 +49,8 @@ std::string expected_text(const ConfigKey& key) {
     case KeyType::kDuration: return "a duration" + range_text(key) + " (seconds, or like 90s, 15m, 2h)";
     case KeyType::kBool: return "true or false";
     case KeyType::kStringList: return "a list of strings";
+    case KeyType::kPathList: return "a list of existing paths";
+    case KeyType::kHostList: return "a list of host or host:port entries";
     case KeyType::kStringMap: return "a map of names to strings";
     case KeyType::kCommand: return "a command: a list of strings, or one string split like a shell would";
     case KeyType::kJson: return "a map";
@@ -73,6 +75,8 @@ std::string type_text(const ConfigKey& key) {
     case KeyType::kDuration: return "duration" + range_text(key);
     case KeyType::kBool: return "bool";
     case KeyType::kStringList: return "list of strings";
+    case KeyType::kPathList: return "list of paths";
+    case KeyType::kHostList: return "list of host[:port]";
     case KeyType::kStringMap: return "map of strings";
     case KeyType::kCommand: return "command (list or string)";
     case KeyType::kJson: return "map";

@@ -38,16 +38,25 @@ runners::SlurmOptions slurm_options(const Config& config, double time_limit_s) {
   return options;
 }
 
-std::unique_ptr<runners::ProcessLauncher> make_agent_launcher(const Config& config) {
+namespace {
+std::unique_ptr<runners::ProcessLauncher> maybe_sandboxed(std::unique_ptr<runners::ProcessLauncher> inner,
+                                                          const runners::SandboxPolicy* sandbox) {
+  return sandbox ? runners::make_sandbox_launcher(std::move(inner), *sandbox) : std::move(inner);
+}
+}  // namespace
+
+std::unique_ptr<runners::ProcessLauncher> make_agent_launcher(const Config& config,
+                                                              const runners::SandboxPolicy* sandbox) {
   if (config.runner.launcher == "slurm")
-    return runners::make_slurm_launcher(slurm_options(config, config.runner.wall_timeout_s));
-  return runners::make_local_launcher();
+    return maybe_sandboxed(runners::make_slurm_launcher(slurm_options(config, config.runner.wall_timeout_s)), sandbox);
+  return maybe_sandboxed(runners::make_local_launcher(), sandbox);
 }
 
-std::unique_ptr<runners::ProcessLauncher> make_verify_launcher(const Config& config) {
+std::unique_ptr<runners::ProcessLauncher> make_verify_launcher(const Config& config,
+                                                               const runners::SandboxPolicy* sandbox) {
   if (config.verify.launcher == "slurm")
-    return runners::make_slurm_launcher(slurm_options(config, config.verify.timeout_s));
-  return runners::make_local_launcher();
+    return maybe_sandboxed(runners::make_slurm_launcher(slurm_options(config, config.verify.timeout_s)), sandbox);
+  return maybe_sandboxed(runners::make_local_launcher(), sandbox);
 }
 
 bool uses_slurm(const Config& config) { return config.runner.launcher == "slurm" || config.verify.launcher == "slurm"; }

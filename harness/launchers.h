@@ -8,6 +8,7 @@
 
 #include "harness/config.h"
 #include "runners/launcher.h"
+#include "runners/sandbox.h"
 #include "runners/slurm_launcher.h"
 
 namespace harness {
@@ -16,8 +17,11 @@ namespace harness {
 // (the harness's own timeout acts first; Slurm's limit only catches a job whose harness died).
 runners::SlurmOptions slurm_options(const Config& config, double time_limit_s);
 
-std::unique_ptr<runners::ProcessLauncher> make_agent_launcher(const Config& config);
-std::unique_ptr<runners::ProcessLauncher> make_verify_launcher(const Config& config);
+// With `sandbox` set, every process runs in a sandbox of its own (runners/sandbox.h) inside the chosen launcher.
+std::unique_ptr<runners::ProcessLauncher> make_agent_launcher(const Config& config,
+                                                              const runners::SandboxPolicy* sandbox = nullptr);
+std::unique_ptr<runners::ProcessLauncher> make_verify_launcher(const Config& config,
+                                                               const runners::SandboxPolicy* sandbox = nullptr);
 
 // Whether any part of the run may have left Slurm jobs (so a resume must look for them).
 bool uses_slurm(const Config& config);

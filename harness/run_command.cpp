@@ -8,6 +8,7 @@
 #include <random>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "harness/cli.h"
 #include "harness/config.h"
@@ -15,6 +16,7 @@
 #include "harness/interrupt.h"
 #include "harness/launchers.h"
 #include "harness/planner.h"
+#include "harness/sandbox_setup.h"
 #include "harness/status_view.h"
 #include "runners/run_telemetry.h"
 #include "trace/ids.h"
@@ -130,12 +132,23 @@ std::string find_demo_agent() {
 
 // The run's OTLP receiver and LLM proxy (null when both are off). A base URL in runner.env is where the proxy
 // forwards to, unless proxy.*_upstream says otherwise: turning the proxy on changes nothing else.
+// Sandboxed, model traffic always goes through the proxy (so every call is recorded), and an egress proxy
+// decides (and records) every other connection out.
 std::unique_ptr<runners::RunTelemetry> start_telemetry(const Config& c, trace::Store& store,
-                                                       const std::string& run_span_id, Progress& progress) {
-  if (!c.telemetry.otlp_receiver && !c.proxy.enabled) return nullptr;
+                                                       const std::string& run_span_id, Progress& progress,
+                                                       bool sandboxed) {
+  bool egress = sandboxed && !c.sandbox.share_network;
+  if (!c.telemetry.otlp_receiver && !c.proxy.enabled && !sandboxed) return nullptr;
   runners::TelemetryOptions o;
   o.otlp_receiver = c.telemetry.otlp_receiver;
-  o.proxy = c.proxy.enabled;
+  o.proxy = c.proxy.enabled || sandboxed;
+  if (egress) {
+    std::vector<runners::AllowedHost> allow;
+    std::string unused;
+    for (const auto& entry : c.sandbox.allow_hosts)
+      if (auto a = runners::parse_allowed_host(entry, unused)) allow.push_back(*a);
+    o.egress_allow = allow;
+  }
   auto upstream = [&](const std::string& configured, const char* env_name, const std::string& fallback) {
     if (!configured.empty()) return configured;
     auto it = c.runner.env.find(env_name);
@@ -153,28 +166,58 @@ std::unique_ptr<runners::RunTelemetry> start_telemetry(const Config& c, trace::S
   }
   t->start();
   if (t->receiver()) progress.log(fmt::format("OTLP receiver on {}", t->receiver()->endpoint()));
+  if (t->egress())
+    progress.log(fmt::format("egress proxy on 127.0.0.1:{} (allowed: {})", t->egress()->port(),
+                             c.sandbox.allow_hosts.empty() ? "none" : fmt::format("{}", fmt::join(c.sandbox.allow_hosts, ", "))));
   if (t->proxy())
     progress.log(fmt::format("LLM proxy on {} (anthropic -> {}, openai -> {})", t->proxy()->base_url(),
                              o.anthropic_upstream, o.openai_upstream));
   return t;
 }
 
+// The run span says whether agents were sandboxed (harness.sandbox) and, when not by choice, why.
+void record_sandbox(trace::Store& store, const std::string& run_span_id, const SandboxDecision& d) {
+  auto span = store.span(run_span_id);
+  if (!span) return;
+  span->attributes["harness.sandbox"] = d.status;
+  if (!d.warning.empty()) span->attributes["harness.sandbox_warning"] = d.warning;
+  store.put_span(*span);
+  trace::Event e;
+  e.span_id = run_span_id;
+  e.time_ns = SystemClock().wall_ns();
+  e.type = d.warning.empty() ? "sandbox.decided" : "sandbox.unconfined";
+  e.payload = {{"status", d.status}};
+  if (!d.warning.empty()) e.payload["warning"] = d.warning;
+  store.put_event(e);
+}
+
 int drive(const Config& config, const std::string& run_dir, trace::Store& store, RunState& state,
-          ProgressMode mode, uint64_t seed) {
+          ProgressMode mode, uint64_t seed, const SandboxDecision& sandbox) {
   auto progress = make_progress(mode);
-  auto launcher = make_agent_launcher(config);
-  auto verify_launcher = make_verify_launcher(config);
+  auto run0 = *state.run();
+  record_sandbox(store, run0.span_id, sandbox);
+  if (!sandbox.warning.empty()) progress->log("WARNING: " + sandbox.warning);
+  else if (sandbox.active) progress->log("sandbox: every agent and verify run in a bwrap sandbox of its own");
+  auto telemetry = start_telemetry(config, store, run0.span_id, *progress, sandbox.active);
+  std::unique_ptr<runners::SandboxBridges> bridges;
+  std::optional<runners::SandboxPolicy> policy;
+  if (sandbox.active) {
+    if (telemetry && !config.sandbox.share_network) bridges = std::make_unique<runners::SandboxBridges>(telemetry->ports());
+    policy = sandbox_policy(config, bridges.get());
+  }
+  auto launcher = make_agent_launcher(config, policy ? &*policy : nullptr);
+  auto verify_launcher = make_verify_launcher(config, policy ? &*policy : nullptr);
   std::string ws_root = config.workspace.root.empty() ? run_dir + "/workspaces" : config.workspace.root;
   auto workspaces = make_workspace_factory(config.target.repo, config.target.base_ref, ws_root);
   // No prune() on resume: it would also delete the workspaces kept (winners) of earlier generations. The loop
   // discards the workspace of each attempt it re-runs; the new attempt gets its own (<id>.attemptN).
   SystemClock clock;
-  auto run = *state.run();
+  auto run = run0;
   AgentEnvironment env{config, RunDir{run_dir}, store, state, *launcher, *workspaces, clock, *progress,
                        run.trace_id, seed, find_demo_agent()};
   env.verify_launcher = verify_launcher.get();
-  auto telemetry = start_telemetry(config, store, run.span_id, *progress);
   env.telemetry = telemetry.get();
+  env.sandboxed = sandbox.active;
   auto planner = make_planner(env);
   GenerationLoop loop(env, *planner);
   LoopResult result = loop.run();
@@ -199,11 +242,16 @@ int run_command(const RunOptions& options) {
     throw UsageError(fmt::format("{}: already holds a run; use `harness resume {}` or another --run-dir", run_dir,
                                  run_dir));
   uint64_t seed = options.seed ? *options.seed : config.seed ? *config.seed : std::random_device{}();
+  SandboxDecision sandbox = decide_sandbox(config);
   {
     auto progress = make_progress(options.progress);
-    auto launcher = runners::make_local_launcher();
-    run_prepare(config, *launcher, *progress);
-    check_baseline(config, *launcher, *progress);
+    // The baseline runs as verify will: sandboxed when the run is (no bridges: verify gets no servers).
+    std::optional<runners::SandboxPolicy> policy;
+    if (sandbox.active) policy = sandbox_policy(config, nullptr);
+    auto plain = runners::make_local_launcher();
+    auto boxed = policy ? runners::make_sandbox_launcher(runners::make_local_launcher(), *policy) : nullptr;
+    run_prepare(config, boxed && config.sandbox.prepare ? *boxed : *plain, *progress);
+    check_baseline(config, boxed ? *boxed : *plain, *progress);
   }
   fs::create_directories(run_dir);
   run_dir = fs::canonical(run_dir).string();
@@ -240,7 +288,7 @@ int run_command(const RunOptions& options) {
     e.payload = {{"config", fs::absolute(config.path).string()}, {"seed", seed}};
     store->put_event(e);
   });
-  return drive(config, run_dir, *store, state, options.progress, seed);
+  return drive(config, run_dir, *store, state, options.progress, seed, sandbox);
 }
 
 int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode) {
@@ -266,7 +314,7 @@ int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode
                                  run_dir, *config_path, config.hash.substr(0, 12), run->config_hash.substr(0, 12)));
   run->status = "running";
   state.save_run(*run);
-  return drive(config, run_dir, *store, state, mode, run->seed);
+  return drive(config, run_dir, *store, state, mode, run->seed, decide_sandbox(config));
 }
 
 int status_command(const std::string& run_dir, bool json) {

@@ -24,6 +24,10 @@ struct LaunchSpec {
   // of one agent shares a job name, so that a resumed run can find and cancel what an earlier attempt left.
   std::string job_name;
   std::string job_comment;
+  // What the process must reach besides cwd, for a sandboxing launcher (sandbox.h; others ignore both): folders
+  // it writes (the harness's own, created first) and files or folders it only reads (its prompt).
+  std::vector<std::string> writable_paths;
+  std::vector<std::string> readable_paths;
 };
 
 struct ExitStatus {

@@ -17,26 +17,36 @@ RunTelemetry::RunTelemetry(trace::Store& store, TelemetryOptions options, const 
     o.max_request_bytes = options.proxy_max_request_bytes;
     proxy_ = std::make_unique<LlmProxy>(store, tokens_, o);
   }
+  if (options.egress_allow) {
+    EgressProxyOptions o;
+    o.allow = *options.egress_allow;
+    o.run_span_id = run_span_id;
+    egress_ = std::make_unique<EgressProxy>(store, tokens_, o);
+  }
 }
 
 RunTelemetry::~RunTelemetry() { stop(); }
 
 void RunTelemetry::start() {
-  if (receiver_) receiver_->start();
-  if (proxy_) proxy_->start();
+  ports_.clear();
+  if (receiver_) ports_.push_back(receiver_->start());
+  if (proxy_) ports_.push_back(proxy_->start());
+  if (egress_) ports_.push_back(egress_->start());
 }
 
 void RunTelemetry::stop() {
+  if (egress_) egress_->stop();
   if (proxy_) proxy_->stop();
   if (receiver_) receiver_->stop();
 }
 
 AgentTelemetry RunTelemetry::begin_agent(const TelemetryTarget& target) {
   AgentTelemetry out;
-  if (!receiver_ && !proxy_) return out;
+  if (!receiver_ && !proxy_ && !egress_) return out;
   out.token = tokens_.add(target)->token;
   if (receiver_) out.env.merge(receiver_->agent_env(out.token));
   if (proxy_) out.env.merge(proxy_->agent_env(out.token));
+  if (egress_) out.env.merge(egress_->agent_env(out.token));
   return out;
 }
 

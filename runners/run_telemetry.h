@@ -1,4 +1,5 @@
-// The run's telemetry servers together: the OTLP/HTTP receiver and the LLM proxy (each optional), their shared
+// The run's telemetry servers together: the OTLP/HTTP receiver, the LLM proxy and the sandbox's egress proxy
+// (each optional), their shared
 // token table, and what each agent gets in its environment. Started on `harness run`/`resume`, stopped at the end.
 // Thread-safety: begin_agent/end_agent/start/stop are called from the generation loop's thread; the servers'
 // own threads write to the Store (thread-safe) and never touch the loop's state.
@@ -6,9 +7,12 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "runners/agent_tokens.h"
+#include "runners/egress_proxy.h"
 #include "runners/llm_proxy.h"
 #include "runners/otlp_receiver.h"
 
@@ -21,6 +25,9 @@ struct TelemetryOptions {
   std::string openai_upstream = "https://api.openai.com/v1";
   size_t otlp_max_body_bytes = 16u << 20;
   size_t proxy_max_request_bytes = 64u << 20;
+  // Sandboxed agents' egress proxy (egress_proxy.h): it runs when set, allowing only these hosts (may be empty:
+  // every attempt is then denied, and recorded).
+  std::optional<std::vector<AllowedHost>> egress_allow;
 };
 
 struct AgentTelemetry {
@@ -44,11 +51,16 @@ class RunTelemetry {
 
   OtlpReceiver* receiver() { return receiver_.get(); }
   LlmProxy* proxy() { return proxy_.get(); }
+  EgressProxy* egress() { return egress_.get(); }
+  // The ports of the servers started on 127.0.0.1 (what a sandbox's bridge must reach).
+  const std::vector<int>& ports() const { return ports_; }
 
  private:
   AgentTokens tokens_;
   std::unique_ptr<OtlpReceiver> receiver_;
   std::unique_ptr<LlmProxy> proxy_;
+  std::unique_ptr<EgressProxy> egress_;
+  std::vector<int> ports_;
 };
 
 }  // namespace runners

@@ -37,7 +37,7 @@ TEST_F(ConfigErrors, UnknownKeySuggestsTheClosestSibling) {
   std::string text = minimal_config("verfy:\n  repeat: 2\n");
   EXPECT_EQ(errors_of(text),
             V{at(8, 1, "unknown key: got 'verfy', expected one of name, target, verify, generations, population, "
-                       "concurrency, runner, budget, stop, observer, strategies, workspace, telemetry, proxy, prompt_template, seed; "
+                       "concurrency, runner, budget, stop, observer, strategies, workspace, telemetry, proxy, sandbox, prompt_template, seed; "
                        "did you mean 'verify'?")});
   EXPECT_EQ(errors_of("target:\n  rpo: repo\n  bug: x\nverify: {command: x}\nrunner: local-agent\n"),
             (V{at(1, 1, "missing required key 'target.repo': expected an existing folder (The repository (a git "
@@ -50,7 +50,7 @@ TEST_F(ConfigErrors, UnknownKeyAtTheWrongLevelNamesWhereItBelongs) {
   EXPECT_EQ(errors_of(minimal_config("idle_timeout: 5m\n")),
             V{at(8, 1, "unknown key: got 'idle_timeout', expected one of name, target, verify, generations, "
                        "population, concurrency, runner, budget, stop, observer, strategies, workspace, "
-                       "telemetry, proxy, prompt_template, seed; did you mean 'runner.idle_timeout'?")});
+                       "telemetry, proxy, sandbox, prompt_template, seed; did you mean 'runner.idle_timeout'?")});
 }
 
 TEST_F(ConfigErrors, UnknownKeyWithoutAnyCloseNameListsTheKeys) {
@@ -275,6 +275,20 @@ TEST_F(ConfigErrors, UnreadableFileAndNonMapDocument) {
                                                  "of the keys below)"),
                                         at(1, 1, "missing required key 'target.bug' or 'target.bug_file': expected "
                                                  "the bug description, inline or in a file")}));
+}
+
+TEST_F(ConfigErrors, SandboxKeys) {
+  // minimal_config is 7 lines: the sandbox section starts on line 8.
+  EXPECT_EQ(errors_of(minimal_config("sandbox:\n  mode: always\n  allow_hosts: [pypi.org, 'a b:1', 'x:99999']\n"
+                                     "  writable: [no-such-dir]\n")),
+            (V{at(9, 9, "invalid value for 'sandbox.mode': got 'always', expected one of auto, on, off"),
+               at(10, 27, "invalid value for 'sandbox.allow_hosts[1]': got 'a b:1', expected host or host:port (a port "
+                          "1-65535), like registry.npmjs.org or pypi.org:443"),
+               at(10, 36, "invalid value for 'sandbox.allow_hosts[2]': got 'x:99999', expected host or host:port (a "
+                          "port 1-65535), like registry.npmjs.org or pypi.org:443"),
+               at(11, 14, fmt::format("path not found for 'sandbox.writable[0]': got 'no-such-dir' ({}), expected an "
+                                      "existing file or folder",
+                                      (dir_.path() / "no-such-dir").string()))}));
 }
 
 }  // namespace
