@@ -109,8 +109,19 @@ class SandboxLauncher final : public ProcessLauncher {
     std::error_code ec;
     for (const auto& path : spec.writable_paths) fs::create_directories(path, ec);
     if (auto home = spec.env.find("HOME"); home != spec.env.end()) fs::create_directories(home->second, ec);
+    LaunchSpec inside = spec;
+    // The command and the files its command line names are always visible, wherever they live (a script under
+    // the host's /tmp, which is private inside): `python3 /tmp/x/agent.py` must find its script.
+    if (spec.argv.front().find('/') != std::string::npos) {
+      fs::path command = spec.argv.front();
+      if (command.is_relative() && !spec.cwd.empty()) command = fs::path(spec.cwd) / command;
+      inside.readable_paths.push_back(command.string());
+    }
+    for (size_t i = 1; i < spec.argv.size(); ++i)
+      if (!spec.argv[i].empty() && spec.argv[i].front() == '/' && fs::is_regular_file(spec.argv[i], ec))
+        inside.readable_paths.push_back(spec.argv[i]);
     LaunchSpec wrapped = spec;
-    wrapped.argv = sandbox_argv(spec, policy_);
+    wrapped.argv = sandbox_argv(inside, policy_);
     return inner_->start(wrapped);
   }
 
