@@ -10,6 +10,8 @@
 
 #include "trace/ids.h"
 #include "trace/redact.h"
+#include "trace/proxy_usage.h"
+#include "trace/session_usage.h"
 
 namespace fs = std::filesystem;
 
@@ -156,11 +158,17 @@ std::vector<ImportedFile> rebuild(const std::string& dir) {
   store->delete_decoded();
   std::vector<ImportedFile> out;
   for (const auto& raw : raws) {
+    if (is_session_usage_format(raw.format)) {  // laid over the stream decoded before it, as at pickup
+      apply_session_usage(*store, raw, (fs::path(dir) / raw.path).string());
+      continue;
+    }
     auto format = format_from(raw.format);
     if (!format) throw ImportError(fmt::format("{}: raw input {} has unknown format '{}'", dir, raw.id, raw.format));
     // The raw copy is already redacted; decode it in place without writing another copy.
     out.push_back(decode_into(*store, raw, (fs::path(dir) / raw.path).string(), *format, ""));
   }
+  // The proxy's spans are not re-derived (no raw input): matched again against the agents' re-derived ones.
+  reconcile_all_proxy_usage(*store);
   return out;
 }
 
