@@ -5,12 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "harness/agent_totals.h"
 #include "harness/interrupt.h"
 #include "harness/launchers.h"
 #include "harness/transcript_pickup.h"
 #include "trace/ids.h"
 #include "trace/proxy_usage.h"
-#include "trace/usage_totals.h"
 
 namespace fs = std::filesystem;
 
@@ -397,12 +397,7 @@ void AgentRun::settle_totals() {
   // From the trace, not from what was seen live: transcripts picked up after the session replaced the stream's
   // partial subagents and provisional figures, and proxy spans count too. Status, reports, the observer and
   // budgets then read the totals `trace stats` shows.
-  trace::SubtreeTotals t = trace::subtree_totals(env_.store, span_.span_id);
-  record_.input_tokens = t.usage.input_tokens;
-  record_.output_tokens = t.usage.output_tokens;
-  record_.cost_usd = t.usage.cost_usd;
-  record_.tool_calls = t.tool_calls;
-  record_.tool_errors = t.tool_errors;
+  apply_trace_totals(env_.store, record_);
 }
 
 void AgentRun::start_verify_repeat() {

@@ -63,6 +63,14 @@ void lay_over_stream(trace::Store& store, const std::string& run_root, const std
   }
 }
 
+// The label of the stream's raw input (the agent id in a run): its subagents carry it too.
+std::string stream_label(trace::Store& store, int64_t stream_raw_id) {
+  std::lock_guard lock(store.mutex());
+  trace::Statement st(store.db(), "SELECT label FROM raw_inputs WHERE id = ?");
+  st.bind(1, stream_raw_id);
+  return st.step() ? st.text(0) : std::string();
+}
+
 std::string agent_id_from_name(const fs::path& file) {
   std::string stem = file.stem().string();
   return stem.rfind("agent-", 0) == 0 ? stem.substr(6) : stem;
@@ -141,7 +149,7 @@ TranscriptPickup pick_up_claude_transcripts(trace::Store& store, const std::stri
         // Replaces the subagent the stream mirrored under that call (drop_claude_progress_mirrors), which lacks
         // the subagent's last message.
         trace::import_one_with_companions(store, run_root, trace_id, file, trace::Format::claude_transcript,
-                                          tool_span);
+                                          tool_span, stream_label(store, stream_raw_id));
         result.imported.push_back(file);
       } catch (const std::exception& e) {
         result.errors.push_back(file + ": " + e.what());

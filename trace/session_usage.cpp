@@ -43,6 +43,9 @@ bool is_session_usage_format(const std::string& format) {
 SessionUsageResult import_session_usage(Store& store, const std::string& out_dir, const std::string& trace_id,
                                         const std::string& path, const std::string& format,
                                         const std::string& session_span_id) {
+  // Checked before anything is recorded: a raw input whose copy is missing would stop every later rebuild.
+  if (!std::ifstream(path, std::ios::binary))
+    throw StoreError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
   RawInput raw;
   raw.format = format;
   raw.trace_id = trace_id;
@@ -59,7 +62,17 @@ SessionUsageResult import_session_usage(Store& store, const std::string& out_dir
   }
   std::string copy = (fs::path(out_dir) / raw.path).string();
   fs::create_directories(fs::path(copy).parent_path());
-  copy_redacted(path, copy);
+  try {
+    copy_redacted(path, copy);
+  } catch (...) {
+    std::lock_guard lock(store.mutex());
+    Statement st(store.db(), "DELETE FROM raw_inputs WHERE id=?");
+    st.bind(1, raw.id);
+    st.step();
+    std::error_code ec;
+    fs::remove(copy, ec);
+    throw;
+  }
   return apply_session_usage(store, raw, copy);
 }
 
