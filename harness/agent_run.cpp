@@ -5,10 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "harness/agent_totals.h"
 #include "harness/interrupt.h"
 #include "harness/launchers.h"
 #include "harness/transcript_pickup.h"
 #include "trace/ids.h"
+#include "trace/proxy_usage.h"
 
 namespace fs = std::filesystem;
 
@@ -379,14 +381,33 @@ void AgentRun::pick_up_transcripts() {
   std::vector<std::string> patterns;
   for (const auto& pattern : env_.config.runner.transcripts) patterns.push_back(expand(pattern));
   fs::path root = fs::absolute(env_.dir.root);
+  auto format = trace::format_from(env_.config.runner.format).value_or(trace::Format::jsonl);
   TranscriptPickup found =
-      pick_up_claude_transcripts(env_.store, root.string(), span_.trace_id, stream_raw_id_, patterns);
+      pick_up_session_files(env_.store, root.string(), span_.trace_id, stream_raw_id_, format, patterns);
   if (found.sessions.empty()) return;
   auto relative = [&](const std::string& f) { return fs::path(f).lexically_relative(root).string(); };
-  nlohmann::json sessions = nlohmann::json::array(), imported = nlohmann::json::array();
+  nlohmann::json sessions = nlohmann::json::array(), imported = nlohmann::json::array(),
+                 usage = nlohmann::json::array();
   for (const auto& f : found.sessions) sessions.push_back(relative(f));
   for (const auto& f : found.imported) imported.push_back(relative(f));
-  event("transcripts.picked_up", {{"sessions", sessions}, {"subagents_imported", imported}, {"errors", found.errors}});
+  for (const auto& f : found.usage_files) usage.push_back(relative(f));
+  event("transcripts.picked_up", {{"sessions", sessions}, {"subagents_imported", imported}, {"usage_from", usage},
+                                  {"calls_matched", found.calls_matched}, {"calls_added", found.calls_added},
+                                  {"errors", found.errors}});
+}
+
+void AgentRun::settle_totals() {
+  // A call both the proxy and the agent's own output saw is counted once, where the agent made it.
+  if (env_.telemetry && env_.telemetry->proxy()) {
+    // Its calls ended with its connections; their spans are written from the proxy's threads.
+    if (!env_.telemetry->proxy()->wait_idle(span_.span_id, std::chrono::seconds(2)))
+      event("proxy.calls_unsettled", {{"waited_ms", 2000}});
+    trace::reconcile_proxy_usage(env_.store, span_.span_id);
+  }
+  // From the trace, not from what was seen live: transcripts picked up after the session replaced the stream's
+  // partial subagents and provisional figures, and proxy spans count too. Status, reports, the observer and
+  // budgets then read the totals `trace stats` shows.
+  apply_trace_totals(env_.store, record_);
 }
 
 void AgentRun::start_verify_repeat() {
@@ -437,13 +458,7 @@ void AgentRun::finalize() {
     }
   }
   if (!patch.empty()) write_file(dir_ + "/patch.diff", patch);
-  if (activity_) {
-    record_.input_tokens = activity_->usage().input_tokens;
-    record_.output_tokens = activity_->usage().output_tokens;
-    record_.cost_usd = activity_->usage().cost_usd;
-    record_.tool_calls = activity_->tool_calls();
-    record_.tool_errors = activity_->tool_errors();
-  }
+  if (activity_) settle_totals();
   bool interrupted = record_.outcome == AgentOutcome::interrupted;
   record_.status = interrupted ? "interrupted" : "completed";
   record_.finished_ns = env_.clock.wall_ns();

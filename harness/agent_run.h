@@ -85,6 +85,8 @@ class AgentRun {
   void launch_agent();
   void agent_finished(AgentOutcome outcome, const std::string& reason);
   void pick_up_transcripts();
+  // The attempt's tokens, cost and tool counts, as its trace holds them once everything has settled.
+  void settle_totals();
   void start_verify_repeat();
   void verify_finished(const runners::ExitStatus& status);
   void finalize();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "harness/cli.h"
+#include "harness/agent_totals.h"
 #include "harness/transcript_pickup.h"
 #include "trace/audit.h"
 #include "trace/import.h"
@@ -160,7 +161,12 @@ void register_trace_commands(CLI::App& app, CliContext& ctx) {
   auto* rebuild = trace_cmd->add_subcommand("rebuild", "Re-derive all spans from the kept raw input");
   static std::string rebuild_dir;
   rebuild->add_option("dir", rebuild_dir, "Trace or run directory")->required();
-  rebuild->callback([] { print_import_summary(trace::rebuild(rebuild_dir)); });
+  rebuild->callback([] {
+    print_import_summary(trace::rebuild(rebuild_dir));
+    // A run's agent records take their figures from the trace: re-read, so status and reports agree with it.
+    if (refresh_agent_totals(*trace::open_trace_dir(rebuild_dir, false)))
+      fmt::print("agent records: tokens, cost and tool counts re-read from the rebuilt trace\n");
+  });
   register_query_commands(trace_cmd);
   register_audit_command(app, ctx);
 }

@@ -104,8 +104,10 @@ std::vector<ConfigKey> build_table() {
        .doc = "What the agent prints on stdout, i.e. the decoder of its trace.", .allowed = kFormats,
        .apply = [](Config& c, V v) { c.runner.format = v.text; }},
       {.key = "runner.transcripts", .type = KeyType::kStringList, .default_value = "[]",
-       .doc = "Glob patterns (placeholders as in command) of Claude Code transcripts the agent left; after it ends "
-              "they are kept in the run dir and fill in subagents its stream lacked.",
+       .doc = "Glob patterns (placeholders as in command) of the session files the agent's CLI left: Claude Code "
+              "transcripts (they fill in subagents its stream lacked and every message's final usage) or Codex "
+              "rollouts (one llm span per model response); after it ends they are kept in the run dir "
+              "([agents.md](agents.md)).",
        .apply = [](Config& c, V v) { c.runner.transcripts = v.list; }},
       {.key = "runner.wall_timeout", .type = KeyType::kDuration, .default_value = "30m",
        .doc = "Longest an agent may run; then it is killed.", .min = 0, .min_exclusive = true,

@@ -69,6 +69,18 @@ bool merge_runner_preset(CheckedTree& tree, std::vector<ConfigError>& errors) {
       for (const auto& [var, text] : value.value.map) mine->second.value.map.emplace(var, text);
     }
   }
+  // The codex preset sends Codex to $OPENAI_BASE_URL (which the proxy, when on, points at itself). The
+  // variable it once read instead would now be ignored without a word: refused, naming the one to use.
+  if (auto env = tree.values.find("runner.env");
+      name == "codex" && env != tree.values.end() && env->second.value.map.count("CODEX_BASE_URL")) {
+    const Place at = env->second.place;
+    errors.push_back({at.file, at.line, at.column,
+                      "runner.env.CODEX_BASE_URL is not read by the codex preset: got '" +
+                          env->second.value.map.at("CODEX_BASE_URL") +
+                          "', expected runner.env.OPENAI_BASE_URL (where Codex's calls go; with the proxy on, "
+                          "where the proxy forwards them)"});
+    return false;
+  }
   return true;
 }
 

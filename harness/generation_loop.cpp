@@ -413,6 +413,9 @@ bool GenerationLoop::enforce_budgets(int generation, std::vector<std::unique_ptr
   if (c.generation_budget.tokens <= 0 && c.generation_budget.usd <= 0 && c.run_budget.tokens <= 0 &&
       c.run_budget.usd <= 0)
     return false;
+  // Tripped already: its agents were stopped and the event sent. Agents still verifying keep the totals over
+  // the limit, which is no news.
+  if (run_budget_exceeded_ || budget_tripped_in_ == generation) return false;
   int64_t gen_tokens = 0, run_tokens = 0;
   double gen_usd = 0, run_usd = 0;
   for (const auto& r : env_.state.agents()) {
@@ -439,6 +442,7 @@ bool GenerationLoop::enforce_budgets(int generation, std::vector<std::unique_ptr
     scope = "generation";
   }
   if (!scope) return false;
+  budget_tripped_in_ = generation;
   exceeded = true;
   stop_generation = true;
   run_event("budget.exceeded", {{"scope", scope}, {"generation", generation},

@@ -44,6 +44,7 @@ class GenerationLoop {
   runners::ProcessReactor reactor_;
   RunRecord run_;
   bool run_budget_exceeded_ = false;
+  int budget_tripped_in_ = 0;  // the generation whose budget tripped (its event is sent once)
   std::string system_stop_reason_;  // set when Slurm failed every launch of a streak (see run_generation)
   int64_t last_progress_ms_ = 0;
 };

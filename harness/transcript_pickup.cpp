@@ -5,6 +5,7 @@
 
 #include "trace/glob.h"
 #include "trace/import.h"
+#include "trace/session_usage.h"
 
 namespace fs = std::filesystem;
 
@@ -21,6 +22,52 @@ std::string spawning_call(trace::Store& store, int64_t stream_raw_id, const std:
                       "SELECT span_id FROM spans WHERE raw_id = ? AND kind = 'tool' AND "
                       "json_extract(attributes, '$.\"claude.agent_id\"') = ? LIMIT 1");
   st.bind(1, stream_raw_id).bind(2, agent_id);
+  return st.step() ? st.text(0) : std::string();
+}
+
+// The session span the live stream made (kind session) and the id its source gave it (`session.id`: Claude
+// Code's session id, Codex's thread id); empty when the stream made none.
+std::pair<std::string, std::string> stream_session(trace::Store& store, int64_t stream_raw_id) {
+  std::lock_guard lock(store.mutex());
+  store.flush();
+  trace::Statement st(store.db(),
+                      "SELECT span_id, coalesce(json_extract(attributes, '$.\"session.id\"'), '') FROM spans "
+                      "WHERE raw_id = ? AND kind = 'session' ORDER BY start_ns LIMIT 1");
+  st.bind(1, stream_raw_id);
+  if (!st.step()) return {};
+  return {st.text(0), st.text(1)};
+}
+
+// The file of `files` that belongs to session `id`: its name holds the id (Claude: <id>.jsonl; Codex:
+// rollout-<time>-<id>.jsonl); without an id, the only file there is.
+std::string file_of_session(const std::vector<std::string>& files, const std::string& id) {
+  if (id.empty()) return files.size() == 1 ? files[0] : "";
+  for (const auto& f : files)
+    if (fs::path(f).filename().string().find(id) != std::string::npos) return f;
+  return "";
+}
+
+void lay_over_stream(trace::Store& store, const std::string& run_root, const std::string& trace_id,
+                     int64_t stream_raw_id, const std::string& format, TranscriptPickup& result) {
+  auto [session_span, session_id] = stream_session(store, stream_raw_id);
+  if (session_span.empty()) return;
+  std::string file = file_of_session(result.sessions, session_id);
+  if (file.empty()) return;
+  try {
+    auto applied = trace::import_session_usage(store, run_root, trace_id, file, format, session_span);
+    result.usage_files.push_back(file);
+    result.calls_matched += applied.calls_matched;
+    result.calls_added += applied.calls_added;
+  } catch (const std::exception& e) {
+    result.errors.push_back(file + ": " + e.what());
+  }
+}
+
+// The label of the stream's raw input (the agent id in a run): its subagents carry it too.
+std::string stream_label(trace::Store& store, int64_t stream_raw_id) {
+  std::lock_guard lock(store.mutex());
+  trace::Statement st(store.db(), "SELECT label FROM raw_inputs WHERE id = ?");
+  st.bind(1, stream_raw_id);
   return st.step() ? st.text(0) : std::string();
 }
 
@@ -64,14 +111,33 @@ std::vector<std::string> glob_files(const std::string& pattern) {
   return out;
 }
 
+TranscriptPickup pick_up_session_files(trace::Store& store, const std::string& run_root, const std::string& trace_id,
+                                       int64_t stream_raw_id, trace::Format stream_format,
+                                       const std::vector<std::string>& patterns) {
+  if (stream_format == trace::Format::claude_stream)
+    return pick_up_claude_transcripts(store, run_root, trace_id, stream_raw_id, patterns);
+  TranscriptPickup result;
+  if (stream_format != trace::Format::codex) return result;
+  result.sessions = files_matching(patterns);
+  if (result.sessions.empty()) return result;
+  lay_over_stream(store, run_root, trace_id, stream_raw_id, trace::kCodexRolloutFormat, result);
+  return result;
+}
+
+std::vector<std::string> files_matching(const std::vector<std::string>& patterns) {
+  std::vector<std::string> out;
+  for (const auto& pattern : patterns)
+    for (auto& file : glob_files(pattern)) out.push_back(std::move(file));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 TranscriptPickup pick_up_claude_transcripts(trace::Store& store, const std::string& run_root,
                                             const std::string& trace_id, int64_t stream_raw_id,
                                             const std::vector<std::string>& patterns) {
   TranscriptPickup result;
-  for (const auto& pattern : patterns)
-    for (auto& file : glob_files(pattern)) result.sessions.push_back(std::move(file));
-  std::sort(result.sessions.begin(), result.sessions.end());
-  result.sessions.erase(std::unique(result.sessions.begin(), result.sessions.end()), result.sessions.end());
+  result.sessions = files_matching(patterns);
   std::error_code ec;
   if (!result.sessions.empty()) fs::create_directories(fs::path(run_root) / "raw", ec);  // raw copies go there
   for (const auto& session : result.sessions) {
@@ -83,13 +149,16 @@ TranscriptPickup pick_up_claude_transcripts(trace::Store& store, const std::stri
         // Replaces the subagent the stream mirrored under that call (drop_claude_progress_mirrors), which lacks
         // the subagent's last message.
         trace::import_one_with_companions(store, run_root, trace_id, file, trace::Format::claude_transcript,
-                                          tool_span);
+                                          tool_span, stream_label(store, stream_raw_id));
         result.imported.push_back(file);
       } catch (const std::exception& e) {
         result.errors.push_back(file + ": " + e.what());
       }
     }
   }
+  // The main thread's messages: their final usage replaces the stream's provisional figures.
+  if (!result.sessions.empty())
+    lay_over_stream(store, run_root, trace_id, stream_raw_id, trace::kClaudeUsageFormat, result);
   return result;
 }
 

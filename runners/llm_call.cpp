@@ -43,14 +43,16 @@ void read_anthropic_usage(const Json& u, trace::Usage& usage) {
     usage.cache_creation_tokens = int_at(u, "cache_creation_input_tokens");
 }
 
-// OpenAI counts cached tokens inside input_tokens; both figures are kept as stated (as the Codex decoder does).
+// OpenAI counts cached tokens inside input_tokens; the store's columns are disjoint (docs/agents.md), as the
+// Codex decoder keeps them: input is what was not read from the cache, Anthropic's meaning.
 void read_openai_usage(const Json& u, trace::Usage& usage) {
   if (!u.is_object()) return;
-  usage.input_tokens = has_int(u, "input_tokens") ? int_at(u, "input_tokens") : int_at(u, "prompt_tokens");
+  int64_t input = has_int(u, "input_tokens") ? int_at(u, "input_tokens") : int_at(u, "prompt_tokens");
   usage.output_tokens = has_int(u, "output_tokens") ? int_at(u, "output_tokens") : int_at(u, "completion_tokens");
   const Json& details = at(u, "input_tokens_details").is_object() ? at(u, "input_tokens_details")
                                                                    : at(u, "prompt_tokens_details");
   usage.cache_read_tokens = int_at(details, "cached_tokens");
+  usage.input_tokens = std::max<int64_t>(0, input - usage.cache_read_tokens);
 }
 
 }  // namespace

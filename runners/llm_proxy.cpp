@@ -308,6 +308,20 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
       });
 }
 
+bool LlmProxy::wait_idle(const std::string& agent_span_id, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    bool busy = false;
+    {
+      std::lock_guard lock(calls_mu_);
+      for (const auto& call : calls_) busy = busy || call->parent_span_id == agent_span_id;
+    }
+    if (!busy) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 void LlmProxy::finish_call(const std::shared_ptr<ProxyCall>& call, const std::string& failure) {
   if (call->thread.joinable()) call->thread.join();
   call->recorder.finish(wall_now_ns(), failure);

@@ -50,6 +50,10 @@ class LlmProxy {
   // Aborts calls in flight (their spans are recorded as such), then stops the server.
   void stop();
   std::string base_url() const { return server_.base_url(); }
+  // Waits (at most `limit`) until no call of the agent whose span is `agent_span_id` is still in flight, so its
+  // llm spans are all written: once the agent's process is gone its connections close and its calls end at once.
+  // False when one was still running at the limit.
+  bool wait_idle(const std::string& agent_span_id, std::chrono::milliseconds limit);
   // ANTHROPIC_BASE_URL and OPENAI_BASE_URL for the agent with `token`.
   std::map<std::string, std::string> agent_env(const std::string& token) const;
   const LlmProxyCounters& counters() const { return counters_; }

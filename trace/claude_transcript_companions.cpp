@@ -84,6 +84,14 @@ void drop_claude_progress_mirrors(Store& store, const std::string& tool_span_id)
       "      OR json_extract(attributes, '$.\"claude.from_stream\"') = 1)"
       "  UNION SELECT spans.span_id FROM spans JOIN sub ON spans.parent_span_id = sub.id) ";
   store.transaction([&] {
+    // The call's `subagent.spawned` named the mirror: it goes with it, and the transcript's decoder says it
+    // again naming the span that replaces it, so the link resolves after pickup and after `trace rebuild`.
+    Statement spawned(store.db(),
+                      std::string(kSubtree) +
+                          "DELETE FROM events WHERE span_id = ?1 AND type = 'subagent.spawned' AND "
+                          "json_extract(payload, '$.child_session') IN (SELECT id FROM sub)");
+    spawned.bind(1, tool_span_id);
+    spawned.step();
     Statement events(store.db(),
                      std::string(kSubtree) + "DELETE FROM events WHERE span_id IN (SELECT id FROM sub)");
     events.bind(1, tool_span_id);

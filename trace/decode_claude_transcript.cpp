@@ -74,8 +74,14 @@ class ClaudeTranscriptDecoder : public MessageDecoder {
       attributes["claude.agent_id"] = std::string(agent);
       attributes["gen_ai.agent.name"] = "subagent";
       const std::string& base = ctx_.parent_span_id.empty() ? ctx_.scope : ctx_.parent_span_id;
-      return open_session("main", derive_span_id(base, fmt::format("agent:{}", agent)), ctx_.parent_span_id,
-                          SpanKind::subagent, fmt::format("agent-{}", agent), std::move(attributes), t);
+      Session& s = open_session("main", derive_span_id(base, fmt::format("agent:{}", agent)), ctx_.parent_span_id,
+                                SpanKind::subagent, fmt::format("agent-{}", agent), std::move(attributes), t);
+      // Under the call that spawned it, the link names this span (the mirror it replaces, and that mirror's
+      // `subagent.spawned`, were dropped): every spawn resolves.
+      if (!ctx_.parent_span_id.empty())
+        event(ctx_.parent_span_id, t, "subagent.spawned",
+              {{"child_session", s.span.span_id}, {"name", s.span.name}, {"agent_id", std::string(agent)}});
+      return s;
     }
     attributes["gen_ai.agent.name"] = "claude-code";
     return open_session("main", derive_span_id(ctx_.scope, "session:main"), ctx_.parent_span_id,

@@ -172,13 +172,18 @@ class CodexDecoder : public Decoder {
     Span& s = *turn_;
     s.end_ns = now_;
     if (usage) {
-      // OpenAI counts cached tokens inside input_tokens; both figures are kept as Codex states them.
-      s.usage.input_tokens = num(*usage, "input_tokens");
+      // OpenAI counts cached tokens inside input_tokens; the store's columns are disjoint (docs/agents.md), so
+      // input is what was neither read from nor written to the cache, the same meaning as Anthropic's.
       s.usage.cache_read_tokens = num(*usage, "cached_input_tokens");
+      s.usage.cache_creation_tokens = num(*usage, "cache_write_input_tokens");
+      s.usage.input_tokens =
+          std::max<int64_t>(0, num(*usage, "input_tokens") - s.usage.cache_read_tokens - s.usage.cache_creation_tokens);
       s.usage.output_tokens = num(*usage, "output_tokens");
       s.attributes["gen_ai.usage.input_tokens"] = s.usage.input_tokens;
       s.attributes["gen_ai.usage.output_tokens"] = s.usage.output_tokens;
       s.attributes["gen_ai.usage.cache_read.input_tokens"] = s.usage.cache_read_tokens;
+      s.attributes["gen_ai.usage.cache_creation.input_tokens"] = s.usage.cache_creation_tokens;
+      if (int64_t r = num(*usage, "reasoning_output_tokens")) s.attributes["gen_ai.usage.reasoning.output_tokens"] = r;
       s.status = SpanStatus::ok;
     } else {
       s.status = SpanStatus::error;

@@ -10,6 +10,8 @@
 
 #include "trace/ids.h"
 #include "trace/redact.h"
+#include "trace/proxy_usage.h"
+#include "trace/session_usage.h"
 
 namespace fs = std::filesystem;
 
@@ -67,6 +69,16 @@ ImportedFile decode_into(Store& store, const RawInput& raw, const std::string& s
   while (in.read(buf.data(), buf.size()), in.gcount() > 0) capture.feed(std::string_view(buf.data(), in.gcount()));
   capture.finish();
   store.flush();
+  if (format == Format::claude_transcript && !raw.parent_span_id.empty()) {
+    // A transcript has no end marker; a subagent's ends as the call that spawned it ended (the call's result).
+    std::lock_guard lock(store.mutex());
+    Statement st(store.db(),
+                 "UPDATE spans SET status = (SELECT p.status FROM spans p WHERE p.span_id = ?1 AND p.kind = 'tool') "
+                 "WHERE raw_id = ?2 AND parent_span_id = ?1 AND kind = 'subagent' AND status = 'unset' AND "
+                 "EXISTS (SELECT 1 FROM spans p WHERE p.span_id = ?1 AND p.kind = 'tool' AND p.status != 'unset')");
+    st.bind(1, raw.parent_span_id).bind(2, raw.id);
+    st.step();
+  }
   return {source_path, format, capture.stats(), raw.id};
 }
 
@@ -120,15 +132,17 @@ std::vector<ImportedFile> import_files(const std::vector<std::string>& files, st
 
 std::vector<ImportedFile> import_one_with_companions(Store& store, const std::string& out_dir,
                                                      const std::string& trace_id, const std::string& path,
-                                                     Format format, const std::string& parent_span_id) {
+                                                     Format format, const std::string& parent_span_id,
+                                                     const std::string& label) {
   RawInput raw;
   raw.format = std::string(to_string(format));
   raw.trace_id = trace_id;
   raw.parent_span_id = parent_span_id;
-  raw.label = fs::path(path).filename().string();
+  std::string file_name = fs::path(path).filename().string();
+  raw.label = label.empty() ? file_name : label;
   raw.path = "pending";
   raw.id = store.add_raw_input(raw);
-  raw.path = fmt::format("raw/{:04}-{}", raw.id, raw.label);
+  raw.path = fmt::format("raw/{:04}-{}", raw.id, file_name);
   {
     Statement st(store.db(), "UPDATE raw_inputs SET path=? WHERE id=?");
     st.bind(1, raw.path).bind(2, raw.id);
@@ -138,8 +152,9 @@ std::vector<ImportedFile> import_one_with_companions(Store& store, const std::st
   out.push_back(decode_into(store, raw, path, format, (fs::path(out_dir) / raw.path).string()));
   if (format == Format::claude_transcript) {
     for (auto& companion : claude_transcript_companions(store, path, raw)) {
+      // Under the label of the session that spawned it (an agent id when picked up in a run).
       auto more = import_one_with_companions(store, out_dir, trace_id, companion.path, Format::claude_transcript,
-                                             companion.parent_span_id);
+                                             companion.parent_span_id, raw.label);
       out.insert(out.end(), more.begin(), more.end());
     }
   }
@@ -156,11 +171,17 @@ std::vector<ImportedFile> rebuild(const std::string& dir) {
   store->delete_decoded();
   std::vector<ImportedFile> out;
   for (const auto& raw : raws) {
+    if (is_session_usage_format(raw.format)) {  // laid over the stream decoded before it, as at pickup
+      apply_session_usage(*store, raw, (fs::path(dir) / raw.path).string());
+      continue;
+    }
     auto format = format_from(raw.format);
     if (!format) throw ImportError(fmt::format("{}: raw input {} has unknown format '{}'", dir, raw.id, raw.format));
     // The raw copy is already redacted; decode it in place without writing another copy.
     out.push_back(decode_into(*store, raw, (fs::path(dir) / raw.path).string(), *format, ""));
   }
+  // The proxy's spans are not re-derived (no raw input): matched again against the agents' re-derived ones.
+  reconcile_all_proxy_usage(*store);
   return out;
 }
 

@@ -44,14 +44,16 @@ std::vector<ImportedFile> import_files(const std::vector<std::string>& files, st
 // Deletes the decoded spans and events of DIR and decodes its raw copies again.
 std::vector<ImportedFile> rebuild(const std::string& dir);
 
-// Internal steps of import_files(), shared with the transcript companion finder.
+// Internal steps of import_files(), shared with the transcript companion finder. `label` names the input in
+// the trace (an agent id; empty: the file name).
 struct Companion {
   std::string path;            // another file to import with this one (a transcript's subagents/*.jsonl)
   std::string parent_span_id;  // the span it hangs under (the tool call that spawned it), empty if unknown
 };
 std::vector<ImportedFile> import_one_with_companions(Store& store, const std::string& out_dir,
                                                      const std::string& trace_id, const std::string& path,
-                                                     Format format, const std::string& parent_span_id);
+                                                     Format format, const std::string& parent_span_id,
+                                                     const std::string& label = "");
 // The subagent transcripts of a Claude Code session file (`<session>/subagents/agent-*.jsonl`), each with the
 // span of the Agent/Task tool call that spawned it, looked up in what was just decoded into `store`.
 std::vector<Companion> claude_transcript_companions(Store& store, const std::string& session_path,

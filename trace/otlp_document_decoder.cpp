@@ -114,6 +114,11 @@ void OtlpDocumentDecoder::decode_resource_spans(const Json& list) {
   settle_document(spans);
 }
 
+std::string OtlpDocumentDecoder::scoped_id(const std::string& exporter_id) const {
+  if (ctx_.parent_span_id.empty() || exporter_id.empty() || exporter_id == ctx_.parent_span_id) return exporter_id;
+  return derive_span_id(ctx_.parent_span_id, "otlp:" + exporter_id);
+}
+
 std::optional<OtlpDocumentDecoder::Pending> OtlpDocumentDecoder::parse_span(const Json& j,
                                                                             const Json& resource,
                                                                             const std::string& where) {
@@ -129,8 +134,8 @@ std::optional<OtlpDocumentDecoder::Pending> OtlpDocumentDecoder::parse_span(cons
   p.original_trace_id = *trace_id;
   p.service = string_at(resource, "service.name");
   s.trace_id = ctx_.parent_span_id.empty() ? *trace_id : ctx_.trace_id;
-  s.span_id = *span_id;
-  s.parent_span_id = *parent;
+  s.span_id = scoped_id(*span_id);
+  s.parent_span_id = scoped_id(*parent);
   s.name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>() : "span";
   s.start_ns = time_or_fallback(j.value("startTimeUnixNano", Json()));
   s.end_ns = j.contains("endTimeUnixNano") ? time_or_fallback(j["endTimeUnixNano"]) : s.start_ns;
@@ -152,6 +157,7 @@ std::optional<OtlpDocumentDecoder::Pending> OtlpDocumentDecoder::parse_span(cons
     s.parent_span_id = ctx_.parent_span_id;
     s.attributes["harness.otlp.trace_id"] = *trace_id;
   }
+  if (s.span_id != *span_id) s.attributes["harness.otlp.span_id"] = *span_id;
   if (const Json& st = j.value("status", Json::object()); st.is_object()) {
     Json code = st.value("code", Json(0));
     if (code == 2 || code == "STATUS_CODE_ERROR") s.status = SpanStatus::error;

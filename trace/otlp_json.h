@@ -80,6 +80,10 @@ class OtlpDocumentDecoder {
   void decode_resource_spans(const Json& list);
   void decode_resource_logs(const Json& list);
   std::optional<Pending> parse_span(const Json& j, const Json& resource, const std::string& where);
+  // An exporter's span id as stored: under an agent (the receiver's context) derived from that agent's span, so
+  // two agents exporting the same id never collide; the agent's own span id (TRACEPARENT) and empty stay as
+  // they are. Imported files keep the exporter's ids.
+  std::string scoped_id(const std::string& exporter_id) const;
   void settle_document(std::vector<Pending>& spans);
   bool try_settle(Pending& p);
   void settle_as_root(Pending& p);

@@ -113,7 +113,7 @@ void OtlpDocumentDecoder::decode_log(const Json& record, const Json& resource, c
   if (record.contains("severityText")) payload.emplace("severity", record["severityText"]);
   if (record.contains("severityNumber")) payload.emplace("severity_number", record["severityNumber"]);
   bool claude_code = name.starts_with("claude_code.");
-  if (!span_id->empty() && !claude_code) return put_event(*span_id, t, name.empty() ? "log" : name, payload);
+  if (!span_id->empty() && !claude_code) return put_event(scoped_id(*span_id), t, name.empty() ? "log" : name, payload);
 
   std::string service = string_at(resource, "service.name");
   std::string session_key = string_attr(attrs, "session.id");

@@ -3,7 +3,10 @@
 # subagent runs two Bash calls (one fails) and answers. The stream-json is imported with its session transcripts
 # picked up (`--claude-transcripts`): the subagent span must hang under the Agent call's tool span, its tool calls
 # and all three of its model messages (stream-json omits the last one) under it, and the tokens must equal what the
-# script served to the main agent and to the subagent. SKIP (exit 77) when npm cannot provide the CLI.
+# script served to the main agent and to the subagent. Then the same script through `harness run` (claude-code
+# preset), without and with the proxy (issue 11): one llm span per model request, each with the usage served,
+# the agent record, status and summary equal to the served sum, the spawn link resolving, and all of it the same
+# after `trace rebuild`. SKIP (exit 77) when npm cannot provide the CLI.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 use_agent_clis
 
@@ -97,4 +100,41 @@ def walk(n, parent=None):
 found = list(walk(tree))
 assert found, "subagent not in tree"
 PY
+
+# Through `harness run`: the agent's transcripts are picked up after the session.
+git -C "$repo" add -A && git -C "$repo" -c user.email=e2e@x -c user.name=e2e commit -qm "verify" --allow-empty
+claude_run() {
+  local name=$1 proxy=$2
+  mv "$work/requests.jsonl" "$work/requests-before-$name.jsonl" 2>/dev/null || true
+  start_model_server "$work/script.yaml"
+  cat >"$work/$name.yaml" <<YAML
+target: {repo: $repo, bug: "Use a subagent to find out how many lines calc.sh has."}
+verify: {command: "true", baseline: false}
+generations: 1
+population: 1
+runner:
+  preset: claude-code
+  env: {ANTHROPIC_BASE_URL: "http://127.0.0.1:$model_port", CLAUDE_ALLOWED_TOOLS: "Bash Read Agent"}
+  wall_timeout: 2m
+proxy: {enabled: $proxy}
+YAML
+  CLAUDE_BIN="$(command -v claude)" "$harness" run "$work/$name.yaml" --run-dir "$work/$name" >"$work/$name.out" 2>&1 ||
+    [[ $? == 1 ]] || fail "harness run ($name) failed: $(tail -n 20 "$work/$name.out")"
+  stop_model_server
+  cp "$work/results.json" "$work/$name.results.json"
+}
+for mode in plain:false proxied:true; do
+  name=${mode%%:*} proxy=${mode#*:}
+  claude_run "$name" "$proxy"
+  flag=""; [[ $proxy == true ]] && flag=--proxy
+  db="$work/$name/run.db"
+  expect_eq "subagents ($name)" "$(sql "$db" "SELECT count(*) FROM spans WHERE kind='subagent'")" 1
+  python3 "$root/tests/e2e/lib/exact_usage.py" "$work/$name" "$work/$name.results.json" $flag --harness "$harness" \
+    --label "claude with a subagent ($name)" || fail "figures disagree with what was served ($name)"
+  cp -r "$work/$name" "$work/$name-rebuilt"
+  "$harness" trace rebuild "$work/$name-rebuilt" >/dev/null || fail "trace rebuild ($name) failed"
+  python3 "$root/tests/e2e/lib/exact_usage.py" "$work/$name-rebuilt" "$work/$name.results.json" $flag --harness "$harness" \
+    --label "claude with a subagent, rebuilt ($name)" || fail "figures changed with trace rebuild ($name)"
+  "$harness" trace replay "$work/$name" --expand-subagents >"$work/$name.replay" || fail "trace replay ($name) failed"
+done
 echo "PASS $test_name"

@@ -293,3 +293,21 @@ TEST_F(ConfigErrors, SandboxKeys) {
 
 }  // namespace
 }  // namespace harness
+
+namespace harness {
+namespace {
+
+// The codex preset reads OPENAI_BASE_URL (so the proxy sees Codex's calls); the variable it once read would be
+// ignored without a word, so it is refused at the place of runner.env, naming the one to use.
+TEST_F(ConfigErrors, CodexPresetRefusesCodexBaseUrl) {
+  home_.write("runners/codex.yaml", "command: [codex]\nformat: codex\nenv: {CODEX_HOME: x}\n");
+  std::string base = "target: {repo: repo, bug: x}\nverify: {command: x}\n";
+  EXPECT_EQ(errors_of(base + "runner:\n  preset: codex\n  env:\n    CODEX_BASE_URL: http://127.0.0.1:9/v1\n"),
+            V{at(6, 5, "runner.env.CODEX_BASE_URL is not read by the codex preset: got 'http://127.0.0.1:9/v1', "
+                       "expected runner.env.OPENAI_BASE_URL (where Codex's calls go; with the proxy on, where the "
+                       "proxy forwards them)")});
+  EXPECT_EQ(errors_of(base + "runner:\n  preset: codex\n  env:\n    OPENAI_BASE_URL: http://127.0.0.1:9/v1\n"), V{});
+}
+
+}  // namespace
+}  // namespace harness

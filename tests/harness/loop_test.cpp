@@ -159,6 +159,22 @@ TEST(Loop, AgentBudgetKillsTheOverrunningAgent) {
   EXPECT_LT(a["tokens"].get<int64_t>(), 50 * 1100) << "killed long before it printed everything";
 }
 
+// Once the generation's budget trips, the event is sent once, however long another agent goes on verifying.
+TEST(Loop, GenerationBudgetIsReportedOnceWhileAnotherAgentVerifies) {
+  LoopFixture f;
+  std::ofstream(f.repo() + "/verify.sh") << "#!/bin/sh\nsleep 1.5\ngrep -q '^fixed$' state.txt || exit 1\n";
+  ASSERT_EQ(run_shell("cd " + f.repo() + " && git -c user.email=t@t -c user.name=t commit -qam slow").exit_code, 0);
+  auto cfg = f.write_config("generations: 1\npopulation: 2\nconcurrency: 2\nbudget:\n  generation:\n    tokens: 3000\n"
+                            "strategies:\n  list: [{name: fixer}, {name: tokens}]\n");
+  std::string run = f.dir() + "/run";
+  auto r = f.harness("run " + cfg + " --run-dir " + run);
+  ASSERT_NE(r.exit_code, 2) << r.output;
+  EXPECT_EQ(agent(f.status(run), 1, 2)["outcome"], "killed_budget") << r.output;
+  EXPECT_EQ(agent(f.status(run), 1, 1)["verify"], "passed") << r.output;
+  // Once, not once per wake-up of the loop while the fixer verified.
+  EXPECT_EQ(count_events(run, "budget.exceeded"), 1) << r.output;
+}
+
 TEST(Loop, RefusesToStartWhenVerifyPassesOnTheBase) {
   LoopFixture f;
   std::string cfg = f.dir() + "/h.yaml";

@@ -85,8 +85,9 @@ TEST(TelemetryRun, AgentsTelemetryAndModelCallsLandUnderTheirOwnAgentSpans) {
   store->for_each_span(
       [&](const trace::Span& s) {
         ASSERT_TRUE(agent_of.count(s.parent_span_id));
-        // The span id the script chose from its agent id: it landed under that agent and no other.
-        EXPECT_EQ(s.span_id.back(), agent_of[s.parent_span_id].back());
+        // The span id the script chose from its agent id (kept as exported): it landed under that agent and no
+        // other.
+        EXPECT_EQ(s.attributes["harness.otlp.span_id"].get<std::string>().back(), agent_of[s.parent_span_id].back());
         work_parents.insert(s.parent_span_id);
       },
       "name = 'agent work'");

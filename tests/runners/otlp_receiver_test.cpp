@@ -2,6 +2,8 @@
 // kept in its otlp.jsonl for rebuilds); every bad input gets its status and text and is recorded, never a crash.
 #include <gtest/gtest.h>
 
+#include "trace/ids.h"
+
 #include <fmt/format.h>
 
 #include "runners/otlp_receiver.h"
@@ -56,6 +58,10 @@ struct ReceiverFixture : ::testing::Test {
     return client->Post(path.c_str(), h, body, type.c_str());
   }
   std::vector<trace::Event> rejections() { return run.events("type = 'telemetry.rejected'"); }
+  // Where an agent's exported span id is stored: scoped by its agent span (two agents never collide).
+  static std::string stored(const std::shared_ptr<AgentTelemetryEntry>& agent, const std::string& exporter_id) {
+    return trace::derive_span_id(agent->target.agent_span_id, "otlp:" + exporter_id);
+  }
 };
 
 TEST_F(ReceiverFixture, SpansLandUnderTheAgentWhoseTokenCameWithThem) {
@@ -65,17 +71,17 @@ TEST_F(ReceiverFixture, SpansLandUnderTheAgentWhoseTokenCameWithThem) {
   EXPECT_EQ(r1->status, 200);
   EXPECT_EQ(r1->body, "{}");
   EXPECT_EQ(r2->status, 200);
-  auto root1 = run.store->span("1111111111111111");
-  auto root2 = run.store->span("3333333333333333");
+  auto root1 = run.store->span(stored(a1, "1111111111111111"));
+  auto root2 = run.store->span(stored(a2, "3333333333333333"));
   ASSERT_TRUE(root1 && root2);
   EXPECT_EQ(root1->parent_span_id, a1->target.agent_span_id);
   EXPECT_EQ(root2->parent_span_id, a2->target.agent_span_id);
   EXPECT_EQ(root1->trace_id, run.trace_id);  // joined the run's trace
   EXPECT_EQ(root1->attributes["harness.agent"], "g01-a01");
-  auto chat = run.store->span("2222222222222222");
+  auto chat = run.store->span(stored(a1, "2222222222222222"));
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->kind, trace::SpanKind::llm);
-  EXPECT_EQ(chat->session_id, "1111111111111111");
+  EXPECT_EQ(chat->session_id, stored(a1, "1111111111111111"));
   EXPECT_EQ(chat->usage.input_tokens, 120);
   EXPECT_EQ(chat->usage.output_tokens, 33);
   // Each agent's documents are kept as a raw input of its own, one line each, under its span.
@@ -158,7 +164,7 @@ TEST_F(ReceiverFixture, EveryBadInputGetsItsStatusAndIsRecorded) {
   EXPECT_EQ(rejected[6].span_id, a1->target.agent_span_id);
   EXPECT_EQ(rejected[6].payload["body_bytes"], 1 << 20);
   EXPECT_EQ(post("/v1/traces", good, a1->token)->status, 200);
-  EXPECT_TRUE(run.store->span("2222222222222222"));
+  EXPECT_TRUE(run.store->span(stored(a1, "2222222222222222")));
 }
 
 TEST_F(ReceiverFixture, ProblemsInsideADocumentArePartialSuccessAndDecodeErrors) {
@@ -172,7 +178,7 @@ TEST_F(ReceiverFixture, ProblemsInsideADocumentArePartialSuccessAndDecodeErrors)
   auto errors = run.events("type = 'decode.error'");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].span_id, a1->target.agent_span_id);
-  EXPECT_TRUE(run.store->span("1111111111111111"));  // the good span of the document still landed
+  EXPECT_TRUE(run.store->span(stored(a1, "1111111111111111")));  // the good span of the document still landed
 }
 
 TEST_F(ReceiverFixture, AnEndedAgentsTokenIsRefused) {

@@ -3,6 +3,8 @@
 // documents.
 #include <gtest/gtest.h>
 
+#include "trace/ids.h"
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -247,26 +249,37 @@ TEST(OtlpDecoder, AnAgentsSpansHangUnderItsAgentSpanInTheRunTrace) {
   ctx.label = "g01-a02";
   OtlpDocumentStats st = decode_otlp_document(doc, ctx);
   EXPECT_TRUE(st.problems.empty());
-  const Span& root = sink.spans.at("1111111111111111");
+  // Under an agent the exporter's ids are scoped by that agent's span (kept as harness.otlp.span_id).
+  auto id = [&](const char* exporter) { return trace::derive_span_id(ctx.parent_span_id, std::string("otlp:") + exporter); };
+  const Span& root = sink.spans.at(id("1111111111111111"));
+  EXPECT_EQ(root.attributes["harness.otlp.span_id"], "1111111111111111");
   EXPECT_EQ(root.parent_span_id, "aaaaaaaaaaaaaaaa");
   EXPECT_EQ(root.kind, SpanKind::session);
   EXPECT_EQ(root.trace_id, ctx.trace_id);
   EXPECT_EQ(root.attributes["harness.otlp.trace_id"], "5b8efff798038103d269b633813fc60c");
   EXPECT_EQ(root.attributes["service.name"], "fixer");
   EXPECT_EQ(root.attributes["harness.agent"], "g01-a02");
-  const Span& chat = sink.spans.at("2222222222222222");
+  const Span& chat = sink.spans.at(id("2222222222222222"));
   EXPECT_EQ(chat.kind, SpanKind::llm);
-  EXPECT_EQ(chat.session_id, "1111111111111111");
+  EXPECT_EQ(chat.session_id, id("1111111111111111"));
   EXPECT_EQ(chat.trace_id, ctx.trace_id);
   EXPECT_EQ(chat.usage.input_tokens, 30);
   EXPECT_EQ(chat.usage.output_tokens, 7);
   EXPECT_EQ(chat.end_ns, 200);
-  const Span& tool = sink.spans.at("3333333333333333");
+  const Span& tool = sink.spans.at(id("3333333333333333"));
   EXPECT_EQ(tool.kind, SpanKind::tool);
-  EXPECT_EQ(tool.parent_span_id, "2222222222222222");
-  EXPECT_EQ(tool.session_id, "1111111111111111");
+  EXPECT_EQ(tool.parent_span_id, id("2222222222222222"));
+  EXPECT_EQ(tool.session_id, id("1111111111111111"));
   EXPECT_EQ(tool.status, SpanStatus::error);
   EXPECT_EQ(tool.attributes["error.message"], "boom");
+
+  // A second agent exporting the very same ids gets spans of its own: nothing of the first is overwritten.
+  OtlpSink other;
+  DecodeContext ctx2 = otlp_ctx(&other);
+  ctx2.parent_span_id = "bbbbbbbbbbbbbbbb";
+  decode_otlp_document(doc, ctx2);
+  for (const auto& [span_id, span] : other.spans) EXPECT_FALSE(sink.spans.count(span_id)) << span_id;
+  EXPECT_EQ(other.spans.size(), 3u);
 }
 
 TEST(OtlpDocumentDecoder, ChildrenSentBeforeTheirParentAreSettledWhenItArrives) {

@@ -1,0 +1,74 @@
+#include "trace/proxy_usage.h"
+
+#include <unordered_map>
+#include <vector>
+
+namespace trace {
+
+int64_t reconcile_proxy_usage(Store& store, const std::string& agent_span_id) {
+  int64_t matched = 0;
+  store.transaction([&] {
+    // First back to what the proxy saw (its attributes), so a rebuild that changed the agent's spans rematches.
+    Statement restore(store.db(),
+                      "UPDATE spans SET "
+                      "input_tokens = coalesce(json_extract(attributes, '$.\"gen_ai.usage.input_tokens\"'), 0), "
+                      "output_tokens = coalesce(json_extract(attributes, '$.\"gen_ai.usage.output_tokens\"'), 0), "
+                      "cache_read_tokens = coalesce(json_extract(attributes, "
+                      "'$.\"gen_ai.usage.cache_read.input_tokens\"'), 0), "
+                      "cache_creation_tokens = coalesce(json_extract(attributes, "
+                      "'$.\"gen_ai.usage.cache_creation.input_tokens\"'), 0), "
+                      "attributes = json_remove(attributes, '$.\"harness.usage_counted_on\"') "
+                      "WHERE parent_span_id = ?1 AND kind = 'llm' AND "
+                      "json_extract(attributes, '$.\"harness.source\"') = 'proxy' AND "
+                      "json_extract(attributes, '$.\"harness.usage_counted_on\"') IS NOT NULL");
+    restore.bind(1, agent_span_id);
+    restore.step();
+    // The agent's own llm spans (everything below it but the proxy's), by response id: one scan each.
+    std::unordered_map<std::string, std::string> own_by_response;
+    Statement own(store.db(),
+                  "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT spans.span_id FROM spans JOIN sub ON "
+                  "spans.parent_span_id = sub.id) "
+                  "SELECT span_id, json_extract(attributes, '$.\"gen_ai.response.id\"') FROM spans WHERE span_id IN "
+                  "(SELECT id FROM sub) AND kind = 'llm' AND "
+                  "coalesce(json_extract(attributes, '$.\"harness.source\"'), '') != 'proxy' AND "
+                  "json_extract(attributes, '$.\"gen_ai.response.id\"') IS NOT NULL ORDER BY start_ns, span_id");
+    own.bind(1, agent_span_id);
+    while (own.step()) own_by_response.emplace(own.text(1), own.text(0));
+    std::vector<std::pair<std::string, std::string>> pairs;
+    Statement proxies(store.db(),
+                      "SELECT span_id, json_extract(attributes, '$.\"gen_ai.response.id\"') FROM spans "
+                      "WHERE parent_span_id = ?1 AND kind = 'llm' AND "
+                      "json_extract(attributes, '$.\"harness.source\"') = 'proxy' AND "
+                      "json_extract(attributes, '$.\"gen_ai.response.id\"') IS NOT NULL");
+    proxies.bind(1, agent_span_id);
+    while (proxies.step())
+      if (auto it = own_by_response.find(proxies.text(1)); it != own_by_response.end())
+        pairs.emplace_back(proxies.text(0), it->second);
+    Statement zero(store.db(),
+                   "UPDATE spans SET input_tokens = 0, output_tokens = 0, cache_read_tokens = 0, "
+                   "cache_creation_tokens = 0, attributes = json_set(attributes, '$.\"harness.usage_counted_on\"', ?2) "
+                   "WHERE span_id = ?1");
+    for (const auto& [proxy, own] : pairs) {
+      zero.reset();
+      zero.bind(1, proxy).bind(2, own);
+      zero.step();
+      ++matched;
+    }
+  });
+  return matched;
+}
+
+void reconcile_all_proxy_usage(Store& store) {
+  std::vector<std::string> parents;
+  {
+    std::lock_guard lock(store.mutex());
+    store.flush();
+    Statement st(store.db(),
+                 "SELECT DISTINCT parent_span_id FROM spans WHERE kind = 'llm' AND "
+                 "json_extract(attributes, '$.\"harness.source\"') = 'proxy'");
+    while (st.step()) parents.push_back(st.text(0));
+  }
+  for (const auto& p : parents) reconcile_proxy_usage(store, p);
+}
+
+}  // namespace trace
