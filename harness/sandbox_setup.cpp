@@ -1,5 +1,7 @@
 #include "harness/sandbox_setup.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -44,6 +46,23 @@ runners::SandboxPolicy sandbox_policy(const Config& config, const runners::Sandb
   p.writable = config.sandbox.writable;
   p.readable = config.sandbox.readable;
   p.hidden = runners::host_home_folders();
+  // CLIs installed under a home folder (npm's node_modules/.bin, ~/.local/bin) must keep working: a PATH folder
+  // inside a hidden folder is shown read-only, with its parent (where the package behind a .bin link lives).
+  std::string path = config.runner.env.count("PATH") ? config.runner.env.at("PATH") : "";
+  if (const char* own = std::getenv("PATH")) path += std::string(path.empty() ? "" : ":") + own;
+  for (size_t start = 0; start < path.size();) {
+    size_t end = std::min(path.find(':', start), path.size());
+    std::filesystem::path dir = path.substr(start, end - start);
+    start = end + 1;
+    if (!dir.is_absolute()) continue;
+    for (const auto& hidden : p.hidden) {
+      std::string d = dir.lexically_normal().string();
+      if (d.size() > hidden.size() + 1 && d.compare(0, hidden.size() + 1, hidden + "/") == 0) {
+        std::filesystem::path parent = dir.lexically_normal().parent_path();
+        p.readable.push_back(parent.string() == hidden ? d : parent.string());
+      }
+    }
+  }
   if (bridges && !config.sandbox.share_network) {
     p.bridges = bridges->ports();
     p.bridge_dir = bridges->dir();
