@@ -126,6 +126,8 @@ runner:
   env: {OPENAI_BASE_URL: "http://127.0.0.1:$model_port/v1"}
   wall_timeout: 2m
 proxy: {enabled: $proxy}
+# A sandbox forces the proxy on: the unproxied leg runs unsandboxed, the proxied one sandboxed (issue 12).
+sandbox: {mode: $([[ $proxy == true ]] && echo on || echo off)}
 strategies: {list: [{name: careful, model: gpt-5-codex, params: {effort: high}}]}
 YAML
   OPENAI_BASE_URL="http://127.0.0.1:$(cat "$work/decoy/port")/v1" OPENAI_API_KEY=dummy CODEX_BIN="$(command -v codex)" \
