@@ -31,6 +31,7 @@ struct Headline {
   std::string detail;  // by whom, or how far the run got
   std::string status;  // "run <id>: completed, exit 0, 1 validated fix found"
   std::string resume_hint;  // the command that continues an interrupted run, else empty
+  std::string warning;      // what the reader must know first (agents ran unconfined), else empty
 };
 Headline make_headline(const ReportData& d);
 

@@ -137,7 +137,11 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   d.run = *run;
   d.finished = d.run.status == "completed" || d.run.status == "failed";
   if (!d.run.span_id.empty())
-    if (auto span = store.span(d.run.span_id)) d.stop_reason = span->attributes.value("harness.stop_reason", "");
+    if (auto span = store.span(d.run.span_id)) {
+      d.stop_reason = span->attributes.value("harness.stop_reason", "");
+      d.sandbox = span->attributes.value("harness.sandbox", "");
+      d.sandbox_warning = span->attributes.value("harness.sandbox_warning", "");
+    }
   read_config_snapshot(dir.config(), d);
 
   if (!observations) observations = load_observations(store);

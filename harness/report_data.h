@@ -77,6 +77,8 @@ struct ReportData {
   RunRecord run;
   std::string name;              // config `name`, when the snapshot has one
   std::string stop_reason;       // from the run span, once the run finished
+  std::string sandbox;           // from the run span: on | off | unconfined (empty: a run from before sandboxes)
+  std::string sandbox_warning;   // why agents ran unconfined although the config asked for isolation
   std::string verify_command;    // from the config snapshot
   int verify_repeat = 0;
   int planned_generations = 0;   // config `generations`, 0 when unknown

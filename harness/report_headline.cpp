@@ -37,6 +37,9 @@ Headline make_headline(const ReportData& d) {
                               d.best_partial->strategy, d.best_partial->verify.passes,
                               d.best_partial->verify.repeats);
   }
+  if (d.sandbox == "unconfined")
+    h.warning = "agents ran unconfined (no sandbox): " +
+                (d.sandbox_warning.empty() ? std::string("the sandbox could not be used here") : d.sandbox_warning);
   if (d.run.status == "interrupted") h.resume_hint = fmt::format("harness resume {}", d.run_dir);
   return h;
 }

@@ -54,6 +54,8 @@ std::string headline_section(const ReportData& d) {
                      d.finished ? "" : R"(<span class="badge">partial report</span>)");
   if (!h.resume_hint.empty())
     out += fmt::format("<p>Continue it with <code>{}</code>.</p>", rt::xml_escape(h.resume_hint));
+  if (!h.warning.empty())
+    out += fmt::format(R"(<p id="warning" class="bad"><strong>Warning:</strong> {}</p>)", rt::xml_escape(h.warning));
   if (d.winner) {
     const auto& w = *d.winner;
     out += fmt::format(R"(<p><strong>Verified:</strong> <code>{}</code> passed <strong>{}/{}</strong> repeats.)",

@@ -124,9 +124,11 @@ std::string render_summary_json(const ReportData& d) {
                 {"finished_at", time_or_null(d.run.finished_ns)},
                 {"wall_time_s", rt::seconds(d.wall_ns)},
                 {"planned_generations", d.planned_generations},
+                {"sandbox", d.sandbox.empty() ? Json(nullptr) : Json(d.sandbox)},
                 {"run_dir", text(d.run_dir)}};
   out["headline"] = {{"validated_fix", h.fix_found}, {"title", h.title}, {"detail", text(h.detail)},
-                     {"resume_command", h.resume_hint.empty() ? Json(nullptr) : Json(text(h.resume_hint))}};
+                     {"resume_command", h.resume_hint.empty() ? Json(nullptr) : Json(text(h.resume_hint))},
+                     {"warning", h.warning.empty() ? Json(nullptr) : Json(text(h.warning))}};
   out["winner"] = winner(d);
   Json convergence = Json::array(), generations = Json::array(), strategies = Json::array();
   for (const auto& g : d.generations) {

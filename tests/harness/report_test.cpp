@@ -179,6 +179,36 @@ TEST_F(ReportTest, InterruptedRunIsAPartialReport) {
   EXPECT_EQ(count_of(html, R"(<details class="generation" open>)"), 2u);
 }
 
+// sandbox.mode auto where bubblewrap cannot work: the run goes on unconfined, and every report says so first.
+TEST_F(ReportTest, UnconfinedAgentsAreAWarningInEveryFormat) {
+  fill_interrupted_run(dir_);
+  {
+    auto store = trace::Store::open(dir_ + "/run.db");
+    RunState state(*store);
+    auto span = store->span(state.run()->span_id);
+    span->attributes["harness.sandbox"] = "unconfined";
+    span->attributes["harness.sandbox_warning"] = "bwrap: No permissions to create new namespace";
+    store->put_span(*span);
+    store->flush();
+  }
+  ReportData d = load(dir_, interrupted_run_observations());
+  const std::string warning = "agents ran unconfined (no sandbox): bwrap: No permissions to create new namespace";
+  EXPECT_EQ(make_headline(d).warning, warning);
+  expect_in_order(render_markdown(d), {"# Run interrupted", "> **Warning:** " + warning, "## Convergence"});
+  EXPECT_NE(render_html(d).find("<strong>Warning:</strong> " + warning), std::string::npos);
+  nlohmann::json s = nlohmann::json::parse(render_summary_json(d));
+  EXPECT_EQ(s["run"]["sandbox"], "unconfined");
+  EXPECT_EQ(s["headline"]["warning"], warning);
+  // A sandboxed run (or one from before sandboxes) has no warning.
+  fs::create_directories(dir_ + "-plain");
+  fill_interrupted_run(dir_ + "-plain");
+  ReportData plain = load(dir_ + "-plain", interrupted_run_observations());
+  EXPECT_EQ(make_headline(plain).warning, "");
+  EXPECT_EQ(render_markdown(plain).find("Warning"), std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(render_summary_json(plain))["headline"]["warning"].is_null());
+  fs::remove_all(dir_ + "-plain");
+}
+
 TEST_F(ReportTest, ConvergenceCarriesOnWithoutObservations) {
   fill_interrupted_run(dir_);
   ReportData d = load(dir_);  // no observations table and none given: generation 2 has no figures of its own
