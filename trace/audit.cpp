@@ -123,6 +123,19 @@ AuditReport run_audit(Store& store, const AuditPolicy& policy) {
       for (const auto& h : hosts) add(time, "network", h, decide(policy.network, h, host_matches), session, span, event);
     }
   }
+  {
+    // What the sandbox's egress proxy saw (allowed by sandbox.allow_hosts or denied): each attempt is a network
+    // use of the agent, judged by the policy like a host a command named.
+    Statement st(store.db(),
+                 "SELECT id, span_id, time_ns, lower(coalesce(json_extract(payload, '$.host'), '')) FROM events "
+                 "WHERE type IN ('egress.allowed', 'egress.denied')");
+    while (st.step()) {
+      std::string host = st.text(3);
+      if (host.empty()) continue;
+      add(st.int64(2), "network", host, decide(policy.network, host, host_matches), st.text(1), st.text(1),
+          st.int64(0));
+    }
+  }
   std::stable_sort(subjects.begin(), subjects.end(), [](const Subject& a, const Subject& b) {
     if (a.time_ns != b.time_ns) return a.time_ns < b.time_ns;
     return a.finding.event_id < b.finding.event_id;

@@ -3,6 +3,9 @@
 #include "trace/audit.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "query_fixture.h"
 #include "trace/audit_extract.h"
@@ -124,6 +127,40 @@ TEST(AuditPolicy, ErrorsSayWhereAndWhat) {
             "p.yaml:1:1: the policy must be a mapping with keys files, commands and/or network");
   EXPECT_EQ(load_audit_policy("/nonexistent/policy.yaml").error,
             "/nonexistent/policy.yaml: cannot read the policy: No such file or directory");
+}
+
+// A sandboxed agent's egress attempts (events of the run's egress proxy) are network uses the policy judges.
+TEST(AuditEgress, EgressAttemptsAreNetworkFindings) {
+  char tmpl[] = "/tmp/audit-egress-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  {
+    auto store = Store::open(dir + "/run.db");
+    Span agent;
+    agent.trace_id = "t";
+    agent.span_id = "agent1";
+    agent.kind = SpanKind::agent;
+    agent.name = "g01-a01";
+    store->put_span(agent);
+    for (auto [type, host] : {std::pair{"egress.allowed", "Registry.npmjs.org"}, {"egress.denied", "evil.example"}}) {
+      Event e;
+      e.span_id = "agent1";
+      e.type = type;
+      e.time_ns = 1;
+      e.payload = {{"host", host}, {"port", 443}, {"method", "CONNECT"}};
+      store->put_event(e);
+    }
+    PolicyLoad policy = parse_audit_policy("network:\n  allow: [\"registry.npmjs.org\"]\n  deny: [\"*.example\"]\n", "p.yaml");
+    ASSERT_EQ(policy.error, "");
+    AuditReport r = run_audit(*store, policy.policy);
+    ASSERT_EQ(r.findings.size(), 2u);
+    EXPECT_EQ(r.findings[0].category, "network");
+    EXPECT_EQ(r.findings[0].subject, "registry.npmjs.org");
+    EXPECT_EQ(r.findings[0].verdict, Verdict::allowed);
+    EXPECT_EQ(r.findings[1].subject, "evil.example");
+    EXPECT_EQ(r.findings[1].verdict, Verdict::violation);
+    EXPECT_EQ(r.violations, 1);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(FleetStore, AuditFindsAllowedNoPolicyAndViolations) {
