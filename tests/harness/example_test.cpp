@@ -1,19 +1,14 @@
 // The built-in example (examples/ledger): its target project really has two independent bugs that a hand-written
 // patch fixes (and neither half alone does), prepare.sh makes its repository, and the demo agent prints the trace
 // protocol cleanly and uses what its prompt's observations tell it. Runs g++ and the project's test for real.
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "example_fixture.h"
 #include "trace/import.h"
 #include "trace/store.h"
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -44,92 +39,52 @@ constexpr const char* kRetryPatch = R"(--- a/src/processor.cpp
  }
 )";
 
-struct Shell {
-  int exit_code = -1;
-  std::string output;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Shell sh(const std::string& command) {
-  Shell r;
-  std::FILE* p = popen(("(" + command + ") 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.output.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-void write_file(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+using namespace example_test;
 
 class ExampleProject : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    root_ = fs::temp_directory_path() / ("ledger-example-" + std::to_string(::getpid()));
-    fs::create_directories(root_);
-    prepare_ = sh(kExample + "/prepare.sh " + quote((root_ / "repo").string()));
-  }
-  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static void SetUpTestSuite() { example_ = std::make_unique<ExampleRepo>("ledger"); }
+  static void TearDownTestSuite() { example_.reset(); }
 
-  void SetUp() override { ASSERT_EQ(prepare_.exit_code, 0) << prepare_.output; }
+  void SetUp() override { ASSERT_EQ(example_->prepared().exit_code, 0) << example_->prepared().output; }
 
-  // A fresh clone of the target repository, as a workspace would be.
-  fs::path workspace(const std::string& name) {
-    fs::path dir = root_ / name;
-    fs::remove_all(dir);
-    Shell clone = sh("git clone -q " + quote((root_ / "repo").string()) + " " + quote(dir.string()));
-    EXPECT_EQ(clone.exit_code, 0) << clone.output;
-    return dir;
-  }
-  void apply_patch(const fs::path& ws, const std::string& patch) {
-    write_file(ws / "fix.patch", patch);
-    Shell r = sh("cd " + quote(ws.string()) + " && git apply fix.patch && rm fix.patch");
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-  }
-  Shell make_test(const fs::path& ws) { return sh("cd " + quote(ws.string()) + " && make -s test"); }
-  Shell demo_agent(const fs::path& ws, const std::string& prompt, const std::string& strategy, int seed,
-                   const std::string& extra = "") {
-    write_file(ws.parent_path() / (ws.filename().string() + ".prompt.md"), prompt);
-    return sh(std::string(HARNESS_DEMO_AGENT) + " --prompt " +
-              quote((ws.parent_path() / (ws.filename().string() + ".prompt.md")).string()) + " --workspace " +
-              quote(ws.string()) + " --strategy " + strategy + " --seed " + std::to_string(seed) + " " + extra +
-              " 2>/dev/null");
+  fs::path workspace(const std::string& name) { return example_->workspace(name); }
+  static void apply_patch(const fs::path& ws, const std::string& patch) { ExampleRepo::apply_patch(ws, patch); }
+  static Shell make_test(const fs::path& ws) { return ExampleRepo::make_test(ws); }
+  static Shell demo_agent(const fs::path& ws, const std::string& prompt, const std::string& strategy, int seed,
+                          const std::string& extra = "") {
+    return ExampleRepo::demo_agent(ws, prompt, strategy, seed, extra);
   }
 
-  static inline fs::path root_;
-  static inline Shell prepare_;
+  static const fs::path& root() { return example_->root(); }
+
+  static inline std::unique_ptr<ExampleRepo> example_;
 };
 
 constexpr const char* kBug = "The ledger test fails. Verify with `make test`.\n";
 
 TEST_F(ExampleProject, PrepareMakesOneDeterministicCommitAndKeepsAnUpToDateRepo) {
-  Shell count = sh("git -C " + quote((root_ / "repo").string()) + " rev-list --count HEAD");
+  Shell count = sh("git -C " + quote((root() / "repo").string()) + " rev-list --count HEAD");
   EXPECT_EQ(count.output, "1\n");
-  Shell head = sh("git -C " + quote((root_ / "repo").string()) + " rev-parse HEAD");
-  Shell again = sh(kExample + "/prepare.sh " + quote((root_ / "repo").string()));
+  Shell head = sh("git -C " + quote((root() / "repo").string()) + " rev-parse HEAD");
+  Shell again = sh(kExample + "/prepare.sh " + quote((root() / "repo").string()));
   EXPECT_EQ(again.exit_code, 0);
-  EXPECT_EQ(again.output, (root_ / "repo").string() + ": up to date at " + head.output);
+  EXPECT_EQ(again.output, (root() / "repo").string() + ": up to date at " + head.output);
   // Another folder gets the same commit: the base ref is reproducible.
-  Shell other = sh(kExample + "/prepare.sh " + quote((root_ / "repo2").string()));
-  EXPECT_EQ(other.output, (root_ / "repo2").string() + ": created at " + head.output);
-  Shell clean = sh("git -C " + quote((root_ / "repo").string()) + " status --porcelain");
+  Shell other = sh(kExample + "/prepare.sh " + quote((root() / "repo2").string()));
+  EXPECT_EQ(other.output, (root() / "repo2").string() + ": created at " + head.output);
+  Shell clean = sh("git -C " + quote((root() / "repo").string()) + " status --porcelain");
   EXPECT_EQ(clean.output, "");
 }
 
 TEST_F(ExampleProject, PrepareRefusesAFolderItDidNotMake) {
-  fs::create_directories(root_ / "mine");
-  write_file(root_ / "mine" / "notes.txt", "keep me");
-  Shell r = sh(kExample + "/prepare.sh " + quote((root_ / "mine").string()));
+  fs::create_directories(root() / "mine");
+  write_file(root() / "mine" / "notes.txt", "keep me");
+  Shell r = sh(kExample + "/prepare.sh " + quote((root() / "mine").string()));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.output, "prepare.sh: " + (root_ / "mine").string() +
+  EXPECT_EQ(r.output, "prepare.sh: " + (root() / "mine").string() +
                           " exists and was not made by this script; not touching it\n");
-  EXPECT_TRUE(fs::exists(root_ / "mine" / "notes.txt"));
+  EXPECT_TRUE(fs::exists(root() / "mine" / "notes.txt"));
 }
 
 TEST_F(ExampleProject, BaseFailsBothChecks) {
@@ -173,9 +128,9 @@ TEST_F(ExampleProject, DemoAgentPrintsTheTraceProtocolWithoutDecodeErrors) {
   auto ws = workspace("agent-protocol");
   Shell r = demo_agent(ws, kBug, "reproduce-first", 5, "--param budget_steps=2");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  write_file(root_ / "agent-protocol.jsonl", r.output);
-  auto imported = trace::import_files({(root_ / "agent-protocol.jsonl").string()}, trace::Format::jsonl,
-                                      (root_ / "agent-protocol-trace").string());
+  write_file(root() / "agent-protocol.jsonl", r.output);
+  auto imported = trace::import_files({(root() / "agent-protocol.jsonl").string()}, trace::Format::jsonl,
+                                      (root() / "agent-protocol-trace").string());
   ASSERT_EQ(imported.size(), 1u);
   const auto& stats = imported[0].stats;
   EXPECT_EQ(stats.errors, 0);
@@ -183,7 +138,7 @@ TEST_F(ExampleProject, DemoAgentPrintsTheTraceProtocolWithoutDecodeErrors) {
   EXPECT_EQ(stats.ignored, 0);
   EXPECT_GT(stats.lines, 40);
 
-  auto store = trace::Store::open((root_ / "agent-protocol-trace" / "run.db").string());
+  auto store = trace::Store::open((root() / "agent-protocol-trace" / "run.db").string());
   int bash_runs = 0, failed_bash = 0, reads = 0, llm_calls = 0;
   int64_t tokens = 0;
   store->for_each_span([&](const trace::Span& s) {
@@ -217,8 +172,8 @@ TEST_F(ExampleProject, DemoAgentSurvivesOddInput) {
   EXPECT_EQ(odd.exit_code, 0) << odd.output;
   EXPECT_NE(odd.output.find(R"("type":"session.end")"), std::string::npos);
 
-  Shell missing = sh(std::string(HARNESS_DEMO_AGENT) + " --workspace " + quote((root_ / "nowhere").string()) +
-                     " --prompt " + quote((root_ / "no-prompt.md").string()) + " 2>/dev/null");
+  Shell missing = sh(std::string(HARNESS_DEMO_AGENT) + " --workspace " + quote((root() / "nowhere").string()) +
+                     " --prompt " + quote((root() / "no-prompt.md").string()) + " 2>/dev/null");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("is not a directory"), std::string::npos) << missing.output;
   EXPECT_NE(missing.output.find(R"("reason":"no workspace")"), std::string::npos) << missing.output;

@@ -84,6 +84,32 @@ TEST_F(SandboxTest, BridgesAHostServerAtItsOwnPortAndNothingElse) {
   EXPECT_EQ(out.out, "hello from the host\nrefused\n");
 }
 
+// share_network: the host's network as it is (a host loopback server is reached directly, the host's interfaces
+// are seen), while files stay confined as in every sandbox.
+TEST_F(SandboxTest, SharedNetworkReachesTheHostLoopbackButKeepsFilesConfined) {
+  int fd = sockets::listen_loopback(0);
+  int port = sockets::local_port(fd);
+  std::thread server([fd] {
+    int c = sockets::accept_retry(fd);
+    const char answer[] = "host loopback\n";
+    ssize_t n = ::write(c, answer, sizeof answer - 1);
+    (void)n;
+    ::close(c);
+  });
+  std::ofstream(dir_ / "host.txt") << "untouched";
+  policy_.share_network = true;
+  auto out = run("python3 -c 'import socket\ns=socket.create_connection((\"127.0.0.1\"," + std::to_string(port) +
+                 "),2); print(s.recv(100).decode().strip())'; tail -n +3 /proc/net/dev | wc -l; echo x > " +
+                 (dir_ / "host.txt").string() + " 2>/dev/null && echo wrote-host");
+  server.join();
+  ::close(fd);
+  std::ifstream dev("/proc/net/dev");
+  int host_interfaces = -2;
+  for (std::string line; std::getline(dev, line);) ++host_interfaces;
+  EXPECT_EQ(out.out, "host loopback\n" + std::to_string(host_interfaces) + "\n");
+  EXPECT_EQ(testing::read_file((dir_ / "host.txt").string()), "untouched");
+}
+
 TEST_F(SandboxTest, ADaemonDiesWithTheSandbox) {
   auto out = run("setsid sh -c 'sleep 7331 &' </dev/null >/dev/null 2>&1; echo started");
   EXPECT_EQ(out.out, "started\n");
