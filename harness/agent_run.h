@@ -16,7 +16,7 @@
 #include "harness/workspace.h"
 #include "runners/launcher.h"
 #include "runners/process_reactor.h"
-#include "runners/run_telemetry.h"
+#include "telemetry/run_telemetry.h"
 #include "trace/import.h"
 
 namespace harness {
@@ -36,7 +36,7 @@ struct AgentEnvironment {
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
   runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
   runners::ProcessLauncher* verify_launcher = nullptr;  // where verify commands run; null = `launcher`
-  runners::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
+  telemetry::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
   bool sandboxed = false;  // the launchers sandbox every process: each gets its own HOME under the run dir
 };
 

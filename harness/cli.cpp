@@ -3,16 +3,16 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "runners/sandbox_init.h"
+#include "telemetry/sandbox_init.h"
 #include "trace/import.h"
 #include "trace/store.h"
 
 namespace harness {
 
 int run_cli(int argc, char** argv) {
-  // First inside a sandbox (runners/sandbox_init.h): before any CLI parsing, it must stay fast and quiet.
-  if (argc >= 2 && std::string_view(argv[1]) == runners::kSandboxInitCommand)
-    return runners::sandbox_init_main(std::vector<std::string>(argv + 2, argv + argc));
+  // First inside a sandbox (telemetry/sandbox_init.h): before any CLI parsing, it must stay fast and quiet.
+  if (argc >= 2 && std::string_view(argv[1]) == telemetry::kSandboxInitCommand)
+    return telemetry::sandbox_init_main(std::vector<std::string>(argv + 2, argv + argc));
   CLI::App app{"harness: generational debugging with fleets of coding agents"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "harness 0.1.0");

@@ -12,7 +12,7 @@
 
 #include "harness/config_text.h"
 #include "harness/config_walk.h"
-#include "runners/egress_proxy.h"
+#include "telemetry/allowed_hosts.h"
 
 namespace harness {
 namespace fs = std::filesystem;
@@ -121,7 +121,7 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
           ok = false;
         } else if (key.type == KeyType::kHostList) {
           std::string why;
-          if (runners::parse_allowed_host(*s, why)) {
+          if (telemetry::parse_allowed_host(*s, why)) {
             v.list.push_back(*s);
           } else {
             error(place(node[i]), fmt::format("invalid value for {}: got {}, {}", quote(item_shown), quote(*s), why));
