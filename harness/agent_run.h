@@ -9,10 +9,10 @@
 
 #include "harness/agent_activity.h"
 #include "harness/clock.h"
-#include "harness/config.h"
+#include "harness/config/config.h"
 #include "harness/progress.h"
-#include "harness/run_dir.h"
-#include "harness/run_state.h"
+#include "harness/state/run_dir.h"
+#include "harness/state/run_state.h"
 #include "harness/workspace.h"
 #include "runners/launcher.h"
 #include "runners/process_reactor.h"

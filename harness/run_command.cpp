@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "harness/cli.h"
-#include "harness/config.h"
+#include "harness/config/config.h"
+#include "harness/exit_codes.h"
 #include "harness/generation_loop.h"
 #include "harness/interrupt.h"
 #include "harness/launchers.h"

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/cli.h"
+#include "harness/exit_codes.h"
 #include "telemetry/sandbox_init.h"
 
 namespace harness {

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/telemetry/telemetry_test_util.h"
 #include "loop_fixture.h"
+#include "tests/telemetry/telemetry_test_util.h"
 #include "trace/store.h"
 
 namespace fs = std::filesystem;
