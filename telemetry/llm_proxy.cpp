@@ -171,11 +171,19 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
                   shown_path, req.body.size());
   UpstreamUrl upstream = *parse_upstream_url(*upstream_url);
 
-  auto call = std::make_shared<ProxyCall>(provider, rest, req.body);
-  call->trace_id = entry->target.trace_id;
-  call->parent_span_id = entry->target.agent_span_id;
-  call->span_id = trace::derive_span_id(call->parent_span_id, fmt::format("proxy:{}", ++entry->llm_calls));
-  call->upstream = *upstream_url;
+  auto call = begin_call(*entry, provider, rest, req.body, *upstream_url, upstream);
+  start_upstream(call, req, upstream.path_prefix + rest);
+  respond(call, res);
+}
+
+std::shared_ptr<ProxyCall> LlmProxy::begin_call(AgentTelemetryEntry& agent, const std::string& provider,
+                                                const std::string& rest, const std::string& body,
+                                                const std::string& upstream_url, const UpstreamUrl& upstream) {
+  auto call = std::make_shared<ProxyCall>(provider, rest, body);
+  call->trace_id = agent.target.trace_id;
+  call->parent_span_id = agent.target.agent_span_id;
+  call->span_id = trace::derive_span_id(call->parent_span_id, fmt::format("proxy:{}", ++agent.llm_calls));
+  call->upstream = upstream_url;
   call->start_ns = wall_now_ns();
   call->client = std::make_unique<httplib::Client>(upstream.scheme_host_port);
   call->client->set_connection_timeout(options_.connect_timeout);
@@ -187,10 +195,14 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(calls_mu_);
     calls_.insert(call);
   }
+  return call;
+}
 
+void LlmProxy::start_upstream(const std::shared_ptr<ProxyCall>& call, const httplib::Request& req,
+                              std::string path) {
   httplib::Request up;
   up.method = req.method;
-  up.path = upstream.path_prefix + rest;
+  up.path = std::move(path);
   for (const auto& [name, value] : req.headers)
     if (!is_framing_header(name) && strcasecmp(name.c_str(), "REMOTE_ADDR") != 0 &&
         strcasecmp(name.c_str(), "REMOTE_PORT") != 0 && strcasecmp(name.c_str(), "LOCAL_ADDR") != 0 &&
@@ -230,7 +242,9 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
     c->error = ok ? httplib::Error::Success : error;
     c->cv.notify_all();
   });
+}
 
+void LlmProxy::respond(const std::shared_ptr<ProxyCall>& call, httplib::Response& res) {
   std::unique_lock lock(call->mu);
   call->cv.wait(lock, [&] { return call->headers_ready || call->upstream_done; });
   if (!call->headers_ready) {  // nothing came back: refused, unresolvable, TLS failure, timeout, or stopped
@@ -263,6 +277,11 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
     return finish_call(call, cut ? "upstream response cut short: " + why : "");
   }
   lock.unlock();
+  stream_response(call, res, content_type);
+}
+
+void LlmProxy::stream_response(const std::shared_ptr<ProxyCall>& call, httplib::Response& res,
+                               const std::string& content_type) {
   res.headers.erase("Content-Type");
   res.set_chunked_content_provider(
       content_type,

@@ -39,6 +39,13 @@ struct LlmProxyCounters {
   std::atomic<int64_t> rejected{0};
 };
 
+// "https://host:443/v1" -> {"https://host:443", "/v1"}; nullopt-like empty scheme_host_port when not http(s).
+struct UpstreamUrl {
+  std::string scheme_host_port;
+  std::string path_prefix;  // without a trailing '/'
+};
+std::optional<UpstreamUrl> parse_upstream_url(const std::string& url);
+
 struct ProxyCall;
 
 class LlmProxy {
@@ -60,6 +67,16 @@ class LlmProxy {
 
  private:
   void handle(const httplib::Request& req, httplib::Response& res);
+  // handle()'s steps, on the server worker: the call and its upstream client (registered for stop()); the upstream
+  // request on a thread of its own; the answer to the agent (a 502, a whole JSON body, or the SSE stream as it
+  // arrives, stream_response()).
+  std::shared_ptr<ProxyCall> begin_call(AgentTelemetryEntry& agent, const std::string& provider,
+                                        const std::string& rest, const std::string& body,
+                                        const std::string& upstream_url, const UpstreamUrl& upstream);
+  void start_upstream(const std::shared_ptr<ProxyCall>& call, const httplib::Request& req, std::string path);
+  void respond(const std::shared_ptr<ProxyCall>& call, httplib::Response& res);
+  void stream_response(const std::shared_ptr<ProxyCall>& call, httplib::Response& res,
+                       const std::string& content_type);
   void reject(httplib::Response& res, const std::string& span_id, int status, const std::string& reason,
               const std::string& path, size_t bytes);
   void finish_call(const std::shared_ptr<ProxyCall>& call, const std::string& failure);
@@ -72,12 +89,5 @@ class LlmProxy {
   std::set<std::shared_ptr<ProxyCall>> calls_;  // in flight, for stop()
   LoopbackServer server_;
 };
-
-// "https://host:443/v1" -> {"https://host:443", "/v1"}; nullopt-like empty scheme_host_port when not http(s).
-struct UpstreamUrl {
-  std::string scheme_host_port;
-  std::string path_prefix;  // without a trailing '/'
-};
-std::optional<UpstreamUrl> parse_upstream_url(const std::string& url);
 
 }  // namespace telemetry

@@ -86,87 +86,13 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
                                                      const std::string& shown) {
   ConfigValue v;
   switch (key.type) {
-    case KeyType::kStringList: {
-      if (!node.IsSequence()) return wrong_type(key, node, shown), std::nullopt;
-      bool ok = true;
-      for (size_t i = 0; i < node.size(); ++i) {
-        const std::string item_shown = fmt::format("{}[{}]", shown, i);
-        if (!node[i].IsScalar()) {
-          error(place(node[i]), fmt::format("wrong type for {}: got {}, expected a string", quote(item_shown),
-                                            describe_node(node[i])));
-          ok = false;
-        } else if (auto s = expand(node[i], item_shown)) {
-          v.list.push_back(*s);
-        } else {
-          ok = false;
-        }
-      }
-      return ok ? std::optional(v) : std::nullopt;
-    }
+    case KeyType::kStringList:
+      return check_string_list(key, node, shown);
     case KeyType::kPathList:
-    case KeyType::kHostList: {
-      if (!node.IsSequence()) return wrong_type(key, node, shown), std::nullopt;
-      bool ok = true;
-      for (size_t i = 0; i < node.size(); ++i) {
-        const std::string item_shown = fmt::format("{}[{}]", shown, i);
-        if (!node[i].IsScalar()) {
-          error(place(node[i]), fmt::format("wrong type for {}: got {}, expected {}", quote(item_shown),
-                                            describe_node(node[i]),
-                                            key.type == KeyType::kPathList ? "a path" : "host or host:port"));
-          ok = false;
-          continue;
-        }
-        std::optional<std::string> s = expand(node[i], item_shown);
-        if (!s) {
-          ok = false;
-        } else if (key.type == KeyType::kHostList) {
-          std::string why;
-          if (telemetry::parse_allowed_host(*s, why)) {
-            v.list.push_back(*s);
-          } else {
-            error(place(node[i]), fmt::format("invalid value for {}: got {}, {}", quote(item_shown), quote(*s), why));
-            ok = false;
-          }
-        } else if (auto path = check_path(key, *s, node[i], item_shown)) {
-          std::error_code ec;
-          if (path->empty() || !fs::exists(*path, ec)) {
-            error(place(node[i]), fmt::format("path not found for {}: got {} ({}), expected an existing file or "
-                                              "folder",
-                                              quote(item_shown), quote(*s), *path));
-            ok = false;
-          } else {
-            v.list.push_back(*path);
-          }
-        } else {
-          ok = false;
-        }
-      }
-      return ok ? std::optional(v) : std::nullopt;
-    }
-    case KeyType::kStringMap: {
-      if (!node.IsMap()) return wrong_type(key, node, shown), std::nullopt;
-      bool ok = true;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node key_node = it->first, value_node = it->second;  // copies: the pair is a temporary
-        const std::string name = key_node.IsScalar() ? key_node.Scalar() : "";
-        const std::string item_shown = shown + "." + name;
-        if (!is_plain_name(name, false)) {
-          error(place(key_node), fmt::format("invalid variable name in {}: got {}, expected letters, digits and "
-                                              "'_', not starting with a digit",
-                                              quote(shown), describe_node(key_node)));
-          ok = false;
-        } else if (!value_node.IsScalar()) {
-          error(place(value_node), fmt::format("wrong type for {}: got {}, expected a string", quote(item_shown),
-                                               describe_node(value_node)));
-          ok = false;
-        } else if (auto s = expand(value_node, item_shown)) {
-          v.map[name] = *s;
-        } else {
-          ok = false;
-        }
-      }
-      return ok ? std::optional(v) : std::nullopt;
-    }
+    case KeyType::kHostList:
+      return check_path_or_host_list(key, node, shown);
+    case KeyType::kStringMap:
+      return check_string_map(key, node, shown);
     case KeyType::kCommand:
       if (auto argv = check_command(node, shown)) return v.list = std::move(*argv), std::optional(v);
       return std::nullopt;
@@ -180,65 +106,129 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
   if (!node.IsScalar()) return wrong_type(key, node, shown), std::nullopt;
   std::optional<std::string> text = expand(node, shown);
   if (!text) return std::nullopt;
-  const std::string got = quote(*text);
-  auto out_of_range = [&](const std::string& value, double x) {
-    std::string expected = expected_text(key);
-    if (key.max && x > *key.max) expected += fmt::format(" and <= {}", *key.max);
-    else if (key.type == KeyType::kInt && x > 0 && !key.max) expected += fmt::format(" and <= {}", INT64_MAX);
-    error(place(node), fmt::format("out of range for {}: got {}, expected {}", quote(shown), value, expected));
-  };
-  auto in_range = [&](double x) {
-    if (key.min && (key.min_exclusive ? x <= *key.min : x < *key.min)) return false;
-    return !key.max || x <= *key.max;
-  };
+  return check_scalar(key, node, shown, *text);
+}
+
+std::optional<ConfigValue> ConfigWalker::check_string_list(const ConfigKey& key, const YAML::Node& node,
+                                                           const std::string& shown) {
+  ConfigValue v;
+  if (!node.IsSequence()) return wrong_type(key, node, shown), std::nullopt;
+  bool ok = true;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string item_shown = fmt::format("{}[{}]", shown, i);
+    if (!node[i].IsScalar()) {
+      error(place(node[i]), fmt::format("wrong type for {}: got {}, expected a string", quote(item_shown),
+                                        describe_node(node[i])));
+      ok = false;
+    } else if (auto s = expand(node[i], item_shown)) {
+      v.list.push_back(*s);
+    } else {
+      ok = false;
+    }
+  }
+  return ok ? std::optional(v) : std::nullopt;
+}
+
+std::optional<ConfigValue> ConfigWalker::check_path_or_host_list(const ConfigKey& key, const YAML::Node& node,
+                                                                 const std::string& shown) {
+  ConfigValue v;
+  if (!node.IsSequence()) return wrong_type(key, node, shown), std::nullopt;
+  bool ok = true;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string item_shown = fmt::format("{}[{}]", shown, i);
+    if (!node[i].IsScalar()) {
+      error(place(node[i]), fmt::format("wrong type for {}: got {}, expected {}", quote(item_shown),
+                                        describe_node(node[i]),
+                                        key.type == KeyType::kPathList ? "a path" : "host or host:port"));
+      ok = false;
+      continue;
+    }
+    std::optional<std::string> s = expand(node[i], item_shown);
+    if (!s) {
+      ok = false;
+    } else if (key.type == KeyType::kHostList) {
+      std::string why;
+      if (telemetry::parse_allowed_host(*s, why)) {
+        v.list.push_back(*s);
+      } else {
+        error(place(node[i]), fmt::format("invalid value for {}: got {}, {}", quote(item_shown), quote(*s), why));
+        ok = false;
+      }
+    } else if (auto path = check_path(key, *s, node[i], item_shown)) {
+      std::error_code ec;
+      if (path->empty() || !fs::exists(*path, ec)) {
+        error(place(node[i]), fmt::format("path not found for {}: got {} ({}), expected an existing file or "
+                                          "folder",
+                                          quote(item_shown), quote(*s), *path));
+        ok = false;
+      } else {
+        v.list.push_back(*path);
+      }
+    } else {
+      ok = false;
+    }
+  }
+  return ok ? std::optional(v) : std::nullopt;
+}
+
+std::optional<ConfigValue> ConfigWalker::check_string_map(const ConfigKey& key, const YAML::Node& node,
+                                                          const std::string& shown) {
+  ConfigValue v;
+  if (!node.IsMap()) return wrong_type(key, node, shown), std::nullopt;
+  bool ok = true;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key_node = it->first, value_node = it->second;  // copies: the pair is a temporary
+    const std::string name = key_node.IsScalar() ? key_node.Scalar() : "";
+    const std::string item_shown = shown + "." + name;
+    if (!is_plain_name(name, false)) {
+      error(place(key_node), fmt::format("invalid variable name in {}: got {}, expected letters, digits and "
+                                          "'_', not starting with a digit",
+                                          quote(shown), describe_node(key_node)));
+      ok = false;
+    } else if (!value_node.IsScalar()) {
+      error(place(value_node), fmt::format("wrong type for {}: got {}, expected a string", quote(item_shown),
+                                           describe_node(value_node)));
+      ok = false;
+    } else if (auto s = expand(value_node, item_shown)) {
+      v.map[name] = *s;
+    } else {
+      ok = false;
+    }
+  }
+  return ok ? std::optional(v) : std::nullopt;
+}
+
+std::optional<ConfigValue> ConfigWalker::check_scalar(const ConfigKey& key, const YAML::Node& node,
+                                                      const std::string& shown, const std::string& text) {
+  ConfigValue v;
+  const std::string got = quote(text);
   switch (key.type) {
     case KeyType::kString:
-      v.text = *text;
+      v.text = text;
       return v;
     case KeyType::kName:
-      if (!is_plain_name(*text, true)) {
+      if (!is_plain_name(text, true)) {
         error(place(node), fmt::format("invalid value for {}: got {}, expected {}", quote(shown), got,
                                        expected_text(key)));
         return std::nullopt;
       }
-      v.text = *text;
+      v.text = text;
       return v;
     case KeyType::kEnum: {
       for (const auto& allowed : key.allowed)
-        if (*text == allowed) return v.text = *text, std::optional(v);
+        if (text == allowed) return v.text = text, std::optional(v);
       std::string message =
           fmt::format("invalid value for {}: got {}, expected {}", quote(shown), got, expected_text(key));
-      if (auto near = did_you_mean(*text, key.allowed)) message += fmt::format("; did you mean '{}'?", *near);
+      if (auto near = did_you_mean(text, key.allowed)) message += fmt::format("; did you mean '{}'?", *near);
       error(place(node), message);
       return std::nullopt;
     }
-    case KeyType::kInt: {
-      bool overflow = false;
-      std::optional<int64_t> i = parse_int(*text, overflow);
-      if (overflow) return out_of_range(*text, text->starts_with("-") ? -1e300 : 1e300), std::nullopt;
-      if (!i) return wrong_type(key, node, shown), std::nullopt;
-      if (!in_range(static_cast<double>(*i))) return out_of_range(*text, static_cast<double>(*i)), std::nullopt;
-      v.integer = *i;
-      return v;
-    }
-    case KeyType::kNumber: {
-      std::optional<double> d = parse_number(*text);
-      if (!d) return wrong_type(key, node, shown), std::nullopt;
-      if (!in_range(*d)) return out_of_range(*text, *d), std::nullopt;
-      v.number = *d;
-      return v;
-    }
-    case KeyType::kDuration: {
-      std::optional<double> d = parse_duration(*text);
-      // "-5m" is a duration with the wrong sign, not a wrong type.
-      if (!d && text->starts_with("-") && parse_duration(text->substr(1))) return out_of_range(*text, -1), std::nullopt;
-      if (!d) return wrong_type(key, node, shown), std::nullopt;
-      if (!in_range(*d)) return out_of_range(*text, *d), std::nullopt;
-      v.number = *d;
-      return v;
-    }
+    case KeyType::kInt:
+    case KeyType::kNumber:
+    case KeyType::kDuration:
+      return check_number(key, node, shown, text);
     case KeyType::kBool: {
-      std::optional<bool> b = parse_bool(*text);
+      std::optional<bool> b = parse_bool(text);
       if (!b) return wrong_type(key, node, shown), std::nullopt;
       v.boolean = *b;
       return v;
@@ -247,7 +237,7 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
     case KeyType::kExistingFile:
     case KeyType::kExistingDir:
     case KeyType::kFileText: {
-      std::optional<std::string> path = check_path(key, *text, node, shown);
+      std::optional<std::string> path = check_path(key, text, node, shown);
       if (!path) return std::nullopt;
       v.text = *path;
       if (key.type == KeyType::kFileText && !path->empty()) {
@@ -261,6 +251,51 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
         }
         v.text = content.str();
       }
+      return v;
+    }
+    default:
+      wrong_type(key, node, shown);
+      return std::nullopt;
+  }
+}
+
+std::optional<ConfigValue> ConfigWalker::check_number(const ConfigKey& key, const YAML::Node& node,
+                                                      const std::string& shown, const std::string& text) {
+  ConfigValue v;
+  auto out_of_range = [&](const std::string& value, double x) {
+    std::string expected = expected_text(key);
+    if (key.max && x > *key.max) expected += fmt::format(" and <= {}", *key.max);
+    else if (key.type == KeyType::kInt && x > 0 && !key.max) expected += fmt::format(" and <= {}", INT64_MAX);
+    error(place(node), fmt::format("out of range for {}: got {}, expected {}", quote(shown), value, expected));
+  };
+  auto in_range = [&](double x) {
+    if (key.min && (key.min_exclusive ? x <= *key.min : x < *key.min)) return false;
+    return !key.max || x <= *key.max;
+  };
+  switch (key.type) {
+    case KeyType::kInt: {
+      bool overflow = false;
+      std::optional<int64_t> i = parse_int(text, overflow);
+      if (overflow) return out_of_range(text, text.starts_with("-") ? -1e300 : 1e300), std::nullopt;
+      if (!i) return wrong_type(key, node, shown), std::nullopt;
+      if (!in_range(static_cast<double>(*i))) return out_of_range(text, static_cast<double>(*i)), std::nullopt;
+      v.integer = *i;
+      return v;
+    }
+    case KeyType::kNumber: {
+      std::optional<double> d = parse_number(text);
+      if (!d) return wrong_type(key, node, shown), std::nullopt;
+      if (!in_range(*d)) return out_of_range(text, *d), std::nullopt;
+      v.number = *d;
+      return v;
+    }
+    case KeyType::kDuration: {
+      std::optional<double> d = parse_duration(text);
+      // "-5m" is a duration with the wrong sign, not a wrong type.
+      if (!d && text.starts_with("-") && parse_duration(text.substr(1))) return out_of_range(text, -1), std::nullopt;
+      if (!d) return wrong_type(key, node, shown), std::nullopt;
+      if (!in_range(*d)) return out_of_range(text, *d), std::nullopt;
+      v.number = *d;
       return v;
     }
     default:

@@ -20,8 +20,9 @@ ConfigKey budget_section(const std::string& scope, const std::string& doc) {
   return {.key = "budget." + scope, .type = KeyType::kSection, .doc = doc};
 }
 
-std::vector<ConfigKey> build_table() {
-  std::vector<ConfigKey> t = {
+// The run: its name, the target and its bug, verify, generations and agents.
+std::vector<ConfigKey> run_keys() {
+  return {
       {.key = "name", .type = KeyType::kName, .default_value = "run",
        .doc = "A short name for the run; run directories are runs/<name>-<timestamp>.",
        .example = "my-bug-hunt", .in_starter = true,
@@ -80,7 +81,12 @@ std::vector<ConfigKey> build_table() {
       {.key = "concurrency", .type = KeyType::kInt, .default_value = "4", .doc = "Agents running at the same time.",
        .min = 1, .max = kIntMax, .in_starter = true,
        .apply = [](Config& c, V v) { c.concurrency = static_cast<int>(v.integer); }},
+  };
+}
 
+// How an agent runs (runner.*, runner.slurm.*), and the budget section.
+std::vector<ConfigKey> runner_keys() {
+  return {
       {.key = "runner", .type = KeyType::kPresetOrSection,
        .doc = "How an agent runs: a preset name (demo, claude-code, codex, jsonl, command: runners/<name>.yaml), "
               "or a map of the keys below.",
@@ -149,6 +155,11 @@ std::vector<ConfigKey> build_table() {
        .doc = "Limits in tokens and dollars (0 = no limit), enforced: stop launching, kill what overruns, record "
               "budget.exceeded."},
   };
+}
+
+// budget.{agent,generation,run}.{tokens,usd}: the same keys three times.
+std::vector<ConfigKey> budget_keys() {
+  std::vector<ConfigKey> t;
   const std::pair<std::string, std::string> scopes[] = {
       {"agent", "one agent"}, {"generation", "one generation"}, {"run", "the whole run"}};
   for (const auto& [scope, whom] : scopes) {
@@ -170,7 +181,12 @@ std::vector<ConfigKey> build_table() {
     t.push_back(tokens);
     t.push_back(usd);
   }
-  std::vector<ConfigKey> rest = {
+  return t;
+}
+
+// Stop rules, the observer, strategies, workspaces.
+std::vector<ConfigKey> loop_keys() {
+  return {
       {.key = "stop", .type = KeyType::kSection, .doc = "When the run ends before its last generation."},
       {.key = "stop.after_fixes", .type = KeyType::kInt, .default_value = "1",
        .doc = "Stop after this many validated fixes; 0 = never stop on fixes.", .min = 0, .max = kIntMax,
@@ -234,7 +250,12 @@ std::vector<ConfigKey> build_table() {
        .doc = "Which workspaces are kept after their agent: those with a validated fix, the failed ones, all, none.",
        .allowed = {"winners", "failures", "all", "none"},
        .apply = [](Config& c, V v) { c.workspace.keep = v.text; }},
+  };
+}
 
+// The run's servers (telemetry, proxy), the sandbox, the prompt template and the seed.
+std::vector<ConfigKey> server_keys() {
+  return {
       {.key = "telemetry", .type = KeyType::kSection,
        .doc = "The run's OTLP/HTTP receiver (docs/telemetry.md): agents that export OpenTelemetry send it there."},
       {.key = "telemetry.otlp_receiver", .type = KeyType::kBool, .default_value = "true",
@@ -296,7 +317,14 @@ std::vector<ConfigKey> build_table() {
        .doc = "Seed of every random choice (strategy allocation, the demo agent); unset = random.", .min = 0,
        .example = "42", .apply = [](Config& c, V v) { c.seed = static_cast<uint64_t>(v.integer); }},
   };
-  t.insert(t.end(), rest.begin(), rest.end());
+}
+
+std::vector<ConfigKey> build_table() {
+  std::vector<ConfigKey> t;
+  for (auto part : {run_keys, runner_keys, budget_keys, loop_keys, server_keys}) {
+    std::vector<ConfigKey> keys = part();
+    t.insert(t.end(), keys.begin(), keys.end());
+  }
   return t;
 }
 

@@ -69,6 +69,16 @@ class ConfigWalker {
   std::optional<nlohmann::json> strategy_preset(const std::string& name, const Place& where);
   void unknown_key(const YAML::Node& name, const std::string& prefix, const std::string& shown);
 
+  // check_value()'s cases: lists, the string map (env), one scalar (`text` is its value, ${ENV} expanded), numbers.
+  std::optional<ConfigValue> check_string_list(const ConfigKey& key, const YAML::Node& node, const std::string& shown);
+  std::optional<ConfigValue> check_path_or_host_list(const ConfigKey& key, const YAML::Node& node,
+                                                     const std::string& shown);
+  std::optional<ConfigValue> check_string_map(const ConfigKey& key, const YAML::Node& node, const std::string& shown);
+  std::optional<ConfigValue> check_scalar(const ConfigKey& key, const YAML::Node& node, const std::string& shown,
+                                          const std::string& text);
+  std::optional<ConfigValue> check_number(const ConfigKey& key, const YAML::Node& node, const std::string& shown,
+                                          const std::string& text);
+
   std::optional<std::string> expand(const YAML::Node& scalar, const std::string& shown);
   void expand_problem(const ExpandResult& result, const YAML::Node& scalar, const std::string& shown);
   std::optional<std::vector<std::string>> check_command(const YAML::Node& node, const std::string& shown);

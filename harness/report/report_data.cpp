@@ -110,6 +110,99 @@ void fill_convergence(ReportData& d, ReportGeneration& gen, trace::Store& store,
   gen.total_observations = std::max(gen.total_observations, previous_total);
 }
 
+using LatestAttempts = std::map<std::pair<int, int>, const AgentRecord*>;  // (generation, slot) -> latest
+
+LatestAttempts latest_attempts(const std::vector<AgentRecord>& attempts) {
+  LatestAttempts latest;
+  for (const auto& a : attempts) {
+    auto& slot = latest[{a.generation, a.slot}];
+    if (!slot || slot->attempt < a.attempt) slot = &a;
+  }
+  return latest;
+}
+
+void sort_observations(std::vector<ReportObservation>& observations) {
+  std::stable_sort(observations.begin(), observations.end(), [](const auto& a, const auto& b) {
+    int pa = priority_rank(a.priority), pb = priority_rank(b.priority);
+    if (pa != pb) return pa < pb;
+    if (a.count != b.count) return a.count > b.count;
+    return a.id < b.id;
+  });
+}
+
+// The run's totals and the per-strategy table; returns the last time an attempt finished.
+int64_t tally_attempts(ReportData& d, const LatestAttempts& latest) {
+  std::map<std::string, ReportTally> by_strategy;
+  int64_t last_activity_ns = d.run.created_ns;
+  for (const auto& a : d.attempts) {
+    bool is_latest = latest.at({a.generation, a.slot}) == &a;
+    add_attempt(d.totals, a, is_latest);
+    add_attempt(by_strategy[a.strategy], a, is_latest);
+    last_activity_ns = std::max(last_activity_ns, a.finished_ns);
+  }
+  for (auto& [name, tally] : by_strategy) d.strategies.push_back({name, tally});
+  std::stable_sort(d.strategies.begin(), d.strategies.end(), [](const auto& a, const auto& b) {
+    if (a.tally.validated_fixes != b.tally.validated_fixes) return a.tally.validated_fixes > b.tally.validated_fixes;
+    return a.tally.partial_fixes > b.tally.partial_fixes;
+  });
+  return last_activity_ns;
+}
+
+// One row per generation record; `last_activity_ns` moves on to the last generation's end.
+void fill_generations(ReportData& d, RunState& state, trace::Store& store, const LatestAttempts& latest,
+                      int64_t& last_activity_ns) {
+  for (const auto& g : state.generations()) {
+    ReportGeneration gen;
+    gen.number = g.number;
+    gen.status = g.status;
+    gen.started_ns = g.started_ns;
+    gen.finished_ns = g.finished_ns;
+    std::vector<const AgentRecord*> gen_latest;
+    int64_t last_ns = g.started_ns;
+    for (const auto& a : d.attempts) {
+      if (a.generation != g.number) continue;
+      bool is_latest = latest.at({a.generation, a.slot}) == &a;
+      add_attempt(gen.tally, a, is_latest);
+      if (is_latest) gen_latest.push_back(&a);
+      last_ns = std::max(last_ns, a.finished_ns);
+    }
+    int64_t end_ns = g.finished_ns > 0 ? g.finished_ns : last_ns;
+    gen.wall_ns = g.started_ns > 0 && end_ns > g.started_ns ? end_ns - g.started_ns : 0;
+    last_activity_ns = std::max(last_activity_ns, g.finished_ns);
+    fill_convergence(d, gen, store, g.span_id, d.generations.empty() ? 0 : d.generations.back().total_observations);
+    fill_generation_details(d, gen, gen_latest);
+    d.generations.push_back(std::move(gen));
+  }
+}
+
+// The winner (the first validated fix: its patch and trace tree), else the best partial fix.
+void fill_outcome(ReportData& d, trace::Store& store, const RunDir& dir, const LatestAttempts& latest) {
+  const AgentRecord* first_fix = nullptr;
+  const AgentRecord* best_partial = nullptr;
+  for (const auto& [key, a] : latest) {
+    auto earlier = [](const AgentRecord* x, const AgentRecord* y) {
+      return std::tie(x->generation, x->finished_ns, x->slot) < std::tie(y->generation, y->finished_ns, y->slot);
+    };
+    if (is_fix(*a) && (!first_fix || earlier(a, first_fix))) first_fix = a;
+    if (is_partial(*a) && (!best_partial || a->verify.passes * best_partial->verify.repeats >
+                                                best_partial->verify.passes * a->verify.repeats))
+      best_partial = a;
+  }
+  if (first_fix) {
+    ReportWinner w;
+    w.agent = *first_fix;
+    std::string patch_file = dir.agent(first_fix->generation, first_fix->slot, first_fix->attempt) + "/patch.diff";
+    if (fs::exists(patch_file)) {
+      w.patch_path = dir.relative(patch_file);
+      w.patch = read_clipped(patch_file, kPatchLimit, w.patch_clipped);
+    }
+    if (!first_fix->span_id.empty()) w.trace_tree = render_trace_tree(store, first_fix->span_id, 150, &w.trace_spans);
+    d.winner = std::move(w);
+  } else if (best_partial) {
+    d.best_partial = *best_partial;
+  }
+}
+
 }  // namespace
 
 int priority_rank(std::string_view p) {
@@ -147,82 +240,15 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   if (!observations) observations = load_observations(store);
   d.observations_available = observations.has_value();
   if (observations) d.observations = std::move(*observations);
-  std::stable_sort(d.observations.begin(), d.observations.end(), [](const auto& a, const auto& b) {
-    int pa = priority_rank(a.priority), pb = priority_rank(b.priority);
-    if (pa != pb) return pa < pb;
-    if (a.count != b.count) return a.count > b.count;
-    return a.id < b.id;
-  });
+  sort_observations(d.observations);
 
   d.attempts = state.agents();
-  std::map<std::pair<int, int>, const AgentRecord*> latest;  // (generation, slot) -> latest attempt
-  for (const auto& a : d.attempts) {
-    auto& slot = latest[{a.generation, a.slot}];
-    if (!slot || slot->attempt < a.attempt) slot = &a;
-  }
-  std::map<std::string, ReportTally> by_strategy;
-  int64_t last_activity_ns = d.run.created_ns;
-  for (const auto& a : d.attempts) {
-    bool is_latest = latest[{a.generation, a.slot}] == &a;
-    add_attempt(d.totals, a, is_latest);
-    add_attempt(by_strategy[a.strategy], a, is_latest);
-    last_activity_ns = std::max(last_activity_ns, a.finished_ns);
-  }
-  for (auto& [name, tally] : by_strategy) d.strategies.push_back({name, tally});
-  std::stable_sort(d.strategies.begin(), d.strategies.end(), [](const auto& a, const auto& b) {
-    if (a.tally.validated_fixes != b.tally.validated_fixes) return a.tally.validated_fixes > b.tally.validated_fixes;
-    return a.tally.partial_fixes > b.tally.partial_fixes;
-  });
-
-  for (const auto& g : state.generations()) {
-    ReportGeneration gen;
-    gen.number = g.number;
-    gen.status = g.status;
-    gen.started_ns = g.started_ns;
-    gen.finished_ns = g.finished_ns;
-    std::vector<const AgentRecord*> gen_latest;
-    int64_t last_ns = g.started_ns;
-    for (const auto& a : d.attempts) {
-      if (a.generation != g.number) continue;
-      bool is_latest = latest[{a.generation, a.slot}] == &a;
-      add_attempt(gen.tally, a, is_latest);
-      if (is_latest) gen_latest.push_back(&a);
-      last_ns = std::max(last_ns, a.finished_ns);
-    }
-    int64_t end_ns = g.finished_ns > 0 ? g.finished_ns : last_ns;
-    gen.wall_ns = g.started_ns > 0 && end_ns > g.started_ns ? end_ns - g.started_ns : 0;
-    last_activity_ns = std::max(last_activity_ns, g.finished_ns);
-    fill_convergence(d, gen, store, g.span_id, d.generations.empty() ? 0 : d.generations.back().total_observations);
-    fill_generation_details(d, gen, gen_latest);
-    d.generations.push_back(std::move(gen));
-  }
+  LatestAttempts latest = latest_attempts(d.attempts);
+  int64_t last_activity_ns = tally_attempts(d, latest);
+  fill_generations(d, state, store, latest, last_activity_ns);
   int64_t run_end = d.run.finished_ns > 0 ? d.run.finished_ns : last_activity_ns;
   d.wall_ns = d.run.created_ns > 0 && run_end > d.run.created_ns ? run_end - d.run.created_ns : 0;
-
-  const AgentRecord* first_fix = nullptr;
-  const AgentRecord* best_partial = nullptr;
-  for (const auto& [key, a] : latest) {
-    auto earlier = [](const AgentRecord* x, const AgentRecord* y) {
-      return std::tie(x->generation, x->finished_ns, x->slot) < std::tie(y->generation, y->finished_ns, y->slot);
-    };
-    if (is_fix(*a) && (!first_fix || earlier(a, first_fix))) first_fix = a;
-    if (is_partial(*a) && (!best_partial || a->verify.passes * best_partial->verify.repeats >
-                                                best_partial->verify.passes * a->verify.repeats))
-      best_partial = a;
-  }
-  if (first_fix) {
-    ReportWinner w;
-    w.agent = *first_fix;
-    std::string patch_file = dir.agent(first_fix->generation, first_fix->slot, first_fix->attempt) + "/patch.diff";
-    if (fs::exists(patch_file)) {
-      w.patch_path = dir.relative(patch_file);
-      w.patch = read_clipped(patch_file, kPatchLimit, w.patch_clipped);
-    }
-    if (!first_fix->span_id.empty()) w.trace_tree = render_trace_tree(store, first_fix->span_id, 150, &w.trace_spans);
-    d.winner = std::move(w);
-  } else if (best_partial) {
-    d.best_partial = *best_partial;
-  }
+  fill_outcome(d, store, dir, latest);
   return d;
 }
 
