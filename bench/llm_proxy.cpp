@@ -16,9 +16,9 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
-#include "runners/llm_proxy.h"
-#include "runners/otlp_receiver.h"
-#include "runners/sse_parser.h"
+#include "telemetry/llm_proxy.h"
+#include "telemetry/otlp_receiver.h"
+#include "telemetry/sse_parser.h"
 #include "trace/ids.h"
 #include "trace/otlp_json.h"
 #include "trace/store.h"
@@ -72,7 +72,7 @@ Call post(int port, const std::string& path, const std::string& body) {
 
 std::vector<std::string> events_of(const std::string& body) {
   std::vector<std::string> out;
-  runners::SseParser p([&](const runners::SseEvent& e) { out.push_back(e.event + "\n" + e.data); });
+  telemetry::SseParser p([&](const telemetry::SseEvent& e) { out.push_back(e.event + "\n" + e.data); });
   p.feed(body);
   p.finish();
   return out;
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   {
     auto store = trace::Store::open(dir + "/run.db");
     std::string trace_id = trace::random_trace_id();
-    runners::AgentTokens tokens;
+    telemetry::AgentTokens tokens;
     auto agent = tokens.add({trace_id, trace::derive_span_id(trace_id, "agent"), "g01-a01", dir, "gen-001/agent-01"});
 
     // --- 1. proxy latency ---
@@ -132,9 +132,9 @@ int main(int argc, char** argv) {
     int upstream_port = upstream.bind_to_any_port("127.0.0.1");
     std::thread upstream_thread([&] { upstream.listen_after_bind(); });
     while (!upstream.is_running()) std::this_thread::yield();  // httplib's stop() is a no-op before this
-    runners::LlmProxyOptions po;
+    telemetry::LlmProxyOptions po;
     po.anthropic_upstream = po.openai_upstream = fmt::format("http://127.0.0.1:{}", upstream_port);
-    runners::LlmProxy proxy(*store, tokens, po);
+    telemetry::LlmProxy proxy(*store, tokens, po);
     int proxy_port = proxy.start();
     std::string request = R"({"model":"bench","stream":true,"max_tokens":1000})";
     std::string proxied_path = "/" + agent->token + "/anthropic/v1/messages";
@@ -171,14 +171,14 @@ int main(int argc, char** argv) {
     // --- 2. OTLP receiver throughput ---
     std::vector<std::string> bodies;
     for (int i = 0; i < documents; ++i) bodies.push_back(otlp_document(i, per_document).dump());
-    runners::OtlpReceiverOptions ro;
+    telemetry::OtlpReceiverOptions ro;
     ro.run_span_id = trace::derive_span_id(trace_id, "run");
-    runners::OtlpReceiver receiver(*store, tokens, ro);
+    telemetry::OtlpReceiver receiver(*store, tokens, ro);
     int receiver_port = receiver.start();
     httplib::Client c("127.0.0.1", receiver_port);
     c.set_keep_alive(true);
     c.set_tcp_nodelay(true);  // else Nagle holds each body back behind its headers (40 ms delayed ACK)
-    httplib::Headers h = {{runners::kAgentTokenHeader, agent->token}};
+    httplib::Headers h = {{telemetry::kAgentTokenHeader, agent->token}};
     auto start = Clock::now();
     for (const auto& b : bodies)
       if (auto r = c.Post("/v1/traces", h, b, "application/json"); !r || r->status != 200) exit_code = 1;

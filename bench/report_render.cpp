@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "harness/report.h"
-#include "tests/harness/report_fixture.h"
+#include "harness/report/report.h"
+#include "tests/harness/report/report_fixture.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

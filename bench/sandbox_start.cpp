@@ -14,8 +14,8 @@
 #include "runners/launcher.h"
 #include "runners/process_reactor.h"
 #include "runners/sandbox.h"
-#include "runners/sandbox_bridges.h"
-#include "runners/socket_pump.h"
+#include "telemetry/sandbox_bridges.h"
+#include "telemetry/socket_pump.h"
 
 namespace {
 
@@ -49,10 +49,10 @@ int main(int argc, char** argv) {
     std::printf("sandbox unavailable: %s\n", why->c_str());
     return 77;
   }
-  int a = runners::sockets::listen_loopback(0), b = runners::sockets::listen_loopback(0);
-  runners::SandboxBridges bridges({runners::sockets::local_port(a), runners::sockets::local_port(b)});
+  int a = telemetry::sockets::listen_loopback(0), b = telemetry::sockets::listen_loopback(0);
+  telemetry::SandboxBridges bridges({telemetry::sockets::local_port(a), telemetry::sockets::local_port(b)});
   policy.init = {harness, "__sandbox-init"};
-  policy.bridges = bridges.ports();
+  for (const auto& bridge : bridges.ports()) policy.bridges.push_back({bridge.port, bridge.socket});
   policy.bridge_dir = bridges.dir();
   policy.hidden = runners::host_home_folders();
   auto plain = runners::make_local_launcher();

@@ -61,9 +61,9 @@ AgentRun::~AgentRun() {
 
 void AgentRun::add_telemetry(runners::LaunchSpec& spec) {
   if (!env_.telemetry) return;
-  runners::TelemetryTarget target{span_.trace_id, span_.span_id, record_.id, fs::absolute(env_.dir.root).string(),
+  telemetry::TelemetryTarget target{span_.trace_id, span_.span_id, record_.id, fs::absolute(env_.dir.root).string(),
                                   env_.dir.relative(dir_)};
-  runners::AgentTelemetry t = env_.telemetry->begin_agent(target);
+  telemetry::AgentTelemetry t = env_.telemetry->begin_agent(target);
   telemetry_token_ = t.token;
   // Last, over runner.env: a base URL there is the proxy's upstream (run_command.cpp), not where the agent goes.
   for (auto& [name, value] : t.env) spec.env[name] = value;

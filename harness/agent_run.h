@@ -9,14 +9,14 @@
 
 #include "harness/agent_activity.h"
 #include "harness/clock.h"
-#include "harness/config.h"
+#include "harness/config/config.h"
 #include "harness/progress.h"
-#include "harness/run_dir.h"
-#include "harness/run_state.h"
+#include "harness/state/run_dir.h"
+#include "harness/state/run_state.h"
 #include "harness/workspace.h"
 #include "runners/launcher.h"
 #include "runners/process_reactor.h"
-#include "runners/run_telemetry.h"
+#include "telemetry/run_telemetry.h"
 #include "trace/import.h"
 
 namespace harness {
@@ -36,7 +36,7 @@ struct AgentEnvironment {
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
   runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
   runners::ProcessLauncher* verify_launcher = nullptr;  // where verify commands run; null = `launcher`
-  runners::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
+  telemetry::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
   bool sandboxed = false;  // the launchers sandbox every process: each gets its own HOME under the run dir
 };
 

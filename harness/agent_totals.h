@@ -4,7 +4,7 @@
 // rebuild`. Called from the loop thread or the CLI; the store is thread-safe.
 #pragma once
 
-#include "harness/run_state.h"
+#include "harness/state/run_state.h"
 #include "trace/store.h"
 
 namespace harness {

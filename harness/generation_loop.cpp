@@ -10,7 +10,7 @@
 #include "harness/interrupt.h"
 #include "harness/launchers.h"
 #include "harness/leftovers.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 #include "trace/ids.h"
 
 namespace harness {

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/run_state.h"
+#include "harness/state/run_state.h"
 
 namespace harness {
 

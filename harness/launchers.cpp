@@ -5,7 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "harness/sha256.h"
+#include "harness/config/sha256.h"
 
 namespace harness {
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "harness/config.h"
+#include "harness/config/config.h"
 #include "runners/launcher.h"
 #include "runners/sandbox.h"
 #include "runners/slurm_launcher.h"

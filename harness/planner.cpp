@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/config_presets.h"
+#include "harness/config/config_presets.h"
 #include "observer/convergence.h"
 #include "observer/observation_set.h"
 #include "observer/observe_generation.h"

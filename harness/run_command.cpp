@@ -10,15 +10,15 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "harness/cli.h"
-#include "harness/config.h"
+#include "harness/config/config.h"
+#include "harness/exit_codes.h"
 #include "harness/generation_loop.h"
 #include "harness/interrupt.h"
 #include "harness/launchers.h"
 #include "harness/planner.h"
 #include "harness/sandbox_setup.h"
 #include "harness/status_view.h"
-#include "runners/run_telemetry.h"
+#include "telemetry/run_telemetry.h"
 #include "trace/ids.h"
 
 namespace fs = std::filesystem;
@@ -134,19 +134,19 @@ std::string find_demo_agent() {
 // forwards to, unless proxy.*_upstream says otherwise: turning the proxy on changes nothing else.
 // Sandboxed, model traffic always goes through the proxy (so every call is recorded), and an egress proxy
 // decides (and records) every other connection out.
-std::unique_ptr<runners::RunTelemetry> start_telemetry(const Config& c, trace::Store& store,
+std::unique_ptr<telemetry::RunTelemetry> start_telemetry(const Config& c, trace::Store& store,
                                                        const std::string& run_span_id, Progress& progress,
                                                        bool sandboxed) {
   bool egress = sandboxed && !c.sandbox.share_network;
   if (!c.telemetry.otlp_receiver && !c.proxy.enabled && !sandboxed) return nullptr;
-  runners::TelemetryOptions o;
+  telemetry::TelemetryOptions o;
   o.otlp_receiver = c.telemetry.otlp_receiver;
   o.proxy = c.proxy.enabled || sandboxed;
   if (egress) {
-    std::vector<runners::AllowedHost> allow;
+    std::vector<telemetry::AllowedHost> allow;
     std::string unused;
     for (const auto& entry : c.sandbox.allow_hosts)
-      if (auto a = runners::parse_allowed_host(entry, unused)) allow.push_back(*a);
+      if (auto a = telemetry::parse_allowed_host(entry, unused)) allow.push_back(*a);
     o.egress_allow = allow;
   }
   auto upstream = [&](const std::string& configured, const char* env_name, const std::string& fallback) {
@@ -158,9 +158,9 @@ std::unique_ptr<runners::RunTelemetry> start_telemetry(const Config& c, trace::S
   o.openai_upstream = upstream(c.proxy.openai_upstream, "OPENAI_BASE_URL", o.openai_upstream);
   o.otlp_max_body_bytes = static_cast<size_t>(c.telemetry.max_body_mb) << 20;
   o.proxy_max_request_bytes = static_cast<size_t>(c.proxy.max_request_mb) << 20;
-  std::unique_ptr<runners::RunTelemetry> t;
+  std::unique_ptr<telemetry::RunTelemetry> t;
   try {
-    t = std::make_unique<runners::RunTelemetry>(store, o, run_span_id);
+    t = std::make_unique<telemetry::RunTelemetry>(store, o, run_span_id);
   } catch (const std::invalid_argument& e) {
     throw UsageError(fmt::format("{}: proxy: {}", c.path, e.what()));
   }
@@ -199,10 +199,10 @@ int drive(const Config& config, const std::string& run_dir, trace::Store& store,
   if (!sandbox.warning.empty()) progress->log("WARNING: " + sandbox.warning);
   else if (sandbox.active) progress->log("sandbox: every agent and verify run in a bwrap sandbox of its own");
   auto telemetry = start_telemetry(config, store, run0.span_id, *progress, sandbox.active);
-  std::unique_ptr<runners::SandboxBridges> bridges;
+  std::unique_ptr<telemetry::SandboxBridges> bridges;
   std::optional<runners::SandboxPolicy> policy;
   if (sandbox.active) {
-    if (telemetry && !config.sandbox.share_network) bridges = std::make_unique<runners::SandboxBridges>(telemetry->ports());
+    if (telemetry && !config.sandbox.share_network) bridges = std::make_unique<telemetry::SandboxBridges>(telemetry->ports());
     policy = sandbox_policy(config, bridges.get());
   }
   auto launcher = make_agent_launcher(config, policy ? &*policy : nullptr);

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "harness/cli.h"
-#include "runners/sandbox_init.h"
+#include "harness/exit_codes.h"
+#include "telemetry/sandbox_init.h"
 
 namespace harness {
 
@@ -36,10 +36,10 @@ SandboxDecision decide_sandbox(const Config& config) {
 std::vector<std::string> sandbox_init_command() {
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return {ec ? std::string("harness") : exe.string(), runners::kSandboxInitCommand};
+  return {ec ? std::string("harness") : exe.string(), telemetry::kSandboxInitCommand};
 }
 
-runners::SandboxPolicy sandbox_policy(const Config& config, const runners::SandboxBridges* bridges) {
+runners::SandboxPolicy sandbox_policy(const Config& config, const telemetry::SandboxBridges* bridges) {
   runners::SandboxPolicy p;
   p.init = sandbox_init_command();
   p.share_network = config.sandbox.share_network;
@@ -64,7 +64,7 @@ runners::SandboxPolicy sandbox_policy(const Config& config, const runners::Sandb
     }
   }
   if (bridges && !config.sandbox.share_network) {
-    p.bridges = bridges->ports();
+    for (const auto& b : bridges->ports()) p.bridges.push_back({b.port, b.socket});
     p.bridge_dir = bridges->dir();
   }
   return p;

@@ -6,10 +6,10 @@
 #include <memory>
 #include <string>
 
-#include "harness/config.h"
+#include "harness/config/config.h"
 #include "runners/launcher.h"
 #include "runners/sandbox.h"
-#include "runners/sandbox_bridges.h"
+#include "telemetry/sandbox_bridges.h"
 
 namespace harness {
 
@@ -23,7 +23,7 @@ struct SandboxDecision {
 SandboxDecision decide_sandbox(const Config& config);
 
 // The policy of this run's sandboxes; `bridges` null when nothing is bridged (share_network, or no server).
-runners::SandboxPolicy sandbox_policy(const Config& config, const runners::SandboxBridges* bridges);
+runners::SandboxPolicy sandbox_policy(const Config& config, const telemetry::SandboxBridges* bridges);
 
 // The harness binary's own path and the forwarder command: what runs first inside a sandbox.
 std::vector<std::string> sandbox_init_command();

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Browser check of report.html (issue 6). A filled run dir (written by the harness_tests binary) gets its report from
-# `harness report`; headless Chromium (Debian's `chromium`, installed when missing) must load it with no console or
-# network error, its DOM must hold the headline and the chart <svg>, and its screenshot, kept as
+# Browser check of report.html (issue 6). A filled run dir (written by the harness_report_tests binary) gets its
+# report from `harness report`; headless Chromium (Debian's `chromium`, installed when missing) must load it with
+# no console or network error, its DOM must hold the headline and the chart <svg>, and its screenshot, kept as
 # build/artifacts/report-browser.png, must show the chart's line and the headline's fix colour.
 # Prints SKIP with the reason (exit 77) when Chromium cannot be installed; any other problem is a FAIL (exit 1).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${HARNESS_BUILD_DIR:-$root/build}
 harness=${HARNESS_BIN:-$build/harness/harness}
-tests_bin=${HARNESS_TESTS_BIN:-$build/tests/harness_tests}
+tests_bin=${HARNESS_TESTS_BIN:-$build/tests/harness_report_tests}
 artifacts=${HARNESS_ARTIFACTS_DIR:-$build/artifacts}
 fail() { echo "FAIL report_browser: $*"; exit 1; }
 

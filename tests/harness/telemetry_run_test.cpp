@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "../runners/telemetry_test_util.h"
 #include "loop_fixture.h"
+#include "tests/telemetry/telemetry_test_util.h"
 #include "trace/store.h"
 
 namespace fs = std::filesystem;
-using namespace runners::testing;
+using namespace telemetry::testing;
 
 namespace {
 

@@ -1,0 +1,40 @@
+// Verbs of the generation loop: run, resume, status. validate and init are in cli_config.cpp.
+#include <CLI/CLI.hpp>
+
+#include "harness/cli/cli.h"
+#include "harness/run_command.h"
+
+namespace harness {
+
+void register_run_commands(CLI::App& app, CliContext& ctx) {
+  static RunOptions run_opts;
+  static bool quiet = false;
+  auto mode = [] { return quiet ? ProgressMode::quiet : default_progress_mode(); };
+
+  auto* run = app.add_subcommand("run", "Run the generation loop from a config");
+  run->add_option("config", run_opts.config_path, "YAML config")->required();
+  run->add_option("--run-dir", run_opts.run_dir, "Run directory (default runs/<name>-<time>)");
+  run->add_option("--seed", run_opts.seed, "Seed: the same seed gives the same strategies and demo agents");
+  run->add_flag("--quiet,-q", quiet, "Print errors only");
+  run->callback([&ctx, mode] {
+    run_opts.progress = mode();
+    ctx.exit_code = run_command(run_opts);
+  });
+
+  static std::string resume_dir;
+  static bool force = false;
+  auto* resume = app.add_subcommand("resume", "Continue an interrupted run");
+  resume->add_option("run_dir", resume_dir, "Run directory")->required();
+  resume->add_flag("--force", force, "Resume even though the config changed");
+  resume->add_flag("--quiet,-q", quiet, "Print errors only");
+  resume->callback([&ctx, mode] { ctx.exit_code = resume_command(resume_dir, force, mode()); });
+
+  static std::string status_dir;
+  static bool json = false;
+  auto* status = app.add_subcommand("status", "Show a run's generations and agents");
+  status->add_option("run_dir", status_dir, "Run directory")->required();
+  status->add_flag("--json", json, "JSON output");
+  status->callback([&ctx] { ctx.exit_code = status_command(status_dir, json); });
+}
+
+}  // namespace harness

@@ -1,0 +1,170 @@
+#include "harness/report/report_html_parts.h"
+
+#include <fmt/format.h>
+
+#include "harness/report/report_text.h"
+
+namespace rt = harness::report_text;
+
+namespace harness {
+namespace {
+
+constexpr size_t kTopObservations = 20;
+constexpr size_t kOpenAll = 6;  // up to this many generations every <details> starts open
+
+std::string esc(std::string_view s) { return rt::xml_escape(s); }
+
+std::string duration_of(const AgentRecord& a) {
+  return rt::duration(a.started_ns > 0 && a.finished_ns > a.started_ns ? a.finished_ns - a.started_ns : 0);
+}
+
+std::string verify_cell(const VerifyResult& v) {
+  if (!v.ran) return R"(<span class="muted">not run</span>)";
+  const char* cls = v.passed() ? "ok" : v.partial() ? "warn" : "bad";
+  return fmt::format(R"(<span class="{}">{} {}/{}</span>)", cls, v.label(), v.passes, v.repeats);
+}
+
+std::string code_list(const std::vector<std::string>& items, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < max; ++i) out += fmt::format("{}<code>{}</code>", i ? " " : "", esc(items[i]));
+  if (items.size() > max) out += fmt::format(R"( <span class="muted">+{} more</span>)", items.size() - max);
+  return out;
+}
+
+// Open: everything in a short run; otherwise the generation that found the fix and the latest one.
+bool open_by_default(const ReportData& d, int generation) {
+  if (d.generations.size() <= kOpenAll) return true;
+  if (d.winner && d.winner->agent.generation == generation) return true;
+  return !d.generations.empty() && d.generations.back().number == generation;
+}
+
+std::string observation_item(const ReportObservation& o) {
+  return fmt::format(R"(<li><strong>{}</strong> <span class="prio-{}">[{}]</span> {}</li>)", esc(o.id),
+                     esc(o.priority), esc(o.priority), esc(o.text));
+}
+
+std::string tally_cells(const ReportTally& t) {
+  return fmt::format(
+      R"(<td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td>)"
+      R"(<td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td>)",
+      t.agents, t.attempts, t.validated_fixes, t.partial_fixes, t.kills, t.crashes, rt::tokens(t.tokens()),
+      rt::cost(t.cost_usd), rt::duration(t.agent_time_ns));
+}
+
+constexpr const char* kTallyHeads =
+    R"(<th class="n">agents</th><th class="n">attempts</th><th class="n">validated</th><th class="n">partial</th>)"
+    R"(<th class="n">kills</th><th class="n">crashes</th><th class="n">tokens</th><th class="n">cost</th>)"
+    R"(<th class="n">agent time</th>)";
+
+std::string row_class(const ReportTally& t) {
+  return t.validated_fixes > 0 ? R"( class="fix")" : t.partial_fixes > 0 ? R"( class="partial")" : "";
+}
+
+}  // namespace
+
+std::string html_path_section(const ReportData& d) {
+  std::string out = R"(<section id="path"><h2>Convergence path</h2>)";
+  if (d.generations.empty()) return out + R"(<p class="muted">No generation has started yet.</p></section>)";
+  for (const auto& g : d.generations) {
+    out += fmt::format(
+        R"(<details class="generation"{}><summary>Generation {} <span class="muted">· {} new observation(s), {} )"
+        R"(important · {} validated, {} partial · {} ruled out{}</span></summary>)",
+        open_by_default(d, g.number) ? " open" : "", g.number, g.new_observations, g.new_important,
+        g.tally.validated_fixes, g.tally.partial_fixes, g.ruled_out.size(),
+        g.status == "completed" ? "" : " · not finished");
+    out += "<p><strong>Learned:</strong></p><ul>";
+    if (g.learned.empty()) out += R"(<li class="muted">no new important observation</li>)";
+    for (size_t i : g.learned) out += observation_item(d.observations[i]);
+    out += "</ul><p><strong>Tried:</strong> ";
+    for (size_t i = 0; i < g.strategies.size(); ++i) out += (i ? ", " : "") + esc(g.strategies[i]);
+    out += "; changed ";
+    if (g.files_changed.empty()) out += R"(<span class="muted">no files</span>)";
+    for (size_t i = 0; i < g.files_changed.size() && i < 12; ++i)
+      out += fmt::format("{}<code>{}</code>{}", i ? ", " : "", esc(g.files_changed[i].first),
+                         g.files_changed[i].second > 1 ? fmt::format(" ×{}", g.files_changed[i].second) : "");
+    if (g.files_changed.size() > 12) out += fmt::format(R"( <span class="muted">+{} more</span>)", g.files_changed.size() - 12);
+    out += "</p><p><strong>Ruled out:</strong></p><ul>";
+    if (g.ruled_out.empty()) out += R"(<li class="muted">nothing: no change failed verification</li>)";
+    for (const auto& r : g.ruled_out)
+      out += fmt::format("<li><strong>{}</strong> ({}) changed {}: verify {}{}</li>", esc(r.agent), esc(r.strategy),
+                         r.files.empty() ? std::string("no files") : code_list(r.files, 6), verify_cell(r.verify),
+                         r.verify.first_failure.empty() ? "" : " — <code>" + esc(r.verify.first_failure) + "</code>");
+    out += "</ul></details>";
+  }
+  return out + "</section>";
+}
+
+std::string html_tally_sections(const ReportData& d) {
+  std::string out = R"(<section id="generations"><h2>Per generation</h2><div class="scroll"><table><thead><tr>)"
+                    R"(<th class="n">gen</th>)" + std::string(kTallyHeads) +
+                    R"(<th class="n">wall time</th><th class="n">observations</th><th class="n">new important</th>)"
+                    R"(</tr></thead><tbody>)";
+  for (const auto& g : d.generations)
+    out += fmt::format(R"(<tr{}><td class="n">{}</td>{}<td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>)",
+                       row_class(g.tally), g.number, tally_cells(g.tally), rt::duration(g.wall_ns),
+                       g.total_observations, g.new_important);
+  out += R"(</tbody></table></div></section><section id="strategies"><h2>Per strategy</h2><div class="scroll"><table>)"
+         R"(<thead><tr><th>strategy</th>)" + std::string(kTallyHeads) + "</tr></thead><tbody>";
+  for (const auto& s : d.strategies)
+    out += fmt::format("<tr{}><td>{}</td>{}</tr>", row_class(s.tally), esc(s.name), tally_cells(s.tally));
+  return out + "</tbody></table></div></section>";
+}
+
+std::string html_observations_section(const ReportData& d) {
+  std::string out = R"(<section id="observations"><h2>Top observations</h2>)";
+  if (!d.observations_available && d.observations.empty())
+    return out + R"(<p class="muted">No observations were stored for this run.</p></section>)";
+  out += fmt::format(R"(<p class="muted">{} of {}, most important first.</p><div class="scroll"><table><thead><tr>)"
+                     R"(<th>id</th><th>priority</th><th>kind</th><th>observation</th><th class="n">seen</th>)"
+                     R"(<th class="n">generations</th><th>evidence</th></tr></thead><tbody>)",
+                     std::min(d.observations.size(), kTopObservations), d.observations.size());
+  for (size_t i = 0; i < d.observations.size() && i < kTopObservations; ++i) {
+    const auto& o = d.observations[i];
+    out += fmt::format(
+        R"(<tr><td>{}</td><td class="prio-{}">{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td>)"
+        "<td>{}</td></tr>",
+        esc(o.id), esc(o.priority), esc(o.priority), esc(o.kind), esc(o.text), o.count,
+        o.first_gen == o.last_gen ? std::to_string(o.first_gen) : fmt::format("{}–{}", o.first_gen, o.last_gen),
+        code_list(o.evidence, 5));
+  }
+  out += "</tbody></table></div>";
+  if (d.observations.size() > kTopObservations) {
+    out += fmt::format("<details><summary>The other {} observations</summary><ul>",
+                       d.observations.size() - kTopObservations);
+    for (size_t i = kTopObservations; i < d.observations.size(); ++i) out += observation_item(d.observations[i]);
+    out += "</ul></details>";
+  }
+  return out + "</section>";
+}
+
+std::string html_agents_section(const ReportData& d) {
+  std::string out = R"(<section id="agents"><h2>Every agent</h2>)";
+  if (d.attempts.empty()) return out + R"(<p class="muted">No agent has run yet.</p></section>)";
+  size_t i = 0;
+  for (const auto& g : d.generations) {
+    out += fmt::format(
+        R"(<details class="agents"{}><summary>Generation {} <span class="muted">· {} agents, {} validated, {} partial,)"
+        R"( {} killed, {} crashed · {} tokens, {}</span></summary><div class="scroll"><table><thead><tr><th>agent</th>)"
+        R"(<th>strategy</th><th>ended</th><th>verify</th><th class="n">duration</th><th class="n">tokens</th>)"
+        R"(<th class="n">cost</th><th class="n">tools (errors)</th><th>why it ended</th><th>changed</th></tr></thead><tbody>)",
+        open_by_default(d, g.number) ? " open" : "", g.number, g.tally.agents, g.tally.validated_fixes,
+        g.tally.partial_fixes, g.tally.kills, g.tally.crashes, rt::tokens(g.tally.tokens()), rt::cost(g.tally.cost_usd));
+    while (i < d.attempts.size() && d.attempts[i].generation < g.number) ++i;
+    for (; i < d.attempts.size() && d.attempts[i].generation == g.number; ++i) {
+      const AgentRecord& a = d.attempts[i];
+      bool fix = a.status == "completed" && a.verify.passed(), partial = a.status == "completed" && a.verify.partial();
+      out += fmt::format(
+          R"(<tr{}><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td>)"
+          R"(<td class="n">{}</td><td class="n">{} ({})</td><td>{}</td><td>{}</td></tr>)",
+          fix ? R"( class="fix")" : partial ? R"( class="partial")" : "", esc(a.id),
+          a.attempt > 1 ? fmt::format(R"( <span class="muted">attempt {}</span>)", a.attempt) : "", esc(a.strategy),
+          esc(a.status == "completed" ? std::string(to_string(a.outcome)) : a.status), verify_cell(a.verify),
+          duration_of(a), rt::tokens(a.input_tokens + a.output_tokens), rt::cost(a.cost_usd), a.tool_calls,
+          a.tool_errors, esc(a.end_reason), code_list(a.changed_files, 4));
+    }
+    out += "</tbody></table></div></details>";
+  }
+  return out + "</section>";
+}
+
+}  // namespace harness
