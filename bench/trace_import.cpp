@@ -23,6 +23,7 @@
 
 #include "bench/claude_stream_gen.h"
 #include "trace/import.h"
+#include "trace/store_internal.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -60,7 +61,7 @@ void check(sqlite3* db, int rc, const char* what) {
 // The raw insert rate of `spans` and `events` into a fresh store at `path`; returns seconds.
 double raw_insert(const std::string& path, const std::vector<SpanRow>& spans, const std::vector<EventRow>& events) {
   auto store = trace::Store::open(path);  // the same schema and indexes as the import's store
-  sqlite3* db = store->db();
+  sqlite3* db = trace::internal::db(*store);
   sqlite3_stmt* ins_span = nullptr;
   sqlite3_stmt* ins_event = nullptr;
   check(db,
@@ -180,7 +181,7 @@ int main(int argc, char** argv) {
 
     if (round == 0) {
       auto store = trace::open_trace_dir(out.string(), false);
-      trace::Statement q(store->db(),
+      trace::Statement q(trace::internal::db(*store),
                          "SELECT span_id, trace_id, parent_span_id, session_id, kind, name, status, attributes, "
                          "start_ns, end_ns, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, "
                          "raw_id, cost_usd FROM spans ORDER BY rowid");
@@ -191,7 +192,7 @@ int main(int argc, char** argv) {
         r.cost = q.real(15);
         span_rows.push_back(std::move(r));
       }
-      trace::Statement e(store->db(), "SELECT span_id, type, payload, seq, time_ns, raw_id FROM events ORDER BY id");
+      trace::Statement e(trace::internal::db(*store), "SELECT span_id, type, payload, seq, time_ns, raw_id FROM events ORDER BY id");
       while (e.step()) event_rows.push_back({e.text(0), e.text(1), e.text(2), e.int64(3), e.int64(4), e.int64(5)});
     }
     fs::path raw_dir = work / fmt::format("raw-insert-{}", round);

@@ -14,6 +14,7 @@
 
 #include "bench/trace_gen.h"
 #include "trace/audit.h"
+#include "trace/store_internal.h"
 #include "trace/decoder.h"
 #include "trace/import.h"
 #include "trace/query_replay.h"
@@ -43,7 +44,7 @@ Timing time_it(const std::function<size_t()>& fn, size_t& sink) {
 }
 
 int64_t count(trace::Store& store, const char* sql) {
-  trace::Statement st(store.db(), sql);
+  trace::Statement st(trace::internal::db(store), sql);
   st.step();
   return st.int64(0);
 }

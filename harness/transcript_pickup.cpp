@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "trace/decoded_spans.h"
 #include "trace/glob.h"
 #include "trace/import.h"
 #include "trace/session_usage.h"
@@ -16,26 +17,7 @@ bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std
 
 // The Agent/Task tool span of the stream that spawned subagent `agent_id` (empty when the stream has none).
 std::string spawning_call(trace::Store& store, int64_t stream_raw_id, const std::string& agent_id) {
-  std::lock_guard lock(store.mutex());
-  store.flush();
-  trace::Statement st(store.db(),
-                      "SELECT span_id FROM spans WHERE raw_id = ? AND kind = 'tool' AND "
-                      "json_extract(attributes, '$.\"claude.agent_id\"') = ? LIMIT 1");
-  st.bind(1, stream_raw_id).bind(2, agent_id);
-  return st.step() ? st.text(0) : std::string();
-}
-
-// The session span the live stream made (kind session) and the id its source gave it (`session.id`: Claude
-// Code's session id, Codex's thread id); empty when the stream made none.
-std::pair<std::string, std::string> stream_session(trace::Store& store, int64_t stream_raw_id) {
-  std::lock_guard lock(store.mutex());
-  store.flush();
-  trace::Statement st(store.db(),
-                      "SELECT span_id, coalesce(json_extract(attributes, '$.\"session.id\"'), '') FROM spans "
-                      "WHERE raw_id = ? AND kind = 'session' ORDER BY start_ns LIMIT 1");
-  st.bind(1, stream_raw_id);
-  if (!st.step()) return {};
-  return {st.text(0), st.text(1)};
+  return trace::decoded_tool_span(store, stream_raw_id, "claude.agent_id", agent_id);
 }
 
 // The file of `files` that belongs to session `id`: its name holds the id (Claude: <id>.jsonl; Codex:
@@ -49,7 +31,7 @@ std::string file_of_session(const std::vector<std::string>& files, const std::st
 
 void lay_over_stream(trace::Store& store, const std::string& run_root, const std::string& trace_id,
                      int64_t stream_raw_id, const std::string& format, TranscriptPickup& result) {
-  auto [session_span, session_id] = stream_session(store, stream_raw_id);
+  auto [session_span, session_id] = trace::first_decoded_session(store, stream_raw_id);
   if (session_span.empty()) return;
   std::string file = file_of_session(result.sessions, session_id);
   if (file.empty()) return;
@@ -61,14 +43,6 @@ void lay_over_stream(trace::Store& store, const std::string& run_root, const std
   } catch (const std::exception& e) {
     result.errors.push_back(file + ": " + e.what());
   }
-}
-
-// The label of the stream's raw input (the agent id in a run): its subagents carry it too.
-std::string stream_label(trace::Store& store, int64_t stream_raw_id) {
-  std::lock_guard lock(store.mutex());
-  trace::Statement st(store.db(), "SELECT label FROM raw_inputs WHERE id = ?");
-  st.bind(1, stream_raw_id);
-  return st.step() ? st.text(0) : std::string();
 }
 
 std::string agent_id_from_name(const fs::path& file) {
@@ -149,7 +123,7 @@ TranscriptPickup pick_up_claude_transcripts(trace::Store& store, const std::stri
         // Replaces the subagent the stream mirrored under that call (drop_claude_progress_mirrors), which lacks
         // the subagent's last message.
         trace::import_one_with_companions(store, run_root, trace_id, file, trace::Format::claude_transcript,
-                                          tool_span, stream_label(store, stream_raw_id));
+                                          tool_span, trace::raw_input_label(store, stream_raw_id));
         result.imported.push_back(file);
       } catch (const std::exception& e) {
         result.errors.push_back(file + ": " + e.what());

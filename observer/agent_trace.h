@@ -24,13 +24,11 @@ struct AgentTrace {
   void index();
 };
 
-// Reads the subtree of `agent_span_id` through the parent index. An unknown span id gives an empty trace.
+// Reads the subtree of `agent_span_id` (trace::load_subtree). An unknown span id gives an empty trace.
 AgentTrace load_agent_trace(trace::Store& store, const std::string& agent_span_id);
 
-// The same for many agents at once (result i for agent_span_ids[i]), with one sequential scan of the spans and
-// one of the events instead of an index walk per agent: under half the time for a generation of 25 agents
-// (bench/observer_extract); the scans grow with the whole store, so use it per generation, not per agent.
-// A span reachable from two listed agents goes to the first.
+// The same for many agents at once (result i for agent_span_ids[i]): trace::load_subtrees, one scan of the spans
+// and one of the events, so use it per generation, not per agent. A span reachable from two agents goes to the first.
 std::vector<AgentTrace> load_agent_traces(trace::Store& store, const std::vector<std::string>& agent_span_ids);
 
 }  // namespace observer

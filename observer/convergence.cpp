@@ -42,42 +42,33 @@ int trailing_generations_without_progress(const std::vector<GenerationRecord>& r
 
 void save_generation_record(trace::Store& store, const GenerationRecord& r) {
   ensure_observer_schema(store);
-  store.transaction([&] {
-    trace::Statement st(store.db(),
-                        "INSERT OR REPLACE INTO convergence(generation, agents, validated_fixes, partial_fixes, "
-                        "new_observations, new_important, total_observations, tokens, cost_usd, wall_ms, kills) "
-                        "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
-    st.bind(1, int64_t{r.generation}).bind(2, int64_t{r.agents}).bind(3, int64_t{r.validated_fixes});
-    st.bind(4, int64_t{r.partial_fixes}).bind(5, int64_t{r.new_observations}).bind(6, int64_t{r.new_important});
-    st.bind(7, int64_t{r.total_observations}).bind(8, r.tokens).bind(9, r.cost_usd).bind(10, r.wall_ms);
-    st.bind(11, int64_t{r.kills});
-    st.step();
-  });
+  store.execute("INSERT OR REPLACE INTO convergence(generation, agents, validated_fixes, partial_fixes, "
+                "new_observations, new_important, total_observations, tokens, cost_usd, wall_ms, kills) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                {int64_t{r.generation}, int64_t{r.agents}, int64_t{r.validated_fixes}, int64_t{r.partial_fixes},
+                 int64_t{r.new_observations}, int64_t{r.new_important}, int64_t{r.total_observations}, r.tokens,
+                 r.cost_usd, r.wall_ms, int64_t{r.kills}});
 }
 
 std::vector<GenerationRecord> load_convergence(trace::Store& store) {
   ensure_observer_schema(store);
-  store.flush();
-  std::lock_guard lock(store.mutex());
   std::vector<GenerationRecord> out;
-  trace::Statement st(store.db(),
-                      "SELECT generation, agents, validated_fixes, partial_fixes, new_observations, new_important, "
-                      "total_observations, tokens, cost_usd, wall_ms, kills FROM convergence ORDER BY generation");
-  while (st.step()) {
-    GenerationRecord r;
-    r.generation = static_cast<int>(st.int64(0));
-    r.agents = static_cast<int>(st.int64(1));
-    r.validated_fixes = static_cast<int>(st.int64(2));
-    r.partial_fixes = static_cast<int>(st.int64(3));
-    r.new_observations = static_cast<int>(st.int64(4));
-    r.new_important = static_cast<int>(st.int64(5));
-    r.total_observations = static_cast<int>(st.int64(6));
-    r.tokens = st.int64(7);
-    r.cost_usd = st.real(8);
-    r.wall_ms = st.int64(9);
-    r.kills = static_cast<int>(st.int64(10));
-    out.push_back(r);
-  }
+  store.query("SELECT generation, agents, validated_fixes, partial_fixes, new_observations, new_important, "
+              "total_observations, tokens, cost_usd, wall_ms, kills FROM convergence ORDER BY generation",
+              {}, [&](const trace::Row& row) {
+                GenerationRecord& r = out.emplace_back();
+                r.generation = static_cast<int>(row.int64(0));
+                r.agents = static_cast<int>(row.int64(1));
+                r.validated_fixes = static_cast<int>(row.int64(2));
+                r.partial_fixes = static_cast<int>(row.int64(3));
+                r.new_observations = static_cast<int>(row.int64(4));
+                r.new_important = static_cast<int>(row.int64(5));
+                r.total_observations = static_cast<int>(row.int64(6));
+                r.tokens = row.int64(7);
+                r.cost_usd = row.real(8);
+                r.wall_ms = row.int64(9);
+                r.kills = static_cast<int>(row.int64(10));
+              });
   return out;
 }
 

@@ -39,82 +39,65 @@ void ensure_observer_schema(trace::Store& store) { store.ensure_schema("observer
 void ObservationSet::save(trace::Store& store) const {
   ensure_observer_schema(store);
   store.transaction([&] {
-    sqlite3* db = store.db();
-    trace::Statement(db, "DELETE FROM observation_evidence").step();
-    trace::Statement(db, "DELETE FROM observations").step();
-    trace::Statement(db, "DELETE FROM observation_generations").step();
-    trace::Statement obs(db,
-                         "INSERT INTO observations(id, ord, fingerprint, priority, kind, text, agents, first_gen, "
-                         "last_gen, count) VALUES(?,?,?,?,?,?,?,?,?,?)");
-    trace::Statement ev(db,
-                        "INSERT INTO observation_evidence(observation_id, ord, agent, span_id, event_id) "
-                        "VALUES(?,?,?,?,?)");
+    store.execute("DELETE FROM observation_evidence");
+    store.execute("DELETE FROM observations");
+    store.execute("DELETE FROM observation_generations");
     for (size_t i = 0; i < items_.size(); ++i) {
       const Observation& o = items_[i];
-      obs.reset();
-      obs.bind(1, o.id).bind(2, static_cast<int64_t>(i)).bind(3, o.fingerprint).bind(4, std::string(to_string(o.priority)));
-      obs.bind(5, std::string(to_string(o.kind))).bind(6, o.text).bind(7, nlohmann::json(o.agents).dump());
-      obs.bind(8, static_cast<int64_t>(o.first_gen)).bind(9, static_cast<int64_t>(o.last_gen)).bind(10, o.count);
-      obs.step();
-      for (size_t k = 0; k < o.evidence.size(); ++k) {
-        ev.reset();
-        ev.bind(1, o.id).bind(2, static_cast<int64_t>(k)).bind(3, o.evidence[k].agent).bind(4, o.evidence[k].span_id);
-        ev.bind(5, o.evidence[k].event_id);
-        ev.step();
-      }
+      store.execute("INSERT INTO observations(id, ord, fingerprint, priority, kind, text, agents, first_gen, "
+                    "last_gen, count) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    {o.id, static_cast<int64_t>(i), o.fingerprint, std::string(to_string(o.priority)),
+                     std::string(to_string(o.kind)), o.text, nlohmann::json(o.agents).dump(),
+                     static_cast<int64_t>(o.first_gen), static_cast<int64_t>(o.last_gen), o.count});
+      for (size_t k = 0; k < o.evidence.size(); ++k)
+        store.execute("INSERT INTO observation_evidence(observation_id, ord, agent, span_id, event_id) "
+                      "VALUES(?,?,?,?,?)",
+                      {o.id, static_cast<int64_t>(k), o.evidence[k].agent, o.evidence[k].span_id,
+                       o.evidence[k].event_id});
     }
-    trace::Statement gen(db, "INSERT INTO observation_generations(generation, added) VALUES(?,?)");
-    for (const auto& [g, ids] : generations_) {
-      gen.reset();
-      gen.bind(1, static_cast<int64_t>(g)).bind(2, nlohmann::json(ids).dump());
-      gen.step();
-    }
+    for (const auto& [g, ids] : generations_)
+      store.execute("INSERT INTO observation_generations(generation, added) VALUES(?,?)",
+                    {static_cast<int64_t>(g), nlohmann::json(ids).dump()});
   });
 }
 
 ObservationSet ObservationSet::load(trace::Store& store) {
   ensure_observer_schema(store);
-  store.flush();
-  std::lock_guard lock(store.mutex());
   ObservationSet set;
-  sqlite3* db = store.db();
-  trace::Statement obs(db,
-                       "SELECT id, fingerprint, priority, kind, text, agents, first_gen, last_gen, count "
-                       "FROM observations ORDER BY ord");
-  while (obs.step()) {
-    Observation o;
-    o.id = obs.text(0);
-    o.fingerprint = obs.text(1);
-    o.priority = priority_from(obs.text(2)).value_or(Priority::informational);
-    o.kind = kind_from(obs.text(3)).value_or(Kind::llm);
-    o.text = obs.text(4);
-    auto agents = nlohmann::json::parse(obs.text(5), nullptr, false);
-    if (agents.is_array())
-      for (const auto& a : agents)
-        if (a.is_string()) o.agents.push_back(a.get<std::string>());
-    o.first_gen = static_cast<int>(obs.int64(6));
-    o.last_gen = static_cast<int>(obs.int64(7));
-    o.count = obs.int64(8);
-    set.by_fingerprint_.emplace(o.fingerprint, set.items_.size());
-    set.items_.push_back(std::move(o));
-  }
-  trace::Statement ev(db,
-                      "SELECT observation_id, agent, span_id, event_id FROM observation_evidence "
-                      "ORDER BY observation_id, ord");
+  store.query("SELECT id, fingerprint, priority, kind, text, agents, first_gen, last_gen, count "
+              "FROM observations ORDER BY ord",
+              {}, [&](const trace::Row& obs) {
+                Observation o;
+                o.id = obs.text(0);
+                o.fingerprint = obs.text(1);
+                o.priority = priority_from(obs.text(2)).value_or(Priority::informational);
+                o.kind = kind_from(obs.text(3)).value_or(Kind::llm);
+                o.text = obs.text(4);
+                auto agents = nlohmann::json::parse(obs.text(5), nullptr, false);
+                if (agents.is_array())
+                  for (const auto& a : agents)
+                    if (a.is_string()) o.agents.push_back(a.get<std::string>());
+                o.first_gen = static_cast<int>(obs.int64(6));
+                o.last_gen = static_cast<int>(obs.int64(7));
+                o.count = obs.int64(8);
+                set.by_fingerprint_.emplace(o.fingerprint, set.items_.size());
+                set.items_.push_back(std::move(o));
+              });
   std::map<std::string, size_t> by_id;
   for (size_t i = 0; i < set.items_.size(); ++i) by_id[set.items_[i].id] = i;
-  while (ev.step()) {
-    auto it = by_id.find(ev.text(0));
-    if (it != by_id.end()) set.items_[it->second].evidence.push_back({ev.text(1), ev.text(2), ev.int64(3)});
-  }
-  trace::Statement gen(db, "SELECT generation, added FROM observation_generations ORDER BY generation");
-  while (gen.step()) {
-    auto& ids = set.generations_[static_cast<int>(gen.int64(0))];
-    auto added = nlohmann::json::parse(gen.text(1), nullptr, false);
-    if (added.is_array())
-      for (const auto& a : added)
-        if (a.is_string()) ids.push_back(a.get<std::string>());
-  }
+  store.query("SELECT observation_id, agent, span_id, event_id FROM observation_evidence ORDER BY observation_id, ord",
+              {}, [&](const trace::Row& ev) {
+                auto it = by_id.find(ev.text(0));
+                if (it != by_id.end()) set.items_[it->second].evidence.push_back({ev.text(1), ev.text(2), ev.int64(3)});
+              });
+  store.query("SELECT generation, added FROM observation_generations ORDER BY generation", {},
+              [&](const trace::Row& gen) {
+                auto& ids = set.generations_[static_cast<int>(gen.int64(0))];
+                auto added = nlohmann::json::parse(gen.text(1), nullptr, false);
+                if (added.is_array())
+                  for (const auto& a : added)
+                    if (a.is_string()) ids.push_back(a.get<std::string>());
+              });
   return set;
 }
 

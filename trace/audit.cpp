@@ -1,4 +1,5 @@
 #include "trace/audit.h"
+#include "trace/store_internal.h"
 
 #include <algorithm>
 #include <array>
@@ -79,10 +80,10 @@ AuditReport run_audit(Store& store, const AuditPolicy& policy) {
                    session_label(session), span, event};
     subjects.push_back({time, std::move(f)});
   };
-  std::lock_guard lock(store.mutex());
+  std::lock_guard lock(internal::mutex(store));
   store.flush();
   {
-    Statement st(store.db(), fmt::format("SELECT e.id, e.span_id, e.time_ns, e.type, json_extract(e.payload, '$.path'), "
+    Statement st(internal::db(store), fmt::format("SELECT e.id, e.span_id, e.time_ns, e.type, json_extract(e.payload, '$.path'), "
                                          "s.session_id FROM events e JOIN spans s ON s.span_id = e.span_id WHERE e.{}",
                                          kFileEventsSql));
     while (st.step()) {
@@ -96,7 +97,7 @@ AuditReport run_audit(Store& store, const AuditPolicy& policy) {
     // Only shell and fetch tools: their arguments are the only attributes parsed (JSON of kilobytes per span).
     std::string names;
     for (const auto& n : audited_tool_names()) names += (names.empty() ? "'" : ", '") + n + "'";
-    Statement st(store.db(),
+    Statement st(internal::db(store),
                  fmt::format("SELECT s.span_id, s.session_id, s.name, s.start_ns, "
                              "json_extract(s.attributes, '$.\"gen_ai.tool.call.arguments\"'), "
                              "(SELECT min(e.id) FROM events e WHERE e.span_id = s.span_id) FROM spans s "
@@ -126,7 +127,7 @@ AuditReport run_audit(Store& store, const AuditPolicy& policy) {
   {
     // What the sandbox's egress proxy saw (allowed by sandbox.allow_hosts or denied): each attempt is a network
     // use of the agent, judged by the policy like a host a command named.
-    Statement st(store.db(),
+    Statement st(internal::db(store),
                  "SELECT id, span_id, time_ns, lower(coalesce(json_extract(payload, '$.host'), '')) FROM events "
                  "WHERE type IN ('egress.allowed', 'egress.denied')");
     while (st.step()) {

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "trace/claude_messages.h"
+#include "trace/store_internal.h"
 #include "trace/ids.h"
 #include "trace/json_view.h"
 #include "trace/line_splitter.h"
@@ -61,7 +62,7 @@ void settle_session(Store& store, const std::string& session_span_id) {
   if (!session) return;
   auto result = session->attributes.find("harness.result.usage");
   if (result == session->attributes.end() || !result->is_object()) return;
-  Statement sum(store.db(),
+  Statement sum(internal::db(store),
                 "SELECT coalesce(sum(input_tokens),0), coalesce(sum(output_tokens),0), "
                 "coalesce(sum(cache_read_tokens),0), coalesce(sum(cache_creation_tokens),0) FROM spans "
                 "WHERE session_id = ? AND kind = 'llm'");
@@ -80,7 +81,7 @@ void settle_session(Store& store, const std::string& session_span_id) {
                                       {"cache_creation_tokens", u.cache_creation_tokens}};
   else
     a.erase("claude.usage_unattributed");
-  Statement up(store.db(),
+  Statement up(internal::db(store),
                "UPDATE spans SET input_tokens=?, output_tokens=?, cache_read_tokens=?, cache_creation_tokens=?, "
                "attributes=? WHERE span_id=?");
   up.bind(1, u.input_tokens).bind(2, u.output_tokens).bind(3, u.cache_read_tokens).bind(4, u.cache_creation_tokens);
@@ -95,7 +96,7 @@ SessionUsageResult apply_claude_transcript_usage(Store& store, const RawInput& r
   auto messages = transcript_messages(path);
   const std::string& session = raw.parent_span_id;
   store.transaction([&] {
-    Statement up(store.db(),
+    Statement up(internal::db(store),
                  "UPDATE spans SET input_tokens=?2, output_tokens=?3, cache_read_tokens=?4, "
                  "cache_creation_tokens=?5, attributes=json_set(attributes, '$.\"gen_ai.usage.input_tokens\"', ?2, "
                  "'$.\"gen_ai.usage.output_tokens\"', ?3, '$.\"gen_ai.usage.cache_read.input_tokens\"', ?4, "
@@ -106,7 +107,7 @@ SessionUsageResult apply_claude_transcript_usage(Store& store, const RawInput& r
       up.bind(1, derive_span_id(session, "llm:" + id)).bind(2, m.usage.input_tokens).bind(3, m.usage.output_tokens);
       up.bind(4, m.usage.cache_read_tokens).bind(5, m.usage.cache_creation_tokens).bind(6, session);
       up.step();
-      r.calls_matched += sqlite3_changes(store.db());
+      r.calls_matched += sqlite3_changes(internal::db(store));
     }
     settle_session(store, session);
   });

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "trace/import.h"
+#include "trace/store_internal.h"
 
 namespace trace {
 namespace {
@@ -45,11 +46,11 @@ std::vector<Companion> claude_transcript_companions(Store& store, const std::str
   if (out.empty()) return out;
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.path < b.path; });
 
-  std::lock_guard lock(store.mutex());
+  std::lock_guard lock(internal::mutex(store));
   store.flush();
   std::unordered_map<std::string, std::string> tool_of_agent;
   {
-    Statement st(store.db(),
+    Statement st(internal::db(store),
                  "SELECT span_id, json_extract(attributes, '$.\"claude.agent_id\"') FROM spans "
                  "WHERE raw_id = ? AND kind = 'tool' AND json_extract(attributes, '$.\"claude.agent_id\"') "
                  "IS NOT NULL");
@@ -59,7 +60,7 @@ std::vector<Companion> claude_transcript_companions(Store& store, const std::str
   // Subagents no tool call spawned (the compaction helper `acompact-*`) hang under the session itself.
   std::string session_span = session_raw.parent_span_id;
   {
-    Statement st(store.db(),
+    Statement st(internal::db(store),
                  "SELECT span_id FROM spans WHERE raw_id = ? AND parent_span_id = ? AND kind IN ('session', "
                  "'subagent') "
                  "ORDER BY start_ns LIMIT 1");
@@ -86,17 +87,17 @@ void drop_claude_progress_mirrors(Store& store, const std::string& tool_span_id)
   store.transaction([&] {
     // The call's `subagent.spawned` named the mirror: it goes with it, and the transcript's decoder says it
     // again naming the span that replaces it, so the link resolves after pickup and after `trace rebuild`.
-    Statement spawned(store.db(),
+    Statement spawned(internal::db(store),
                       std::string(kSubtree) +
                           "DELETE FROM events WHERE span_id = ?1 AND type = 'subagent.spawned' AND "
                           "json_extract(payload, '$.child_session') IN (SELECT id FROM sub)");
     spawned.bind(1, tool_span_id);
     spawned.step();
-    Statement events(store.db(),
+    Statement events(internal::db(store),
                      std::string(kSubtree) + "DELETE FROM events WHERE span_id IN (SELECT id FROM sub)");
     events.bind(1, tool_span_id);
     events.step();
-    Statement spans(store.db(),
+    Statement spans(internal::db(store),
                     std::string(kSubtree) + "DELETE FROM spans WHERE span_id IN (SELECT id FROM sub)");
     spans.bind(1, tool_span_id);
     spans.step();

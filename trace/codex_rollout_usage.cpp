@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "trace/ids.h"
+#include "trace/store_internal.h"
 #include "trace/line_splitter.h"
 #include "trace/session_usage.h"
 #include "trace/time_parse.h"
@@ -109,7 +110,7 @@ SessionUsageResult apply_codex_rollout_usage(Store& store, const RawInput& raw, 
     for (size_t k = 0; k < turns.size(); ++k) {
       const Turn& turn = turns[k];
       if (turn.responses.empty()) continue;
-      Statement find(store.db(),
+      Statement find(internal::db(store),
                      "SELECT span_id, start_ns, trace_id, status, "
                      "coalesce(json_extract(attributes, '$.\"error.message\"'), '') FROM spans WHERE session_id = ? AND kind = 'llm' AND "
                      "json_extract(attributes, '$.\"codex.turn\"') = ?");
@@ -156,10 +157,10 @@ SessionUsageResult apply_codex_rollout_usage(Store& store, const RawInput& raw, 
         if (!error.empty()) calls.back().attributes["error.message"] = error;
       }
       // The turn's events (a failure) move to its last response; then the turn span goes.
-      Statement move(store.db(), "UPDATE events SET span_id = ? WHERE span_id = ?");
+      Statement move(internal::db(store), "UPDATE events SET span_id = ? WHERE span_id = ?");
       move.bind(1, calls.back().span_id).bind(2, turn_span);
       move.step();
-      Statement drop(store.db(), "DELETE FROM spans WHERE span_id = ?");
+      Statement drop(internal::db(store), "DELETE FROM spans WHERE span_id = ?");
       drop.bind(1, turn_span);
       drop.step();
       for (const auto& s : calls) store.put_span(s, raw.id);

@@ -1,4 +1,5 @@
 #include "trace/import.h"
+#include "trace/store_internal.h"
 
 #include <sys/stat.h>
 
@@ -71,8 +72,8 @@ ImportedFile decode_into(Store& store, const RawInput& raw, const std::string& s
   store.flush();
   if (format == Format::claude_transcript && !raw.parent_span_id.empty()) {
     // A transcript has no end marker; a subagent's ends as the call that spawned it ended (the call's result).
-    std::lock_guard lock(store.mutex());
-    Statement st(store.db(),
+    std::lock_guard lock(internal::mutex(store));
+    Statement st(internal::db(store),
                  "UPDATE spans SET status = (SELECT p.status FROM spans p WHERE p.span_id = ?1 AND p.kind = 'tool') "
                  "WHERE raw_id = ?2 AND parent_span_id = ?1 AND kind = 'subagent' AND status = 'unset' AND "
                  "EXISTS (SELECT 1 FROM spans p WHERE p.span_id = ?1 AND p.kind = 'tool' AND p.status != 'unset')");
@@ -144,7 +145,7 @@ std::vector<ImportedFile> import_one_with_companions(Store& store, const std::st
   raw.id = store.add_raw_input(raw);
   raw.path = fmt::format("raw/{:04}-{}", raw.id, file_name);
   {
-    Statement st(store.db(), "UPDATE raw_inputs SET path=? WHERE id=?");
+    Statement st(internal::db(store), "UPDATE raw_inputs SET path=? WHERE id=?");
     st.bind(1, raw.path).bind(2, raw.id);
     st.step();
   }

@@ -1,4 +1,5 @@
 #include "trace/proxy_usage.h"
+#include "trace/store_internal.h"
 
 #include <unordered_map>
 #include <vector>
@@ -9,7 +10,7 @@ int64_t reconcile_proxy_usage(Store& store, const std::string& agent_span_id) {
   int64_t matched = 0;
   store.transaction([&] {
     // First back to what the proxy saw (its attributes), so a rebuild that changed the agent's spans rematches.
-    Statement restore(store.db(),
+    Statement restore(internal::db(store),
                       "UPDATE spans SET "
                       "input_tokens = coalesce(json_extract(attributes, '$.\"gen_ai.usage.input_tokens\"'), 0), "
                       "output_tokens = coalesce(json_extract(attributes, '$.\"gen_ai.usage.output_tokens\"'), 0), "
@@ -25,7 +26,7 @@ int64_t reconcile_proxy_usage(Store& store, const std::string& agent_span_id) {
     restore.step();
     // The agent's own llm spans (everything below it but the proxy's), by response id: one scan each.
     std::unordered_map<std::string, std::string> own_by_response;
-    Statement own(store.db(),
+    Statement own(internal::db(store),
                   "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT spans.span_id FROM spans JOIN sub ON "
                   "spans.parent_span_id = sub.id) "
                   "SELECT span_id, json_extract(attributes, '$.\"gen_ai.response.id\"') FROM spans WHERE span_id IN "
@@ -35,7 +36,7 @@ int64_t reconcile_proxy_usage(Store& store, const std::string& agent_span_id) {
     own.bind(1, agent_span_id);
     while (own.step()) own_by_response.emplace(own.text(1), own.text(0));
     std::vector<std::pair<std::string, std::string>> pairs;
-    Statement proxies(store.db(),
+    Statement proxies(internal::db(store),
                       "SELECT span_id, json_extract(attributes, '$.\"gen_ai.response.id\"') FROM spans "
                       "WHERE parent_span_id = ?1 AND kind = 'llm' AND "
                       "json_extract(attributes, '$.\"harness.source\"') = 'proxy' AND "
@@ -44,7 +45,7 @@ int64_t reconcile_proxy_usage(Store& store, const std::string& agent_span_id) {
     while (proxies.step())
       if (auto it = own_by_response.find(proxies.text(1)); it != own_by_response.end())
         pairs.emplace_back(proxies.text(0), it->second);
-    Statement zero(store.db(),
+    Statement zero(internal::db(store),
                    "UPDATE spans SET input_tokens = 0, output_tokens = 0, cache_read_tokens = 0, "
                    "cache_creation_tokens = 0, attributes = json_set(attributes, '$.\"harness.usage_counted_on\"', ?2) "
                    "WHERE span_id = ?1");
@@ -61,9 +62,9 @@ int64_t reconcile_proxy_usage(Store& store, const std::string& agent_span_id) {
 void reconcile_all_proxy_usage(Store& store) {
   std::vector<std::string> parents;
   {
-    std::lock_guard lock(store.mutex());
+    std::lock_guard lock(internal::mutex(store));
     store.flush();
-    Statement st(store.db(),
+    Statement st(internal::db(store),
                  "SELECT DISTINCT parent_span_id FROM spans WHERE kind = 'llm' AND "
                  "json_extract(attributes, '$.\"harness.source\"') = 'proxy'");
     while (st.step()) parents.push_back(st.text(0));

@@ -1,4 +1,5 @@
 #include "trace/query_replay.h"
+#include "trace/store_internal.h"
 
 #include <algorithm>
 #include <unordered_set>
@@ -174,10 +175,10 @@ class Replayer {
   }
 
   std::vector<Step> load_steps(const std::string& session_id) {
-    std::lock_guard lock(store_.mutex());
+    std::lock_guard lock(internal::mutex(store_));
     store_.flush();
     std::vector<Step> steps;
-    Statement ev(store_.db(),
+    Statement ev(internal::db(store_),
                  "SELECT e.id, e.span_id, e.time_ns, e.type, e.payload, s.kind, s.name FROM spans s "
                  "JOIN events e ON e.span_id = s.span_id WHERE s.session_id = ?");
     ev.bind(1, session_id);
@@ -193,7 +194,7 @@ class Replayer {
       s.span_name = ev.text(6);
       steps.push_back(std::move(s));
     }
-    Statement llm(store_.db(),
+    Statement llm(internal::db(store_),
                   "SELECT span_id, name, start_ns, end_ns, status, input_tokens, output_tokens, attributes FROM spans "
                   "WHERE session_id = ? AND kind = 'llm'");
     llm.bind(1, session_id);

@@ -1,4 +1,5 @@
 #include "trace/query_sessions.h"
+#include "trace/store_internal.h"
 
 #include <algorithm>
 #include <functional>
@@ -116,11 +117,11 @@ std::vector<int> SessionGraph::sessions_under(int node) const {
 }
 
 SessionGraph load_session_graph(Store& store, bool with_totals) {
-  std::lock_guard lock(store.mutex());
+  std::lock_guard lock(internal::mutex(store));
   store.flush();
   SessionGraph g;
   std::vector<std::pair<std::string, std::string>> parent_info;
-  Statement st(store.db(),
+  Statement st(internal::db(store),
                fmt::format("SELECT c.span_id, c.trace_id, c.parent_span_id, c.session_id, c.kind, c.name, c.start_ns, "
                            "c.end_ns, c.status, c.attributes, c.input_tokens, c.output_tokens, c.cache_read_tokens, "
                            "c.cache_creation_tokens, c.cost_usd, p.kind, p.session_id "
@@ -156,9 +157,9 @@ SessionGraph load_session_graph(Store& store, bool with_totals) {
 }
 
 void load_all_totals(Store& store, SessionGraph& g) {
-  std::lock_guard lock(store.mutex());
+  std::lock_guard lock(internal::mutex(store));
   store.flush();
-  Statement agg(store.db(), fmt::format("SELECT session_id, {} FROM spans GROUP BY session_id", kTotalsColumns));
+  Statement agg(internal::db(store), fmt::format("SELECT session_id, {} FROM spans GROUP BY session_id", kTotalsColumns));
   while (agg.step()) {
     auto it = g.by_span_id.find(agg.text(0));
     if (it != g.by_span_id.end() && g.nodes[it->second].is_session()) g.nodes[it->second].own = read_totals(agg, 1);
@@ -166,9 +167,9 @@ void load_all_totals(Store& store, SessionGraph& g) {
 }
 
 SessionTotals load_session_totals(Store& store, const std::string& session_id) {
-  std::lock_guard lock(store.mutex());
+  std::lock_guard lock(internal::mutex(store));
   store.flush();
-  Statement st(store.db(), fmt::format("SELECT {} FROM spans WHERE session_id = ?", kTotalsColumns));
+  Statement st(internal::db(store), fmt::format("SELECT {} FROM spans WHERE session_id = ?", kTotalsColumns));
   st.bind(1, session_id);
   return st.step() ? read_totals(st, 0) : SessionTotals{};
 }

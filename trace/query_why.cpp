@@ -1,4 +1,5 @@
 #include "trace/query_why.h"
+#include "trace/store_internal.h"
 
 #include <charconv>
 #include <unordered_set>
@@ -100,14 +101,14 @@ class Explainer {
  private:
   std::optional<Event> last_write(const Touch& touch, const std::string& not_session, int64_t before_ns,
                                   int64_t before_id) {
-    std::lock_guard lock(store_.mutex());
+    std::lock_guard lock(internal::mutex(store_));
     // The file form repeats the partial index's term so SQLite can use events_touch; state keys have no index
     // (rare events: a scan of the write events is fine).
     std::string where = touch.is_state
                             ? "e.type = 'state.write' AND json_extract(e.payload, '$.key') = ?1"
                             : fmt::format("e.{} AND e.type = 'file.write' AND json_extract(e.payload, '$.path') = ?1",
                                           kFileEventsSql);
-    Statement st(store_.db(), fmt::format("SELECT e.id FROM events e JOIN spans s ON s.span_id = e.span_id WHERE {} "
+    Statement st(internal::db(store_), fmt::format("SELECT e.id FROM events e JOIN spans s ON s.span_id = e.span_id WHERE {} "
                                           "AND s.session_id != ?2 AND (e.time_ns < ?3 OR (e.time_ns = ?3 AND e.id < ?4)) "
                                           "ORDER BY e.time_ns DESC, e.id DESC LIMIT 1",
                                           where));
@@ -117,8 +118,8 @@ class Explainer {
   }
 
   std::vector<Event> earlier_reads(const std::string& session_id, int64_t before_ns, int64_t before_id) {
-    std::lock_guard lock(store_.mutex());
-    Statement st(store_.db(),
+    std::lock_guard lock(internal::mutex(store_));
+    Statement st(internal::db(store_),
                  fmt::format("SELECT e.id FROM spans s JOIN events e ON e.span_id = s.span_id WHERE s.session_id = ?1 "
                              "AND e.type = 'file.read' AND (e.time_ns < ?2 OR (e.time_ns = ?2 AND e.id < ?3)) "
                              "ORDER BY e.time_ns DESC, e.id DESC LIMIT {}",
@@ -178,8 +179,8 @@ WhyResult explain_event(Store& store, const std::string& event_ref, const WhyOpt
   if (!event) {
     int64_t max_id = 0;
     {
-      std::lock_guard lock(store.mutex());
-      Statement st(store.db(), "SELECT coalesce(max(id), 0) FROM events");
+      std::lock_guard lock(internal::mutex(store));
+      Statement st(internal::db(store), "SELECT coalesce(max(id), 0) FROM events");
       if (st.step()) max_id = st.int64(0);
     }
     result.error = max_id ? fmt::format("no event #e{} in {} (its events are #e1 to #e{})", *id, store.path(), max_id)

@@ -1,4 +1,5 @@
 #include "trace/session_usage.h"
+#include "trace/store_internal.h"
 
 #include <cstring>
 #include <filesystem>
@@ -55,8 +56,8 @@ SessionUsageResult import_session_usage(Store& store, const std::string& out_dir
   raw.id = store.add_raw_input(raw);
   raw.path = fmt::format("raw/{:04}-{}", raw.id, raw.label);
   {
-    std::lock_guard lock(store.mutex());
-    Statement st(store.db(), "UPDATE raw_inputs SET path=? WHERE id=?");
+    std::lock_guard lock(internal::mutex(store));
+    Statement st(internal::db(store), "UPDATE raw_inputs SET path=? WHERE id=?");
     st.bind(1, raw.path).bind(2, raw.id);
     st.step();
   }
@@ -65,8 +66,8 @@ SessionUsageResult import_session_usage(Store& store, const std::string& out_dir
   try {
     copy_redacted(path, copy);
   } catch (...) {
-    std::lock_guard lock(store.mutex());
-    Statement st(store.db(), "DELETE FROM raw_inputs WHERE id=?");
+    std::lock_guard lock(internal::mutex(store));
+    Statement st(internal::db(store), "DELETE FROM raw_inputs WHERE id=?");
     st.bind(1, raw.id);
     st.step();
     std::error_code ec;

@@ -1,5 +1,7 @@
 #include "trace/store.h"
 
+#include "trace/store_internal.h"
+
 #include <sqlite3.h>
 
 #include <fmt/format.h>
@@ -43,43 +45,7 @@ CREATE INDEX IF NOT EXISTS events_touch ON events(json_extract(payload, '$.path'
 }
 constexpr int kQueryIndexCount = 3;
 
-constexpr const char* kSpanColumns =
-    "span_id, trace_id, parent_span_id, session_id, kind, name, start_ns, end_ns, status, attributes, "
-    "input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd";
-
-void check(sqlite3* db, int rc, const char* what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    throw StoreError(fmt::format("{}: {} (sqlite {})", what, sqlite3_errmsg(db), rc));
-}
-
-Span read_span(Statement& st) {
-  Span s;
-  s.span_id = st.text(0);
-  s.trace_id = st.text(1);
-  s.parent_span_id = st.text(2);
-  s.session_id = st.text(3);
-  s.kind = span_kind_from(st.text(4)).value_or(SpanKind::session);
-  s.name = st.text(5);
-  s.start_ns = st.int64(6);
-  s.end_ns = st.int64(7);
-  s.status = span_status_from(st.text(8)).value_or(SpanStatus::unset);
-  s.attributes = Json::parse(st.text(9), nullptr, /*allow_exceptions=*/false);
-  if (s.attributes.is_discarded()) s.attributes = Json::object();
-  s.usage = {st.int64(10), st.int64(11), st.int64(12), st.int64(13), st.real(14)};
-  return s;
-}
-
-Event read_event(Statement& st) {
-  Event e;
-  e.id = st.int64(0);
-  e.span_id = st.text(1);
-  e.seq = st.int64(2);
-  e.time_ns = st.int64(3);
-  e.type = st.text(4);
-  e.payload = Json::parse(st.text(5), nullptr, false);
-  if (e.payload.is_discarded()) e.payload = Json::object();
-  return e;
-}
+using internal::check;
 
 // Invalid UTF-8 from an agent must never make a write throw: json_text replaces it (and is the fast writer).
 std::string dump(const Json& j) { return json_text(j); }
@@ -340,35 +306,35 @@ void Store::ensure_schema(const std::string& component, int version, const std::
 std::optional<Span> Store::span(const std::string& span_id) {
   std::lock_guard lock(mu_);
   commit_locked();
-  Statement st(db_, fmt::format("SELECT {} FROM spans WHERE span_id=?", kSpanColumns));
+  Statement st(db_, fmt::format("SELECT {} FROM spans WHERE span_id=?", internal::kSpanColumns));
   st.bind(1, span_id);
   if (!st.step()) return std::nullopt;
-  return read_span(st);
+  return internal::span_from_row(st.raw());
 }
 
 std::optional<Event> Store::event(int64_t id) {
   std::lock_guard lock(mu_);
   commit_locked();
-  Statement st(db_, "SELECT id, span_id, seq, time_ns, type, payload FROM events WHERE id=?");
+  Statement st(db_, fmt::format("SELECT {} FROM events WHERE id=?", internal::kEventColumns));
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
-  return read_event(st);
+  return internal::event_from_row(st.raw());
 }
 
 void Store::for_each_span(const std::function<void(const Span&)>& fn, const std::string& where_sql) {
   std::lock_guard lock(mu_);
   commit_locked();
-  Statement st(db_, fmt::format("SELECT {} FROM spans {} {} ORDER BY start_ns, rowid", kSpanColumns,
+  Statement st(db_, fmt::format("SELECT {} FROM spans {} {} ORDER BY start_ns, rowid", internal::kSpanColumns,
                                 where_sql.empty() ? "" : "WHERE", where_sql));
-  while (st.step()) fn(read_span(st));
+  while (st.step()) fn(internal::span_from_row(st.raw()));
 }
 
 void Store::for_each_event(const std::function<void(const Event&)>& fn, const std::string& where_sql) {
   std::lock_guard lock(mu_);
   commit_locked();
-  Statement st(db_, fmt::format("SELECT id, span_id, seq, time_ns, type, payload FROM events {} {} ORDER BY id",
+  Statement st(db_, fmt::format("SELECT {} FROM events {} {} ORDER BY id", internal::kEventColumns,
                                 where_sql.empty() ? "" : "WHERE", where_sql));
-  while (st.step()) fn(read_event(st));
+  while (st.step()) fn(internal::event_from_row(st.raw()));
 }
 
 void Store::set_meta(const std::string& key, const std::string& value) {
@@ -387,43 +353,5 @@ std::optional<std::string> Store::meta(const std::string& key) {
   if (!st.step()) return std::nullopt;
   return st.text(0);
 }
-
-Statement::Statement(sqlite3* db, const std::string& sql) : db_(db) {
-  check(db, sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr), sql.c_str());
-}
-Statement::~Statement() { sqlite3_finalize(stmt_); }
-Statement& Statement::bind(int i, const std::string& v) {
-  sqlite3_bind_text(stmt_, i, v.data(), (int)v.size(), SQLITE_TRANSIENT);
-  return *this;
-}
-Statement& Statement::bind(int i, int64_t v) {
-  sqlite3_bind_int64(stmt_, i, v);
-  return *this;
-}
-Statement& Statement::bind(int i, double v) {
-  sqlite3_bind_double(stmt_, i, v);
-  return *this;
-}
-Statement& Statement::bind_null(int i) {
-  sqlite3_bind_null(stmt_, i);
-  return *this;
-}
-bool Statement::step() {
-  int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  check(db_, rc, "step");
-  return false;
-}
-void Statement::reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-}
-int64_t Statement::int64(int c) { return sqlite3_column_int64(stmt_, c); }
-double Statement::real(int c) { return sqlite3_column_double(stmt_, c); }
-std::string Statement::text(int c) {
-  auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
-  return p ? std::string(p, sqlite3_column_bytes(stmt_, c)) : std::string();
-}
-bool Statement::is_null(int c) { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
 
 }  // namespace trace

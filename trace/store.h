@@ -2,7 +2,8 @@
 // Writes are batched: they open a transaction that commits every `batch_size` writes or at flush(); a caller that
 // needs a durable point (an agent's result) calls transaction(). Within a batch, the versions of one span (sent
 // when it opens, again when it closes) are coalesced and only the last is written, at the latest when the batch
-// commits: readers of db() call flush() first. All methods are thread-safe (one internal recursive mutex).
+// commits: readers call flush() first (query() does). All methods are thread-safe (one internal recursive mutex);
+// the SQLite handle stays inside trace/ (store_internal.h).
 #pragma once
 
 #include <functional>
@@ -12,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "trace/model.h"
@@ -45,6 +47,31 @@ struct RawInput {
   std::string parent_span_id;  // where the decoded sessions hang (empty: roots)
   std::string label;           // agent id or the original file name
 };
+
+// A value bound to a `?` of Store::query / Store::execute.
+using SqlValue = std::variant<std::nullptr_t, int64_t, double, std::string>;
+
+// One result row of Store::query, valid during the callback: columns by index (from 0) or by name.
+class Row {
+ public:
+  int64_t int64(int col) const;
+  double real(int col) const;
+  std::string text(int col) const;
+  bool is_null(int col) const;
+  int column(const std::string& name) const;  // -1 when the result has no such column
+  int columns() const;
+
+ private:
+  friend class Store;
+  explicit Row(sqlite3_stmt* st) : st_(st) {}
+  sqlite3_stmt* st_;
+};
+
+class Store;
+namespace internal {
+sqlite3* db(Store& store);
+std::recursive_mutex& mutex(Store& store);
+}  // namespace internal
 
 class Store : public SpanSink {
  public:
@@ -85,14 +112,19 @@ class Store : public SpanSink {
   void set_meta(const std::string& key, const std::string& value);
   std::optional<std::string> meta(const std::string& key);
 
-  // For query code inside trace/ and for higher layers' own tables. Call flush() first to see batched writes.
-  sqlite3* db() { return db_; }
-  std::recursive_mutex& mutex() { return mu_; }
+  // Higher layers' own tables (created with ensure_schema): one SQL statement with `params` bound to its `?`s,
+  // `fn` called for each result row. Both flush the batch first and hold the store's lock while they run; a
+  // statement run inside transaction() is part of it. Throws StoreError on an SQL error.
+  void query(const std::string& sql, const std::vector<SqlValue>& params, const std::function<void(const Row&)>& fn);
+  void execute(const std::string& sql, const std::vector<SqlValue>& params = {});
+  bool has_table(const std::string& name);
   const std::string& path() const { return path_; }
 
   size_t batch_size = 2000;
 
  private:
+  friend sqlite3* internal::db(Store& store);
+  friend std::recursive_mutex& internal::mutex(Store& store);
   Store(sqlite3* db, std::string path, bool read_only);
   void exec(const char* sql);
   void begin_batch_locked();
@@ -129,30 +161,6 @@ class RawInputSink : public SpanSink {
  private:
   Store& store_;
   int64_t raw_id_;
-};
-
-// RAII for a prepared statement, for query code in trace/ and above.
-class Statement {
- public:
-  Statement(sqlite3* db, const std::string& sql);
-  ~Statement();
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  Statement& bind(int index, const std::string& value);
-  Statement& bind(int index, int64_t value);
-  Statement& bind(int index, double value);
-  Statement& bind_null(int index);
-  bool step();  // true while a row is available; throws StoreError on failure
-  void reset();
-  int64_t int64(int col);
-  double real(int col);
-  std::string text(int col);
-  bool is_null(int col);
-  sqlite3_stmt* raw() { return stmt_; }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
 };
 
 }  // namespace trace

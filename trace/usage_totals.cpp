@@ -1,12 +1,13 @@
 #include "trace/usage_totals.h"
+#include "trace/store_internal.h"
 
 namespace trace {
 
 SubtreeTotals subtree_totals(Store& store, const std::string& span_id) {
-  std::lock_guard lock(store.mutex());
+  std::lock_guard lock(internal::mutex(store));
   store.flush();
   // UNION (not UNION ALL): a span reached twice is walked once, so a cycle of parent ids terminates.
-  Statement st(store.db(),
+  Statement st(internal::db(store),
                "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT spans.span_id FROM spans JOIN sub ON "
                "spans.parent_span_id = sub.id) "
                "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), "

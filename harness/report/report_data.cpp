@@ -214,11 +214,8 @@ int priority_rank(std::string_view p) {
 
 ReportData load_report_data(const std::string& run_dir, trace::Store& store,
                             std::optional<std::vector<ReportObservation>> observations) {
-  {
-    std::lock_guard lock(store.mutex());
-    trace::Statement st(store.db(), "SELECT 1 FROM sqlite_master WHERE type='table' AND name='harness_run'");
-    if (!st.step()) throw ReportError(fmt::format("{}: not a harness run (run.db has no run record)", run_dir));
-  }
+  if (!store.has_table("harness_run"))
+    throw ReportError(fmt::format("{}: not a harness run (run.db has no run record)", run_dir));
   RunState state(store);
   RunDir dir{run_dir};
   ReportData d;

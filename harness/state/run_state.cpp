@@ -47,43 +47,37 @@ std::string VerifyResult::label() const {
 RunState::RunState(trace::Store& store) : store_(store) { store_.ensure_schema("harness", kHarnessSchema, kDdl); }
 
 std::optional<RunRecord> RunState::run() {
-  std::lock_guard lock(store_.mutex());
-  store_.flush();
-  trace::Statement st(store_.db(),
-                      "SELECT id, status, config_hash, trace_id, span_id, seed, created_ns, finished_ns, exit_code "
-                      "FROM harness_run LIMIT 1");
-  if (!st.step()) return std::nullopt;
-  RunRecord r;
-  r.id = st.text(0);
-  r.status = st.text(1);
-  r.config_hash = st.text(2);
-  r.trace_id = st.text(3);
-  r.span_id = st.text(4);
-  r.seed = static_cast<uint64_t>(st.int64(5));
-  r.created_ns = st.int64(6);
-  r.finished_ns = st.int64(7);
-  r.exit_code = static_cast<int>(st.int64(8));
-  return r;
+  std::optional<RunRecord> out;
+  store_.query("SELECT id, status, config_hash, trace_id, span_id, seed, created_ns, finished_ns, exit_code "
+               "FROM harness_run LIMIT 1",
+               {}, [&](const trace::Row& row) {
+                 RunRecord& r = out.emplace();
+                 r.id = row.text(0);
+                 r.status = row.text(1);
+                 r.config_hash = row.text(2);
+                 r.trace_id = row.text(3);
+                 r.span_id = row.text(4);
+                 r.seed = static_cast<uint64_t>(row.int64(5));
+                 r.created_ns = row.int64(6);
+                 r.finished_ns = row.int64(7);
+                 r.exit_code = static_cast<int>(row.int64(8));
+               });
+  return out;
 }
 
 void RunState::save_run(const RunRecord& r) {
-  std::lock_guard lock(store_.mutex());
-  trace::Statement st(store_.db(),
-                      "INSERT OR REPLACE INTO harness_run(id, status, config_hash, trace_id, span_id, seed, "
-                      "created_ns, finished_ns, exit_code) VALUES(?,?,?,?,?,?,?,?,?)");
-  st.bind(1, r.id).bind(2, r.status).bind(3, r.config_hash).bind(4, r.trace_id).bind(5, r.span_id);
-  st.bind(6, static_cast<int64_t>(r.seed)).bind(7, r.created_ns).bind(8, r.finished_ns);
-  st.bind(9, static_cast<int64_t>(r.exit_code));
-  st.step();
+  store_.execute("INSERT OR REPLACE INTO harness_run(id, status, config_hash, trace_id, span_id, seed, "
+                 "created_ns, finished_ns, exit_code) VALUES(?,?,?,?,?,?,?,?,?)",
+                 {r.id, r.status, r.config_hash, r.trace_id, r.span_id, static_cast<int64_t>(r.seed), r.created_ns,
+                  r.finished_ns, static_cast<int64_t>(r.exit_code)});
 }
 
 std::vector<GenerationRecord> RunState::generations() {
-  std::lock_guard lock(store_.mutex());
-  store_.flush();
   std::vector<GenerationRecord> out;
-  trace::Statement st(store_.db(),
-                      "SELECT number, status, span_id, started_ns, finished_ns FROM harness_generations ORDER BY number");
-  while (st.step()) out.push_back({(int)st.int64(0), st.text(1), st.text(2), st.int64(3), st.int64(4)});
+  store_.query("SELECT number, status, span_id, started_ns, finished_ns FROM harness_generations ORDER BY number", {},
+               [&](const trace::Row& st) {
+                 out.push_back({(int)st.int64(0), st.text(1), st.text(2), st.int64(3), st.int64(4)});
+               });
   return out;
 }
 
@@ -94,18 +88,12 @@ std::optional<GenerationRecord> RunState::generation(int number) {
 }
 
 void RunState::save_generation(const GenerationRecord& g) {
-  std::lock_guard lock(store_.mutex());
-  trace::Statement st(store_.db(),
-                      "INSERT OR REPLACE INTO harness_generations(number, status, span_id, started_ns, finished_ns) "
-                      "VALUES(?,?,?,?,?)");
-  st.bind(1, static_cast<int64_t>(g.number)).bind(2, g.status).bind(3, g.span_id).bind(4, g.started_ns);
-  st.bind(5, g.finished_ns);
-  st.step();
+  store_.execute("INSERT OR REPLACE INTO harness_generations(number, status, span_id, started_ns, finished_ns) "
+                 "VALUES(?,?,?,?,?)",
+                 {static_cast<int64_t>(g.number), g.status, g.span_id, g.started_ns, g.finished_ns});
 }
 
 std::vector<AgentRecord> RunState::agents(std::optional<int> generation) {
-  std::lock_guard lock(store_.mutex());
-  store_.flush();
   std::string sql =
       "SELECT generation, slot, attempt, id, strategy, strategy_json, status, outcome, exit_description, "
       "verify_ran, verify_passes, verify_repeats, verify_first_failure, input_tokens, output_tokens, cost_usd, "
@@ -113,57 +101,51 @@ std::vector<AgentRecord> RunState::agents(std::optional<int> generation) {
       "FROM harness_agents";
   if (generation) sql += " WHERE generation=" + std::to_string(*generation);
   sql += " ORDER BY generation, slot, attempt";
-  trace::Statement st(store_.db(), sql);
   std::vector<AgentRecord> out;
-  while (st.step()) {
+  store_.query(sql, {}, [&](const trace::Row& row) {
     AgentRecord a;
-    a.generation = (int)st.int64(0);
-    a.slot = (int)st.int64(1);
-    a.attempt = (int)st.int64(2);
-    a.id = st.text(3);
-    a.strategy = st.text(4);
-    a.strategy_json = nlohmann::json::parse(st.text(5), nullptr, false);
-    a.status = st.text(6);
-    a.outcome = agent_outcome_from(st.text(7));
-    a.exit_description = st.text(8);
-    a.verify = {st.int64(9) != 0, (int)st.int64(10), (int)st.int64(11), st.text(12)};
-    a.input_tokens = st.int64(13);
-    a.output_tokens = st.int64(14);
-    a.cost_usd = st.real(15);
-    a.tool_calls = st.int64(16);
-    a.tool_errors = st.int64(17);
-    a.started_ns = st.int64(18);
-    a.finished_ns = st.int64(19);
-    a.span_id = st.text(20);
-    a.external_id = st.text(21);
-    auto files = nlohmann::json::parse(st.text(22), nullptr, false);
+    a.generation = (int)row.int64(0);
+    a.slot = (int)row.int64(1);
+    a.attempt = (int)row.int64(2);
+    a.id = row.text(3);
+    a.strategy = row.text(4);
+    a.strategy_json = nlohmann::json::parse(row.text(5), nullptr, false);
+    a.status = row.text(6);
+    a.outcome = agent_outcome_from(row.text(7));
+    a.exit_description = row.text(8);
+    a.verify = {row.int64(9) != 0, (int)row.int64(10), (int)row.int64(11), row.text(12)};
+    a.input_tokens = row.int64(13);
+    a.output_tokens = row.int64(14);
+    a.cost_usd = row.real(15);
+    a.tool_calls = row.int64(16);
+    a.tool_errors = row.int64(17);
+    a.started_ns = row.int64(18);
+    a.finished_ns = row.int64(19);
+    a.span_id = row.text(20);
+    a.external_id = row.text(21);
+    auto files = nlohmann::json::parse(row.text(22), nullptr, false);
     if (files.is_array())
       for (auto& f : files)
         if (f.is_string()) a.changed_files.push_back(f);
-    a.end_reason = st.text(23);
+    a.end_reason = row.text(23);
     out.push_back(std::move(a));
-  }
+  });
   return out;
 }
 
 void RunState::save_agent(const AgentRecord& a) {
-  std::lock_guard lock(store_.mutex());
-  trace::Statement st(
-      store_.db(),
+  auto json_text = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  store_.execute(
       "INSERT OR REPLACE INTO harness_agents(generation, slot, attempt, id, strategy, strategy_json, status, "
       "outcome, exit_description, verify_ran, verify_passes, verify_repeats, verify_first_failure, input_tokens, "
       "output_tokens, cost_usd, tool_calls, tool_errors, started_ns, finished_ns, span_id, external_id, "
-      "changed_files, end_reason) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  st.bind(1, static_cast<int64_t>(a.generation)).bind(2, static_cast<int64_t>(a.slot));
-  st.bind(3, static_cast<int64_t>(a.attempt)).bind(4, a.id).bind(5, a.strategy);
-  st.bind(6, a.strategy_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).bind(7, a.status).bind(8, std::string(to_string(a.outcome)));
-  st.bind(9, a.exit_description).bind(10, static_cast<int64_t>(a.verify.ran));
-  st.bind(11, static_cast<int64_t>(a.verify.passes)).bind(12, static_cast<int64_t>(a.verify.repeats));
-  st.bind(13, a.verify.first_failure).bind(14, a.input_tokens).bind(15, a.output_tokens).bind(16, a.cost_usd);
-  st.bind(17, a.tool_calls).bind(18, a.tool_errors).bind(19, a.started_ns).bind(20, a.finished_ns);
-  st.bind(21, a.span_id).bind(22, a.external_id).bind(23, nlohmann::json(a.changed_files).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  st.bind(24, a.end_reason);
-  st.step();
+      "changed_files, end_reason) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      {static_cast<int64_t>(a.generation), static_cast<int64_t>(a.slot), static_cast<int64_t>(a.attempt), a.id,
+       a.strategy, json_text(a.strategy_json), a.status, std::string(to_string(a.outcome)), a.exit_description,
+       static_cast<int64_t>(a.verify.ran), static_cast<int64_t>(a.verify.passes),
+       static_cast<int64_t>(a.verify.repeats), a.verify.first_failure, a.input_tokens, a.output_tokens, a.cost_usd,
+       a.tool_calls, a.tool_errors, a.started_ns, a.finished_ns, a.span_id, a.external_id,
+       json_text(nlohmann::json(a.changed_files)), a.end_reason});
 }
 
 }  // namespace harness

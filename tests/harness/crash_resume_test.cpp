@@ -24,9 +24,9 @@ namespace {
 int64_t event_count(const std::string& db) {
   try {
     auto store = trace::Store::open(db, trace::Store::Mode::read_only);
-    trace::Statement st(store->db(), "SELECT COUNT(*) FROM events");
-    st.step();
-    return st.int64(0);
+    int64_t n = 0;
+    store->query("SELECT COUNT(*) FROM events", {}, [&](const trace::Row& r) { n = r.int64(0); });
+    return n;
   } catch (const std::exception&) {
     return 0;  // not created yet, or mid-creation
   }
@@ -105,13 +105,13 @@ TEST(CrashResume, KilledAtManyPointsResumesToTheSameRun) {
     EXPECT_EQ(found, kept) << "kill point " << kill_at;
     // The run's own records: one run.finalized, generations numbered 1..3 once each.
     auto store = trace::Store::open(run + "/run.db", trace::Store::Mode::read_only);
-    trace::Statement st(store->db(), "SELECT COUNT(*), COUNT(DISTINCT number), MIN(number), MAX(number) "
-                                     "FROM harness_generations");
-    st.step();
-    EXPECT_EQ(st.int64(0), 3);
-    EXPECT_EQ(st.int64(1), 3);
-    EXPECT_EQ(st.int64(2), 1);
-    EXPECT_EQ(st.int64(3), 3);
+    store->query("SELECT COUNT(*), COUNT(DISTINCT number), MIN(number), MAX(number) FROM harness_generations", {},
+                 [&](const trace::Row& r) {
+                   EXPECT_EQ(r.int64(0), 3);
+                   EXPECT_EQ(r.int64(1), 3);
+                   EXPECT_EQ(r.int64(2), 1);
+                   EXPECT_EQ(r.int64(3), 3);
+                 });
   }
   EXPECT_GE(resumed_with_work, 20) << "at least 20 distinct kill points must have been exercised";
 }

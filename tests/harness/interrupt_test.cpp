@@ -25,10 +25,9 @@ namespace {
 int64_t count_events(const std::string& db, const std::string& type) {
   try {
     auto store = trace::Store::open(db, trace::Store::Mode::read_only);
-    trace::Statement st(store->db(), "SELECT COUNT(*) FROM events WHERE type=?1");
-    st.bind(1, type);
-    st.step();
-    return st.int64(0);
+    int64_t n = 0;
+    store->query("SELECT COUNT(*) FROM events WHERE type=?1", {type}, [&](const trace::Row& r) { n = r.int64(0); });
+    return n;
   } catch (const std::exception&) {
     return 0;  // not created yet
   }

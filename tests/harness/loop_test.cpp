@@ -20,10 +20,9 @@ std::string read_file(const std::string& path) {
 
 int64_t count_events(const std::string& run_dir, const std::string& type) {
   auto store = trace::Store::open(run_dir + "/run.db", trace::Store::Mode::read_only);
-  trace::Statement st(store->db(), "SELECT COUNT(*) FROM events WHERE type=?");
-  st.bind(1, type);
-  st.step();
-  return st.int64(0);
+  int64_t n = 0;
+  store->query("SELECT COUNT(*) FROM events WHERE type=?", {type}, [&](const trace::Row& r) { n = r.int64(0); });
+  return n;
 }
 
 nlohmann::json agent(const nlohmann::json& status, int gen, int slot) {

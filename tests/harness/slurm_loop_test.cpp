@@ -2,7 +2,6 @@
 // scripts first in PATH: job ids recorded on the agents, verification as jobs, and the stop rule for Slurm
 // failures (the run stops with exit 3 and `resume` re-runs what did not run). A real cluster: tests/e2e/slurm.sh.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -50,13 +49,12 @@ class SlurmLoop : public ::testing::Test {
   }
   std::vector<std::vector<std::string>> rows(const std::string& run, const std::string& sql) {
     auto store = trace::Store::open(run + "/run.db", trace::Store::Mode::read_only);
-    trace::Statement st(store->db(), sql.c_str());
     std::vector<std::vector<std::string>> out;
-    while (st.step()) {
+    store->query(sql, {}, [&](const trace::Row& r) {
       std::vector<std::string> row;
-      for (int i = 0; i < sqlite3_column_count(st.raw()); ++i) row.push_back(st.text(i));
+      for (int i = 0; i < r.columns(); ++i) row.push_back(r.text(i));
       out.push_back(row);
-    }
+    });
     return out;
   }
 

@@ -232,17 +232,25 @@ TEST(ObservationSet, EvidenceLinksResolveToStoredEvents) {
   EXPECT_EQ(err->first_gen, 1);
   EXPECT_EQ(err->last_gen, 2);
 
-  trace::Statement st(store->db(),
-                      "SELECT ev.agent, ev.event_id, ev.span_id, e.span_id FROM observation_evidence ev "
-                      "LEFT JOIN events e ON e.id = ev.event_id");
+  struct Link {
+    std::string agent, span, event_span;
+    int64_t event_id;
+    bool stored;
+  };
+  std::vector<Link> found;
+  store->query("SELECT ev.agent, ev.event_id, ev.span_id, e.span_id FROM observation_evidence ev "
+               "LEFT JOIN events e ON e.id = ev.event_id",
+               {}, [&](const trace::Row& r) {
+                 found.push_back({r.text(0), r.text(2), r.text(3), r.int64(1), !r.is_null(3)});
+               });
   int links = 0;
-  while (st.step()) {
+  for (const auto& l : found) {
     ++links;
-    ASSERT_FALSE(st.is_null(3)) << "evidence " << st.text(0) << "#e" << st.int64(1) << " names no stored event";
-    EXPECT_EQ(st.text(2), st.text(3));
+    ASSERT_TRUE(l.stored) << "evidence " << l.agent << "#e" << l.event_id << " names no stored event";
+    EXPECT_EQ(l.span, l.event_span);
     // The event's span lies under the agent's span.
-    std::string span = st.text(3);
-    std::string agent_span = agent_spans.at(st.text(0));
+    std::string span = l.event_span;
+    std::string agent_span = agent_spans.at(l.agent);
     for (int depth = 0; depth < 5 && span != agent_span && !span.empty(); ++depth) span = store->span(span)->parent_span_id;
     EXPECT_EQ(span, agent_span);
   }

@@ -5,6 +5,7 @@
 
 #include "claude_test_util.h"
 #include "trace/import.h"
+#include "trace/store_internal.h"
 
 using claude_test::query_int;
 using claude_test::TempDir;
@@ -14,7 +15,7 @@ namespace {
 const std::string kData = std::string(HARNESS_SOURCE_DIR) + "/tests/trace/data/claude-2.1.330/";
 
 std::string query_text(trace::Store& store, const std::string& sql) {
-  trace::Statement st(store.db(), sql);
+  trace::Statement st(trace::internal::db(store), sql);
   return st.step() ? st.text(0) : "";
 }
 

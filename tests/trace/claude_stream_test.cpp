@@ -6,6 +6,7 @@
 
 #include "claude_test_util.h"
 #include "trace/decoder.h"
+#include "trace/store_internal.h"
 #include "trace/time_parse.h"
 
 using namespace claude_test;
@@ -308,7 +309,7 @@ TEST(ClaudeStream, BadLinesInTheMiddleAreCountedAndDecodingGoesOn) {
   trace::Store& s = *store;
   expect_stream_figures(s);  // everything around the bad lines decoded as before
   std::vector<std::string> reasons;
-  trace::Statement st(s.db(),
+  trace::Statement st(trace::internal::db(s),
                       "SELECT json_extract(payload, '$.line'), json_extract(payload, '$.reason') FROM events "
                       "WHERE type='decode.error' ORDER BY id");
   while (st.step()) reasons.push_back(std::to_string(st.int64(0)) + ": " + st.text(1));

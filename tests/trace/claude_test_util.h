@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "trace/import.h"
+#include "trace/store_internal.h"
 #include "trace/store.h"
 
 namespace claude_test {
@@ -53,21 +54,21 @@ inline std::vector<std::string> read_lines(const std::string& path) {
 // The first column of the first row of `sql` (with `?` bound to `args` in order).
 inline int64_t query_int(trace::Store& store, const std::string& sql,
                          std::initializer_list<std::string> args = {}) {
-  trace::Statement st(store.db(), sql);
+  trace::Statement st(trace::internal::db(store), sql);
   int i = 1;
   for (const auto& a : args) st.bind(i++, a);
   return st.step() ? st.int64(0) : -1;
 }
 inline double query_real(trace::Store& store, const std::string& sql,
                          std::initializer_list<std::string> args = {}) {
-  trace::Statement st(store.db(), sql);
+  trace::Statement st(trace::internal::db(store), sql);
   int i = 1;
   for (const auto& a : args) st.bind(i++, a);
   return st.step() ? st.real(0) : -1;
 }
 inline std::string query_text(trace::Store& store, const std::string& sql,
                               std::initializer_list<std::string> args = {}) {
-  trace::Statement st(store.db(), sql);
+  trace::Statement st(trace::internal::db(store), sql);
   int i = 1;
   for (const auto& a : args) st.bind(i++, a);
   return st.step() ? st.text(0) : "<no row>";

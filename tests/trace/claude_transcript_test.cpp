@@ -13,6 +13,7 @@
 
 #include "claude_test_util.h"
 #include "trace/time_parse.h"
+#include "trace/store_internal.h"
 
 using namespace claude_test;
 
@@ -253,7 +254,7 @@ TEST(ClaudeTranscript, BadLinesInTheMiddleAreCountedAndDecodingGoesOn) {
   expect_figures(figures(*store, query_text(*store, "SELECT span_id FROM spans WHERE kind='session'")),
                  {2, 2, 1, 3, 13, 11515, 13835});
   std::vector<std::string> reasons;
-  trace::Statement st(store->db(),
+  trace::Statement st(trace::internal::db(*store),
                       "SELECT json_extract(payload, '$.line'), json_extract(payload, '$.reason') "
                       "FROM events WHERE type='decode.error' ORDER BY id");
   while (st.step()) reasons.push_back(std::to_string(st.int64(0)) + ": " + st.text(1));

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "trace/import.h"
+#include "trace/store_internal.h"
 
 namespace fs = std::filesystem;
 
@@ -20,7 +21,7 @@ struct TempDir {
 };
 
 int64_t count(trace::Store& store, const std::string& sql) {
-  trace::Statement st(store.db(), sql);
+  trace::Statement st(trace::internal::db(store), sql);
   st.step();
   return st.int64(0);
 }
@@ -52,7 +53,7 @@ TEST(JsonlDecoder, SubagentNestsUnderTheToolCallThatSpawnedIt) {
   EXPECT_EQ(files[0].stats.decoded, 12);
   auto store = trace::open_trace_dir(dir.path + "/out", false);
   // The subagent hangs under t2 (the second Task call), not t1: calls are matched by id, never by name.
-  trace::Statement st(store->db(),
+  trace::Statement st(trace::internal::db(*store),
                       "SELECT p.kind, json_extract(p.attributes, '$.\"gen_ai.tool.call.id\"') FROM spans c "
                       "JOIN spans p ON p.span_id = c.parent_span_id WHERE c.kind = 'subagent'");
   ASSERT_TRUE(st.step());

@@ -9,6 +9,7 @@
 
 #include "query_fixture.h"
 #include "trace/import.h"
+#include "trace/store_internal.h"
 
 namespace trace {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 
 int64_t count_events(Store& store, const std::string& type) {
-  Statement st(store.db(), "SELECT count(*) FROM events WHERE type = ?");
+  Statement st(trace::internal::db(store), "SELECT count(*) FROM events WHERE type = ?");
   st.bind(1, type);
   st.step();
   return st.int64(0);
@@ -170,7 +171,7 @@ TEST(ImportRedaction, PlantedSecretsAreNowhereInTheTraceDirectory) {
     EXPECT_TRUE(fs::exists(out_dir + "/run.db-wal"));
     EXPECT_EQ(find_needles(out_dir, needles), std::vector<std::string>{});
     // Positive control: the lines were decoded, with their secrets replaced.
-    Statement st(holder->db(), "SELECT payload FROM events WHERE type = 'message' ORDER BY id LIMIT 1");
+    Statement st(trace::internal::db(*holder), "SELECT payload FROM events WHERE type = 'message' ORDER BY id LIMIT 1");
     ASSERT_TRUE(st.step());
     EXPECT_EQ(st.text(0), R"({"role":"user","text":"use [REDACTED:anthropic_key] and API_KEY=[REDACTED:secret]"})");
   }

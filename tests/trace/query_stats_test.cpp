@@ -4,6 +4,7 @@
 //     explorer (subagent) 2 tool calls (Read, Bash failed), 1 llm call 400 in / 80 out, $0.001; 1.1 s
 //   reviewer 3 tool calls (Read, bash, WebFetch), no llm call; 1.0 s; first start 12:00:00, last end 12:00:10
 #include "trace/query_stats.h"
+#include "trace/store_internal.h"
 
 #include <gtest/gtest.h>
 
@@ -95,7 +96,7 @@ TEST_F(FleetStore, StatsUnknownSessionIsAnError) {
 
 TEST_F(FleetStore, StatsAggregateReadsTheCoveringIndexOnly) {
   std::string plan;
-  Statement st(store_->db(),
+  Statement st(trace::internal::db(*store_),
                "EXPLAIN QUERY PLAN SELECT session_id, count(*), sum(kind = 'tool'), sum(input_tokens), sum(cost_usd) "
                "FROM spans GROUP BY session_id");
   while (st.step()) plan += st.text(3) + "\n";

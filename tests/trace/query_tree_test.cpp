@@ -1,6 +1,7 @@
 // trace tree: golden text on the fleet fixture and on a store with harness run/generation/agent spans, the JSON
 // figures, and robustness (empty store, a parent cycle in bad input).
 #include "trace/query_tree.h"
+#include "trace/store_internal.h"
 
 #include <gtest/gtest.h>
 
@@ -132,7 +133,7 @@ TEST_F(HarnessStore, ParentCycleInBadInputDoesNotLoop) {
 
 TEST_F(HarnessStore, StructuralQueryUsesThePartialIndexAndWritesNeedNoTemporaryTable) {
   std::string plan;
-  Statement st(store_->db(), fmt::format("EXPLAIN QUERY PLAN SELECT span_id FROM spans WHERE {} AND kind IN "
+  Statement st(trace::internal::db(*store_), fmt::format("EXPLAIN QUERY PLAN SELECT span_id FROM spans WHERE {} AND kind IN "
                                          "('run', 'generation', 'agent', 'session', 'subagent', 'verify', "
                                          "'observer')",
                                          kStructuralSpansSql));
@@ -144,7 +145,7 @@ TEST_F(HarnessStore, StructuralQueryUsesThePartialIndexAndWritesNeedNoTemporaryT
                             "cache_creation_tokens, cost_usd, raw_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
                             "?13,?14,?15,?16) ON CONFLICT(span_id) DO UPDATE SET kind=?5, attributes=?10",
                             "INSERT INTO events(span_id, seq, time_ns, type, payload, raw_id) VALUES(?1,?2,?3,?4,?5,?6)"}) {
-    Statement explain(store_->db(), std::string("EXPLAIN ") + write);
+    Statement explain(trace::internal::db(*store_), std::string("EXPLAIN ") + write);
     while (explain.step()) EXPECT_NE(explain.text(1), "OpenEphemeral") << write;
   }
 }

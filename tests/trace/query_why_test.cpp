@@ -1,6 +1,7 @@
 // trace why: the span chain above an event and the cross-session causes (the last write of the same path or
 // state key by another session before it, recursively), on the fleet fixture and on hand-built stores.
 #include "trace/query_why.h"
+#include "trace/store_internal.h"
 
 #include <gtest/gtest.h>
 
@@ -152,7 +153,7 @@ TEST_F(HandBuiltStore, SameSessionWritesAndLaterWritesAreNotCauses) {
 
 TEST_F(HandBuiltStore, LastWriterQueryUsesThePathIndex) {
   std::string plan;
-  Statement st(store_->db(),
+  Statement st(trace::internal::db(*store_),
                fmt::format("EXPLAIN QUERY PLAN SELECT e.id FROM events e WHERE e.{} AND e.type = 'file.write' AND "
                            "json_extract(e.payload, '$.path') = 'x' ORDER BY e.time_ns DESC LIMIT 1",
                            kFileEventsSql));

@@ -8,6 +8,7 @@
 
 #include "claude_test_util.h"
 #include "trace/ids.h"
+#include "trace/store_internal.h"
 #include "trace/import.h"
 #include "trace/proxy_usage.h"
 #include "trace/session_usage.h"
@@ -24,7 +25,7 @@ const std::string kClaudeSession = "d13af8c7-ca8f-4cad-9e64-7496a50f62bb";
 const std::string kRollout = "rollout-2026-12-02T07-24-13-01a235a3-bdc7-74d1-9bbb-f23d0a0ed958.jsonl";
 
 std::string text(trace::Store& store, const std::string& sql, std::initializer_list<std::string> args = {}) {
-  trace::Statement st(store.db(), sql);
+  trace::Statement st(trace::internal::db(store), sql);
   int i = 1;
   for (const auto& a : args) st.bind(i++, a);
   return st.step() ? st.text(0) : "";
@@ -32,7 +33,7 @@ std::string text(trace::Store& store, const std::string& sql, std::initializer_l
 
 // "in out cache_read cache_write" of every llm span, ordered by response id.
 std::string llm_usage(trace::Store& store) {
-  trace::Statement st(store.db(),
+  trace::Statement st(trace::internal::db(store),
                       "SELECT group_concat(r || ':' || u, ' | ') FROM (SELECT json_extract(attributes, "
                       "'$.\"gen_ai.response.id\"') AS r, input_tokens || ' ' || output_tokens || ' ' || "
                       "cache_read_tokens || ' ' || cache_creation_tokens AS u FROM spans WHERE kind = 'llm' ORDER BY r)");
@@ -235,7 +236,7 @@ TEST(ProxyUsage, ACallSeenTwiceCountsOnceWhereTheAgentMadeIt) {
   EXPECT_EQ(trace::reconcile_proxy_usage(*store, "agent"), 1);
   EXPECT_EQ(trace::subtree_totals(*store, "agent").usage.input_tokens, 107);
   store->flush();
-  trace::Statement(store->db(), "DELETE FROM spans WHERE span_id = 'llm1'").step();
+  trace::Statement(trace::internal::db(*store), "DELETE FROM spans WHERE span_id = 'llm1'").step();
   trace::reconcile_all_proxy_usage(*store);
   EXPECT_EQ(trace::subtree_totals(*store, "agent").usage.input_tokens, 107);
   EXPECT_EQ(query_int(*store, "SELECT input_tokens FROM spans WHERE span_id = 'p1'"), 100);

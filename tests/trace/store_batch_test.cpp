@@ -7,6 +7,7 @@
 
 #include "query_fixture.h"
 #include "trace/store.h"
+#include "trace/store_internal.h"
 
 namespace trace {
 namespace {
@@ -34,7 +35,7 @@ class StoreBatch : public ::testing::Test {
   }
   int64_t scalar(const std::string& sql) {
     store_->flush();
-    Statement st(store_->db(), sql);
+    Statement st(trace::internal::db(*store_), sql);
     EXPECT_TRUE(st.step()) << sql;
     return st.int64(0);
   }

@@ -100,18 +100,12 @@ class RunBuilder {
 
   // The observer's table as this branch guesses it (see harness/report/report_observations.cpp).
   void observations_table(const std::vector<harness::ReportObservation>& observations) {
-    store_->flush();
-    trace::Statement(store_->db(),
-                     "CREATE TABLE IF NOT EXISTS observations(id TEXT PRIMARY KEY, priority TEXT, kind TEXT, text TEXT,"
-                     " fingerprint TEXT, count INTEGER, first_gen INTEGER, last_gen INTEGER, evidence TEXT)")
-        .step();
-    for (const auto& o : observations) {
-      trace::Statement st(store_->db(), "INSERT INTO observations VALUES(?,?,?,?,?,?,?,?,?)");
-      st.bind(1, o.id).bind(2, o.priority).bind(3, o.kind).bind(4, o.text).bind(5, "fp-" + o.id);
-      st.bind(6, int64_t{o.count}).bind(7, int64_t{o.first_gen}).bind(8, int64_t{o.last_gen});
-      st.bind(9, nlohmann::json(o.evidence).dump());
-      st.step();
-    }
+    store_->execute("CREATE TABLE IF NOT EXISTS observations(id TEXT PRIMARY KEY, priority TEXT, kind TEXT, text TEXT,"
+                    " fingerprint TEXT, count INTEGER, first_gen INTEGER, last_gen INTEGER, evidence TEXT)");
+    for (const auto& o : observations)
+      store_->execute("INSERT INTO observations VALUES(?,?,?,?,?,?,?,?,?)",
+                      {o.id, o.priority, o.kind, o.text, "fp-" + o.id, int64_t{o.count}, int64_t{o.first_gen},
+                       int64_t{o.last_gen}, nlohmann::json(o.evidence).dump()});
   }
 
   void finish(const std::string& status, int exit_code, int64_t finished_ns, const std::string& stop_reason) {
