@@ -69,29 +69,32 @@ std::string last_line(const std::string& text) {
   return text.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
 }
 
-}  // namespace
+// The command's pipes, parent ends (non-blocking; -1 once closed) and its pid.
+struct Spawned {
+  pid_t pid = -1;
+  int in_fd = -1, out_fd = -1, err_fd = -1;
+};
 
-ShellCommandResult run_shell_command(const std::string& command, const std::string& stdin_text,
-                                     const ShellCommandOptions& options) {
-  ShellCommandResult r;
-  SigpipeBlock sigpipe_block;
+// Starts `/bin/sh -c command` in its own process group with three pipes; an empty `error` on success.
+Spawned spawn_shell(const std::string& command, const std::string& cwd, std::string& error) {
+  Spawned p;
   int in[2], out[2], err[2];
   // CLOEXEC on every end: only the dup2'd copies (0, 1, 2) reach the command; no other child inherits them.
   if (::pipe2(in, O_CLOEXEC) != 0) {
-    r.error = fmt::format("cannot create a pipe: {}", std::strerror(errno));
-    return r;
+    error = fmt::format("cannot create a pipe: {}", std::strerror(errno));
+    return p;
   }
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    r.error = fmt::format("cannot create a pipe: {}", std::strerror(errno));
+    error = fmt::format("cannot create a pipe: {}", std::strerror(errno));
     ::close(in[0]), ::close(in[1]);
-    return r;
+    return p;
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Own process group: a timeout's kill reaches everything the command started. Signal mask and SIGPIPE reset:
@@ -105,32 +108,36 @@ ShellCommandResult run_shell_command(const std::string& command, const std::stri
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), environ);
+  int rc = posix_spawn(&p.pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(in[0]), ::close(out[1]), ::close(err[1]);
-  int in_fd = in[1], out_fd = out[0], err_fd = err[0];
+  p.in_fd = in[1], p.out_fd = out[0], p.err_fd = err[0];
   if (rc != 0) {
-    close_fd(in_fd), close_fd(out_fd), close_fd(err_fd);
-    r.error = fmt::format("cannot start /bin/sh: {}", std::strerror(rc));
-    return r;
+    close_fd(p.in_fd), close_fd(p.out_fd), close_fd(p.err_fd);
+    error = fmt::format("cannot start /bin/sh: {}", std::strerror(rc));
+    p.pid = -1;
+    return p;
   }
-  for (int fd : {in_fd, out_fd, err_fd}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  if (stdin_text.empty()) close_fd(in_fd);
+  for (int fd : {p.in_fd, p.out_fd, p.err_fd}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return p;
+}
 
+// Feeds stdin and reads stdout/stderr until the command has exited and closed its pipes (or the drain after its
+// exit ends), the timeout passes, or stdout grows too big; returns the wait status. `reaped` says whether it was.
+int pump(Spawned& p, const std::string& stdin_text, const ShellCommandOptions& options, ShellCommandResult& r,
+         bool& reaped, bool& too_big) {
   auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.timeout_s));
   Clock::time_point deadline = Clock::now() + timeout;
   size_t written = 0;
-  bool reaped = false, too_big = false;
   int status = 0;
   char buf[65536];
   while (true) {
-    if (!reaped && ::waitpid(pid, &status, WNOHANG) == pid) {
+    if (!reaped && ::waitpid(p.pid, &status, WNOHANG) == p.pid) {
       reaped = true;
       deadline = std::min(deadline, Clock::now() + kDrainAfterExit);
     }
-    if (reaped && out_fd < 0 && err_fd < 0) break;
+    if (reaped && p.out_fd < 0 && p.err_fd < 0) break;
     auto now = Clock::now();
     if (now >= deadline) {
       r.timed_out = !reaped;
@@ -138,23 +145,23 @@ ShellCommandResult run_shell_command(const std::string& command, const std::stri
     }
     pollfd fds[3];
     int n = 0;
-    if (in_fd >= 0) fds[n++] = {in_fd, POLLOUT, 0};
-    if (out_fd >= 0) fds[n++] = {out_fd, POLLIN, 0};
-    if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
+    if (p.in_fd >= 0) fds[n++] = {p.in_fd, POLLOUT, 0};
+    if (p.out_fd >= 0) fds[n++] = {p.out_fd, POLLIN, 0};
+    if (p.err_fd >= 0) fds[n++] = {p.err_fd, POLLIN, 0};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     ::poll(fds, n, static_cast<int>(std::min<int64_t>(left, kPollSliceMs)));
     for (int k = 0; k < n; ++k) {
       if (!fds[k].revents) continue;
-      if (fds[k].fd == in_fd) {
-        ssize_t w = ::write(in_fd, stdin_text.data() + written, stdin_text.size() - written);
+      if (fds[k].fd == p.in_fd) {
+        ssize_t w = ::write(p.in_fd, stdin_text.data() + written, stdin_text.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
         // EPIPE: the command does not read its input; that is its business, not an error.
-        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == stdin_text.size()) close_fd(in_fd);
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == stdin_text.size()) close_fd(p.in_fd);
         continue;
       }
-      int& fd = fds[k].fd == out_fd ? out_fd : err_fd;
+      int& fd = fds[k].fd == p.out_fd ? p.out_fd : p.err_fd;
       ssize_t got = ::read(fd, buf, sizeof buf);
-      if (got > 0 && &fd == &out_fd) {
+      if (got > 0 && &fd == &p.out_fd) {
         r.output.append(buf, static_cast<size_t>(got));
         if (r.output.size() > options.max_output_bytes) too_big = true;
       } else if (got > 0) {
@@ -165,11 +172,11 @@ ShellCommandResult run_shell_command(const std::string& command, const std::stri
     }
     if (too_big) break;
   }
-  // Whatever is left of the group (the command on timeout, or what it left behind) is killed and reaped.
-  ::kill(-pid, SIGKILL);
-  if (!reaped) ::waitpid(pid, &status, 0);
-  close_fd(in_fd), close_fd(out_fd), close_fd(err_fd);
+  return status;
+}
 
+// The result's exit code, signal and error (with the last line of stderr) from the wait status.
+void describe(int status, bool too_big, const ShellCommandOptions& options, ShellCommandResult& r) {
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   if (r.timed_out) {
@@ -186,6 +193,24 @@ ShellCommandResult run_shell_command(const std::string& command, const std::stri
     std::string line = last_line(r.stderr_tail);
     if (!line.empty()) r.error += ": " + line;
   }
+}
+
+}  // namespace
+
+ShellCommandResult run_shell_command(const std::string& command, const std::string& stdin_text,
+                                     const ShellCommandOptions& options) {
+  ShellCommandResult r;
+  SigpipeBlock sigpipe_block;
+  Spawned p = spawn_shell(command, options.cwd, r.error);
+  if (p.pid < 0) return r;
+  if (stdin_text.empty()) close_fd(p.in_fd);
+  bool reaped = false, too_big = false;
+  int status = pump(p, stdin_text, options, r, reaped, too_big);
+  // Whatever is left of the group (the command on timeout, or what it left behind) is killed and reaped.
+  ::kill(-p.pid, SIGKILL);
+  if (!reaped) ::waitpid(p.pid, &status, 0);
+  close_fd(p.in_fd), close_fd(p.out_fd), close_fd(p.err_fd);
+  describe(status, too_big, options, r);
   return r;
 }
 
