@@ -27,8 +27,8 @@ nlohmann::json build_status(trace::Store& store, RunState& state) {
     int64_t tokens = 0;
     double cost = 0;
     for (const auto& [slot, a] : latest) {
-      fixes += a->status == "completed" && a->verify.passed();
-      partial += a->status == "completed" && a->verify.partial();
+      fixes += is_validated_fix(*a);
+      partial += is_partial_fix(*a);
       tokens += a->input_tokens + a->output_tokens;
       cost += a->cost_usd;
       gen["agents"].push_back({{"id", a->id},

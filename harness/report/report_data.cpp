@@ -27,9 +27,6 @@ bool is_kill(AgentOutcome o) {
   return o == AgentOutcome::killed_stuck || o == AgentOutcome::killed_timeout || o == AgentOutcome::killed_budget;
 }
 
-bool is_fix(const AgentRecord& a) { return a.status == "completed" && a.verify.passed(); }
-bool is_partial(const AgentRecord& a) { return a.status == "completed" && a.verify.partial(); }
-
 // Money and time count every attempt; outcomes count the attempt that stands for its slot.
 void add_attempt(ReportTally& t, const AgentRecord& a, bool latest) {
   ++t.attempts;
@@ -39,8 +36,8 @@ void add_attempt(ReportTally& t, const AgentRecord& a, bool latest) {
   t.agent_time_ns += duration_ns(a);
   if (!latest) return;
   ++t.agents;
-  t.validated_fixes += is_fix(a);
-  t.partial_fixes += is_partial(a);
+  t.validated_fixes += is_validated_fix(a);
+  t.partial_fixes += is_partial_fix(a);
   t.kills += is_kill(a.outcome);
   t.crashes += a.outcome == AgentOutcome::crashed;
 }
@@ -183,8 +180,8 @@ void fill_outcome(ReportData& d, trace::Store& store, const RunDir& dir, const L
     auto earlier = [](const AgentRecord* x, const AgentRecord* y) {
       return std::tie(x->generation, x->finished_ns, x->slot) < std::tie(y->generation, y->finished_ns, y->slot);
     };
-    if (is_fix(*a) && (!first_fix || earlier(a, first_fix))) first_fix = a;
-    if (is_partial(*a) && (!best_partial || a->verify.passes * best_partial->verify.repeats >
+    if (is_validated_fix(*a) && (!first_fix || earlier(a, first_fix))) first_fix = a;
+    if (is_partial_fix(*a) && (!best_partial || a->verify.passes * best_partial->verify.repeats >
                                                 best_partial->verify.passes * a->verify.repeats))
       best_partial = a;
   }

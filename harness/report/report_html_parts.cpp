@@ -152,7 +152,7 @@ std::string html_agents_section(const ReportData& d) {
     while (i < d.attempts.size() && d.attempts[i].generation < g.number) ++i;
     for (; i < d.attempts.size() && d.attempts[i].generation == g.number; ++i) {
       const AgentRecord& a = d.attempts[i];
-      bool fix = a.status == "completed" && a.verify.passed(), partial = a.status == "completed" && a.verify.partial();
+      bool fix = is_validated_fix(a), partial = is_partial_fix(a);
       out += fmt::format(
           R"(<tr{}><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td>)"
           R"(<td class="n">{}</td><td class="n">{} ({})</td><td>{}</td><td>{}</td></tr>)",

@@ -79,7 +79,7 @@ std::string render_junit(const ReportData& d) {
     if (g.tally.validated_fixes > 0) {
       std::string fixed_by;
       for (const auto& a : d.attempts)
-        if (a.generation == g.number && a.status == "completed" && a.verify.passed())
+        if (a.generation == g.number && is_validated_fix(a))
           fixed_by += fmt::format("{}{} ({}, verify {}/{})", fixed_by.empty() ? "" : ", ", a.id, a.strategy,
                                   a.verify.passes, a.verify.repeats);
       out += fmt::format(">\n      <system-out>{}</system-out>\n    </testcase>\n",

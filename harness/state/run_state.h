@@ -51,6 +51,11 @@ struct AgentRecord {
   std::string end_reason;   // human text: "exit 0", "no output for 30s (idle timeout)", ...
 };
 
+// The one definition of a validated fix: the attempt completed and every verify repeat passed; a partial fix
+// passed some repeats.
+inline bool is_validated_fix(const AgentRecord& a) { return a.status == "completed" && a.verify.passed(); }
+inline bool is_partial_fix(const AgentRecord& a) { return a.status == "completed" && a.verify.partial(); }
+
 struct GenerationRecord {
   int number = 0;
   std::string status = "running";  // running | completed
