@@ -103,6 +103,15 @@ void RunState::save_generation(const GenerationRecord& g) {
   st.step();
 }
 
+std::map<int, AgentRecord> latest_attempts(const std::vector<AgentRecord>& agents) {
+  std::map<int, AgentRecord> latest;
+  for (const auto& a : agents) {
+    auto it = latest.find(a.slot);
+    if (it == latest.end() || it->second.attempt < a.attempt) latest[a.slot] = a;
+  }
+  return latest;
+}
+
 std::vector<AgentRecord> RunState::agents(std::optional<int> generation) {
   std::lock_guard lock(store_.mutex());
   store_.flush();
