@@ -1,9 +1,9 @@
 // The end of an attempt: transcripts picked up, totals settled from the trace, verification started or the
 // attempt finalized (patch, span, record and checkpoint in one transaction; the workspace kept or removed).
 // Part of AgentRun.
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "harness/agent_run.h"
 #include "harness/agent_totals.h"
@@ -65,8 +65,11 @@ void AgentRun::pick_up_transcripts() {
   for (const auto& f : found.sessions) sessions.push_back(relative(f));
   for (const auto& f : found.imported) imported.push_back(relative(f));
   for (const auto& f : found.usage_files) usage.push_back(relative(f));
-  event("transcripts.picked_up", {{"sessions", sessions}, {"subagents_imported", imported}, {"usage_from", usage},
-                                  {"calls_matched", found.calls_matched}, {"calls_added", found.calls_added},
+  event("transcripts.picked_up", {{"sessions", sessions},
+                                  {"subagents_imported", imported},
+                                  {"usage_from", usage},
+                                  {"calls_matched", found.calls_matched},
+                                  {"calls_added", found.calls_added},
                                   {"errors", found.errors}});
 }
 
@@ -78,9 +81,9 @@ void AgentRun::settle_totals() {
       event("proxy.calls_unsettled", {{"waited_ms", 2000}});
     trace::reconcile_proxy_usage(env_.store, span_.span_id);
   }
-  // From the trace, not from what was seen live: transcripts picked up after the session replaced the stream's
-  // partial subagents and provisional figures, and proxy spans count too. Status, reports, the observer and
-  // budgets then read the totals `trace stats` shows.
+  // From the trace, not from what was seen live: transcripts picked up after the session replaced the
+  // stream's partial subagents and provisional figures, and proxy spans count too. Status, reports, the
+  // observer and budgets then read the totals `trace stats` shows.
   apply_trace_totals(env_.store, record_);
 }
 
@@ -101,22 +104,27 @@ void AgentRun::finalize() {
   record_.status = interrupted ? "interrupted" : "completed";
   record_.finished_ns = env_.clock.wall_ns();
   span_.end_ns = record_.finished_ns;
-  span_.status = record_.outcome == AgentOutcome::completed ? trace::SpanStatus::ok : trace::SpanStatus::error;
+  span_.status =
+      record_.outcome == AgentOutcome::completed ? trace::SpanStatus::ok : trace::SpanStatus::error;
   // Usage stays on the llm spans below: copying it onto the agent span would count it twice in stats.
   span_.attributes["harness.outcome"] = to_string(record_.outcome);
   span_.attributes["harness.verify"] = record_.verify.label();
   span_.attributes["harness.end_reason"] = record_.end_reason;
   if (!record_.external_id.empty()) span_.attributes["harness.process"] = record_.external_id;
-  if (record_.external_id.rfind("slurm:", 0) == 0) span_.attributes["slurm.job_id"] = record_.external_id.substr(6);
+  if (record_.external_id.rfind("slurm:", 0) == 0)
+    span_.attributes["slurm.job_id"] = record_.external_id.substr(6);
   env_.store.transaction([&] {
     env_.store.put_span(span_);
     if (record_.verify.ran)
       event(record_.verify.passed() ? "verify.passed" : "verify.failed",
-            {{"passes", record_.verify.passes}, {"repeats", record_.verify.repeats},
-             {"first_failure", record_.verify.first_failure}, {"changed_files", record_.changed_files}});
+            {{"passes", record_.verify.passes},
+             {"repeats", record_.verify.repeats},
+             {"first_failure", record_.verify.first_failure},
+             {"changed_files", record_.changed_files}});
     if (!interrupted)
       event("agent.completed", {{"outcome", std::string(to_string(record_.outcome))},
-                                {"verify", record_.verify.label()}, {"reason", record_.end_reason}});
+                                {"verify", record_.verify.label()},
+                                {"reason", record_.end_reason}});
     env_.state.save_agent(record_);
     event("checkpoint.saved", {{"status", record_.status}});
   });

@@ -1,8 +1,8 @@
 // How an agent attempt is launched: its command line and environment from the runner and its strategy, the
 // telemetry servers it reports to, its sandbox paths, the live capture of its stdout. Part of AgentRun.
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "harness/agent_run.h"
 #include "harness/launchers.h"
@@ -13,11 +13,12 @@ namespace harness {
 
 void AgentRun::add_telemetry(runners::LaunchSpec& spec) {
   if (!env_.telemetry) return;
-  runners::TelemetryTarget target{span_.trace_id, span_.span_id, record_.id, fs::absolute(env_.dir.root).string(),
-                                  env_.dir.relative(dir_)};
+  runners::TelemetryTarget target{span_.trace_id, span_.span_id, record_.id,
+                                  fs::absolute(env_.dir.root).string(), env_.dir.relative(dir_)};
   runners::AgentTelemetry t = env_.telemetry->begin_agent(target);
   telemetry_token_ = t.token;
-  // Last, over runner.env: a base URL there is the proxy's upstream (run_command.cpp), not where the agent goes.
+  // Last, over runner.env: a base URL there is the proxy's upstream (run_command.cpp), not where the agent
+  // goes.
   for (auto& [name, value] : t.env) spec.env[name] = value;
 }
 
@@ -34,8 +35,10 @@ std::string AgentRun::expand(const std::string& arg) const {
   // A strategy sets the reasoning effort as its parameter `effort`; else the runner's EFFORT variable.
   std::string effort;
   if (auto params = strategy.find("params"); params != strategy.end() && params->is_object())
-    if (auto e = params->find("effort"); e != params->end()) effort = e->is_string() ? e->get<std::string>() : e->dump();
-  if (effort.empty()) effort = env_.config.runner.env.count("EFFORT") ? env_.config.runner.env.at("EFFORT") : "";
+    if (auto e = params->find("effort"); e != params->end())
+      effort = e->is_string() ? e->get<std::string>() : e->dump();
+  if (effort.empty())
+    effort = env_.config.runner.env.count("EFFORT") ? env_.config.runner.env.at("EFFORT") : "";
   const std::pair<const char*, std::string> vars[] = {
       {"{prompt_file}", fs::absolute(dir_ + "/prompt.md").string()},
       {"{workspace}", workspace_ ? workspace_->path() : ""},
@@ -63,13 +66,14 @@ void AgentRun::name_job(runners::LaunchSpec& spec, const char* what) const {
   spec.env["HARNESS_RUN_DIR"] = run_dir;
   spec.env["HARNESS_AGENT_ID"] = record_.id;
   spec.job_name = slurm_job_name(run_dir, record_.id);
-  spec.job_comment = fmt::format("harness {} of {} attempt {} in {}", what, record_.id, record_.attempt, run_dir);
+  spec.job_comment =
+      fmt::format("harness {} of {} attempt {} in {}", what, record_.id, record_.attempt, run_dir);
 }
 
 void AgentRun::sandbox_paths(runners::LaunchSpec& spec, const char* home) const {
   if (!env_.sandboxed) return;
-  std::string own = fmt::format("{}/agents-home/{}.{}", fs::absolute(env_.dir.root).string(), record_.id,
-                                record_.attempt);
+  std::string own =
+      fmt::format("{}/agents-home/{}.{}", fs::absolute(env_.dir.root).string(), record_.id, record_.attempt);
   spec.writable_paths.push_back(own);  // the presets' CLAUDE_CONFIG_DIR and CODEX_HOME live here
   spec.readable_paths.push_back(fs::absolute(dir_).string());  // prompt.md
   spec.env["HOME"] = own + "/" + home;
@@ -148,8 +152,10 @@ void AgentRun::launch_agent() {
   // Durable at once: a harness killed from here on leaves the job id where `resume` finds (and cancels) it.
   env_.store.transaction([&] {
     env_.state.save_agent(record_);
-    event("agent.spawned", {{"strategy", record_.strategy}, {"attempt", record_.attempt},
-                            {"process", record_.external_id}, {"workspace", workspace_->path()}});
+    event("agent.spawned", {{"strategy", record_.strategy},
+                            {"attempt", record_.attempt},
+                            {"process", record_.external_id},
+                            {"workspace", workspace_->path()}});
   });
   env_.progress.log(fmt::format("{} spawned ({}, {})", record_.id, record_.strategy, record_.external_id));
 }

@@ -105,7 +105,8 @@ void RealAgentProcess::end(std::chrono::milliseconds grace) {
 std::unique_ptr<AgentProcesses> make_agent_processes(const Config& config, const std::string& run_dir,
                                                      runners::ProcessLauncher& agents,
                                                      runners::ProcessLauncher& verify) {
-  return std::make_unique<RealAgentProcesses>(config, std::filesystem::absolute(run_dir).string(), agents, verify);
+  return std::make_unique<RealAgentProcesses>(config, std::filesystem::absolute(run_dir).string(), agents,
+                                              verify);
 }
 
 }  // namespace harness

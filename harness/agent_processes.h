@@ -1,8 +1,8 @@
-// The processes the generation loop runs (agents and their verify commands) as the loop needs them: start one,
-// wait with a timeout for output and exits, ask one to stop, end one, and end what a crashed attempt left. The
-// seam between the loop and the OS (ninja's CommandRunner): the real one drives the run's launchers through one
-// runners::ProcessReactor; tests script a fake (tests/harness/fakes.h). Not thread-safe: the loop's thread
-// drives it and every process in it.
+// The processes the generation loop runs (agents and their verify commands) as the loop needs them: start
+// one, wait with a timeout for output and exits, ask one to stop, end one, and end what a crashed attempt
+// left. The seam between the loop and the OS (ninja's CommandRunner): the real one drives the run's launchers
+// through one runners::ProcessReactor; tests script a fake (tests/harness/fakes.h). Not thread-safe: the
+// loop's thread drives it and every process in it.
 #pragma once
 
 #include <chrono>
@@ -56,8 +56,8 @@ class AgentProcesses {
   // Throws runners::LaunchError when it cannot start (runners::SystemFailure when that is Slurm's fault).
   virtual std::unique_ptr<AgentProcess> start(ProcessRole role, const runners::LaunchSpec& spec,
                                               OutputHandler on_output) = 0;
-  // Waits until a process printed (handed to its OutputHandler) or ended, or `timeout` passed; returns the ends.
-  // An ended process is reported once; its handle stays valid until the caller drops it.
+  // Waits until a process printed (handed to its OutputHandler) or ended, or `timeout` passed; returns the
+  // ends. An ended process is reported once; its handle stays valid until the caller drops it.
   virtual std::vector<ProcessExit> wait(std::chrono::milliseconds timeout) = 0;
   // Before an interrupted attempt runs again: ends whatever it may have left running (Slurm jobs first, then
   // local processes carrying its markers, see AgentRun::name_job).
@@ -65,7 +65,8 @@ class AgentProcesses {
 };
 
 // The real one: agents start through `agents`, verify commands through `verify`; every process is watched by
-// one reactor and its process group tracked for the second Ctrl-C (interrupt.h). The launchers must outlive it.
+// one reactor and its process group tracked for the second Ctrl-C (interrupt.h). The launchers must outlive
+// it.
 std::unique_ptr<AgentProcesses> make_agent_processes(const Config& config, const std::string& run_dir,
                                                      runners::ProcessLauncher& agents,
                                                      runners::ProcessLauncher& verify);

@@ -1,12 +1,12 @@
-// One agent attempt's lifecycle: start, output, exit, timeouts and kills (see agent_run.h). The launch itself is
-// in agent_launch.cpp, verification in agent_verify.cpp, the end of the attempt in agent_finish.cpp.
+// One agent attempt's lifecycle: start, output, exit, timeouts and kills (see agent_run.h). The launch itself
+// is in agent_launch.cpp, verification in agent_verify.cpp, the end of the attempt in agent_finish.cpp.
 #include "harness/agent_run.h"
+
+#include <fmt/format.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "trace/ids.h"
 
@@ -24,8 +24,11 @@ bool keeps_workspace(const std::string& keep, const AgentRecord& record) {
   return keep == "all" || (keep == "winners" && winner) || (keep == "failures" && !winner);
 }
 
-AgentRun::AgentRun(AgentEnvironment& env, AgentRecord record, std::string generation_span_id, std::string prompt)
-    : env_(env), record_(std::move(record)), generation_span_id_(std::move(generation_span_id)),
+AgentRun::AgentRun(AgentEnvironment& env, AgentRecord record, std::string generation_span_id,
+                   std::string prompt)
+    : env_(env),
+      record_(std::move(record)),
+      generation_span_id_(std::move(generation_span_id)),
       prompt_(std::move(prompt)) {}
 
 AgentRun::~AgentRun() {
@@ -69,7 +72,8 @@ void AgentRun::start() {
   fs::create_directories(dir_);
 
   span_.trace_id = env_.trace_id;
-  span_.span_id = trace::derive_span_id(env_.trace_id, fmt::format("agent:{}:{}", record_.id, record_.attempt));
+  span_.span_id =
+      trace::derive_span_id(env_.trace_id, fmt::format("agent:{}:{}", record_.id, record_.attempt));
   span_.parent_span_id = generation_span_id_;
   span_.kind = trace::SpanKind::agent;
   span_.name = record_.id;
@@ -123,11 +127,12 @@ void AgentRun::on_exit(const ProcessExit& exit) {
   const std::string& failure = exit.system_failure;
   if (phase_ == Phase::running) {
     if (!failure.empty()) {
-      // Slurm ended it (node failure, cancelled from outside, time limit): recorded as a crash in Slurm's words.
+      // Slurm ended it (node failure, cancelled from outside, time limit): recorded as a crash in Slurm's
+      // words.
       system_failure_ = failure;
       span_.attributes["harness.system_failure"] = failure;
-      event("agent.system_failed", {{"error", failure}, {"process", record_.external_id},
-                                    {"exit", status.describe()}});
+      event("agent.system_failed",
+            {{"error", failure}, {"process", record_.external_id}, {"exit", status.describe()}});
       return agent_finished(AgentOutcome::crashed, failure);
     }
     AgentOutcome outcome = status.ok() ? AgentOutcome::completed : AgentOutcome::crashed;

@@ -1,7 +1,7 @@
-// One agent attempt from start to checkpoint: workspace, prompt, launch, live decoding of its output into the run
-// store, idle/wall/budget kills, verification (repeats, protected paths restored first), patch capture, and the
-// final record written in one transaction. A state machine driven by the generation loop's thread: it never
-// blocks on the agent; the loop hands it output and exits of the process it currently runs.
+// One agent attempt from start to checkpoint: workspace, prompt, launch, live decoding of its output into the
+// run store, idle/wall/budget kills, verification (repeats, protected paths restored first), patch capture,
+// and the final record written in one transaction. A state machine driven by the generation loop's thread: it
+// never blocks on the agent; the loop hands it output and exits of the process it currently runs.
 #pragma once
 
 #include <memory>
@@ -34,7 +34,8 @@ struct AgentEnvironment {
   std::string trace_id;
   uint64_t seed = 0;
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
-  runners::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
+  runners::RunTelemetry* telemetry =
+      nullptr;             // the run's OTLP receiver and LLM proxy; null when neither runs
   bool sandboxed = false;  // the launchers sandbox every process: each gets its own HOME under the run dir
 };
 
@@ -76,7 +77,7 @@ class AgentRun {
   int64_t elapsed_ms() const;
 
  private:
-  static constexpr uint64_t kRawLimit = 64ull << 20;       // stdout kept verbatim up to this; decoding goes on
+  static constexpr uint64_t kRawLimit = 64ull << 20;  // stdout kept verbatim up to this; decoding goes on
   static constexpr uint64_t kVerifyLogLimit = 4ull << 20;  // verify.log bound
   static constexpr size_t kVerifyOutputKept = 256u << 10;  // per repeat, for finding the first failure
   static constexpr std::chrono::milliseconds kKillGrace{2000};

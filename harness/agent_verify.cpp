@@ -1,8 +1,8 @@
 // Verification of an attempt that changed files: `verify.repeat` runs of verify.command in its workspace (the
 // protected paths restored first), verify.log bounded, the first failing line kept. Part of AgentRun.
-#include <fstream>
-
 #include <fmt/format.h>
+
+#include <fstream>
 
 #include "harness/agent_run.h"
 
@@ -11,7 +11,8 @@ namespace {
 
 // The first line of a failing verify run that names the failure: what the next generation most needs to know.
 std::string first_failure_line(const std::string& output) {
-  static const char* markers[] = {"Assertion", "assert", "FAIL", "Error", "error:", "failed", "mismatch", "expected"};
+  static const char* markers[] = {"Assertion", "assert", "FAIL",     "Error",
+                                  "error:",    "failed", "mismatch", "expected"};
   size_t pos = 0;
   while (pos < output.size()) {
     size_t end = output.find('\n', pos);

@@ -22,10 +22,12 @@ bool GenerationLoop::enforce_budgets(int generation, ActiveRuns& active) {
     if (a->phase() != AgentRun::Phase::running) continue;
     const auto& act = a->activity();
     if (over(c.agent_budget, act.tokens(), act.usage().cost_usd)) {
-      run_event("budget.exceeded", {{"scope", "agent"}, {"agent", a->record().id}, {"tokens", act.tokens()},
+      run_event("budget.exceeded", {{"scope", "agent"},
+                                    {"agent", a->record().id},
+                                    {"tokens", act.tokens()},
                                     {"cost_usd", act.usage().cost_usd}});
-      a->kill(AgentOutcome::killed_budget, fmt::format("agent budget exceeded ({} tokens, ${:.4f})", act.tokens(),
-                                                        act.usage().cost_usd));
+      a->kill(AgentOutcome::killed_budget,
+              fmt::format("agent budget exceeded ({} tokens, ${:.4f})", act.tokens(), act.usage().cost_usd));
     }
   }
   if (!has_limit(c.generation_budget) && !has_limit(c.run_budget)) return false;
@@ -60,7 +62,8 @@ bool GenerationLoop::enforce_budgets(int generation, ActiveRuns& active) {
   if (!scope) return false;
   budget_tripped_in_ = generation;
   bool run_scope = std::string(scope) == "run";
-  run_event("budget.exceeded", {{"scope", scope}, {"generation", generation},
+  run_event("budget.exceeded", {{"scope", scope},
+                                {"generation", generation},
                                 {"tokens", run_scope ? run_tokens : gen_tokens},
                                 {"cost_usd", run_scope ? run_usd : gen_usd}});
   for (auto& a : active) a->request_stop();

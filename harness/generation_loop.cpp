@@ -8,7 +8,8 @@
 
 namespace harness {
 
-GenerationLoop::GenerationLoop(AgentEnvironment& env, GenerationPlanner& planner) : env_(env), planner_(planner) {}
+GenerationLoop::GenerationLoop(AgentEnvironment& env, GenerationPlanner& planner)
+    : env_(env), planner_(planner) {}
 
 int64_t GenerationLoop::run_event(const std::string& type, nlohmann::json payload) {
   trace::Event e;
@@ -58,7 +59,8 @@ LoopResult GenerationLoop::end_interrupted(int g) {
     run_event("checkpoint.saved", {{"status", "interrupted"}, {"generation", g}});
   });
   write_reports_now();
-  env_.progress.log(fmt::format("interrupted in generation {}; `harness resume {}` continues", g, env_.dir.root));
+  env_.progress.log(
+      fmt::format("interrupted in generation {}; `harness resume {}` continues", g, env_.dir.root));
   LoopResult result;
   result.exit_code = 130;
   result.stop_reason = "interrupted";
@@ -74,8 +76,8 @@ LoopResult GenerationLoop::end_on_system_failure(int g) {
     run_event("run.stopped", {{"reason", system_stop_reason_}, {"generation", g}, {"exit_code", 3}});
   });
   write_reports_now();
-  env_.progress.log(fmt::format("stopped in generation {}: {}; `harness resume {}` re-runs what did not run", g,
-                                system_stop_reason_, env_.dir.root));
+  env_.progress.log(fmt::format("stopped in generation {}: {}; `harness resume {}` re-runs what did not run",
+                                g, system_stop_reason_, env_.dir.root));
   LoopResult result;
   result.exit_code = 3;
   result.stop_reason = system_stop_reason_;
@@ -102,7 +104,8 @@ LoopResult GenerationLoop::finalize_run(LoopResult result) {
       env_.store.put_span(*span);
     }
     env_.state.save_run(run_);
-    run_event("run.finalized", {{"validated_fixes", result.validated_fixes}, {"stop_reason", result.stop_reason},
+    run_event("run.finalized", {{"validated_fixes", result.validated_fixes},
+                                {"stop_reason", result.stop_reason},
                                 {"exit_code", result.exit_code}});
   });
   write_reports_now();
@@ -126,7 +129,8 @@ std::string GenerationLoop::should_stop(int completed_generation) {
     for (int g = completed_generation; g >= 1 && streak < stop.no_progress_generations; --g) {
       bool progress = false;
       for (const auto& a : agents)
-        if (a.generation == g && a.status == "completed" && (a.verify.passed() || a.verify.partial())) progress = true;
+        if (a.generation == g && a.status == "completed" && (a.verify.passed() || a.verify.partial()))
+          progress = true;
       auto gen = env_.state.generation(g);
       if (gen) {
         auto span = env_.store.span(gen->span_id);

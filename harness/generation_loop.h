@@ -1,9 +1,9 @@
 // The spine of `harness run` and `harness resume`: generation after generation, N agents in parallel (up to
-// `concurrency`), each an AgentRun; budgets enforced, stuck agents killed, a checkpoint after every agent and every
-// generation, observations fed forward, stop rules applied. Single-threaded: it drives every process through
-// env.processes (AgentProcesses), waiting on all of them at once.
-// The run's course is in generation_loop.cpp, one generation's in generation_pass.cpp, budgets in
-// generation_budgets.cpp, what a resume re-runs in generation_resume.cpp.
+// `concurrency`), each an AgentRun; budgets enforced, stuck agents killed, a checkpoint after every agent and
+// every generation, observations fed forward, stop rules applied. Single-threaded: it drives every process
+// through env.processes (AgentProcesses), waiting on all of them at once. The run's course is in
+// generation_loop.cpp, one generation's in generation_pass.cpp, budgets in generation_budgets.cpp, what a
+// resume re-runs in generation_resume.cpp.
 #pragma once
 
 #include <memory>
@@ -75,7 +75,7 @@ class GenerationLoop {
   GenerationPlanner& planner_;
   RunRecord run_;
   bool run_budget_exceeded_ = false;
-  int budget_tripped_in_ = 0;  // the generation whose budget tripped (its event is sent once)
+  int budget_tripped_in_ = 0;       // the generation whose budget tripped (its event is sent once)
   std::string system_stop_reason_;  // set when Slurm failed every launch of a streak (see launch_ready)
   int64_t last_progress_ms_ = 0;
 };

@@ -1,9 +1,9 @@
-// One generation: opened (its allocation persisted), its attempts launched up to `concurrency`, driven through
-// one wait on all their processes (timeouts, budgets, Ctrl-C, the stop rule for Slurm failures), then finished
-// (observer, convergence, checkpoint) in one transaction. Part of GenerationLoop.
-#include <algorithm>
-
+// One generation: opened (its allocation persisted), its attempts launched up to `concurrency`, driven
+// through one wait on all their processes (timeouts, budgets, Ctrl-C, the stop rule for Slurm failures), then
+// finished (observer, convergence, checkpoint) in one transaction. Part of GenerationLoop.
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "harness/generation_loop.h"
 #include "harness/interrupt.h"
@@ -50,7 +50,8 @@ GenerationRecord GenerationLoop::open_generation(int number) {
     e.payload = {{"generation", number}, {"population", plans.size()}};
     env_.store.put_event(e);
   });
-  env_.progress.log(fmt::format("generation {}/{} started: {} agents", number, env_.config.generations, plans.size()));
+  env_.progress.log(
+      fmt::format("generation {}/{} started: {} agents", number, env_.config.generations, plans.size()));
   return gen;
 }
 
@@ -68,7 +69,8 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
       return GenEnd::interrupted;
     }
     if (env_.config.stop.wall_clock_s > 0 &&
-        (env_.clock.wall_ns() - run_.created_ns) / 1e9 > env_.config.stop.wall_clock_s && !pass.queue.empty()) {
+        (env_.clock.wall_ns() - run_.created_ns) / 1e9 > env_.config.stop.wall_clock_s &&
+        !pass.queue.empty()) {
       pass.stop_launching = true;
     }
     launch_ready(pass);
@@ -95,9 +97,10 @@ void GenerationLoop::interrupt_agents(Pass& pass) {
 }
 
 void GenerationLoop::launch_ready(Pass& pass) {
-  // The stop rule for Slurm failures (docs/slurm.md): when as many launches in a row as could run at once failed
-  // because of Slurm (controller down, every job rejected), launching stops; the agents already running finish,
-  // then the run stops with exit 3 and leaves the failed attempts and the slots never launched to `resume`.
+  // The stop rule for Slurm failures (docs/slurm.md): when as many launches in a row as could run at once
+  // failed because of Slurm (controller down, every job rejected), launching stops; the agents already
+  // running finish, then the run stops with exit 3 and leaves the failed attempts and the slots never
+  // launched to `resume`.
   const int system_failure_limit = std::min(env_.config.concurrency, env_.config.population);
   while (!pass.stop_launching && !pass.queue.empty() && (int)pass.active.size() < env_.config.concurrency) {
     AgentRecord next = pass.queue.back();
@@ -109,9 +112,9 @@ void GenerationLoop::launch_ready(Pass& pass) {
     } else if (!run->system_failure().empty()) {
       pass.failed_in_a_row.push_back(run->record());
       if ((int)pass.failed_in_a_row.size() >= system_failure_limit) {
-        system_stop_reason_ = fmt::format("{} launch{} in a row failed because of Slurm: {}",
-                                          pass.failed_in_a_row.size(), pass.failed_in_a_row.size() == 1 ? "" : "es",
-                                          run->system_failure());
+        system_stop_reason_ =
+            fmt::format("{} launch{} in a row failed because of Slurm: {}", pass.failed_in_a_row.size(),
+                        pass.failed_in_a_row.size() == 1 ? "" : "es", run->system_failure());
         pass.stop_launching = true;
         pass.queue.clear();  // never launched: they stay pending for `resume`
       }

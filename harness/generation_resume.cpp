@@ -1,6 +1,7 @@
-// What a resumed run does before it runs anything again: an attempt found `running` (the harness died under it)
-// or `interrupted` has what it left ended and its workspace discarded, is recorded as interrupted and becomes a
-// new pending attempt of the same slot; workspaces the keep policy does not want go. Part of GenerationLoop.
+// What a resumed run does before it runs anything again: an attempt found `running` (the harness died under
+// it) or `interrupted` has what it left ended and its workspace discarded, is recorded as interrupted and
+// becomes a new pending attempt of the same slot; workspaces the keep policy does not want go. Part of
+// GenerationLoop.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -13,11 +14,13 @@ namespace harness {
 void GenerationLoop::discard_unkept_workspaces() {
   for (const auto& a : env_.state.agents()) {
     // A running one's processes may be alive still: attempts_to_run() kills them first, then discards.
-    if (a.status == "pending" || a.status == "running" || keeps_workspace(env_.config.workspace.keep, a)) continue;
+    if (a.status == "pending" || a.status == "running" || keeps_workspace(env_.config.workspace.keep, a))
+      continue;
     try {
       env_.workspaces.discard(workspace_name(a));
     } catch (const std::exception& e) {
-      env_.progress.log(fmt::format("{}: could not remove the workspace of attempt {}: {}", a.id, a.attempt, e.what()));
+      env_.progress.log(
+          fmt::format("{}: could not remove the workspace of attempt {}: {}", a.id, a.attempt, e.what()));
     }
   }
 }
@@ -37,7 +40,8 @@ std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
     try {
       env_.workspaces.discard(workspace_name(a));
     } catch (const std::exception& e) {
-      env_.progress.log(fmt::format("{}: could not remove the workspace of attempt {}: {}", a.id, a.attempt, e.what()));
+      env_.progress.log(
+          fmt::format("{}: could not remove the workspace of attempt {}: {}", a.id, a.attempt, e.what()));
     }
     AgentRecord old = a;
     old.status = "interrupted";
@@ -66,14 +70,17 @@ void GenerationLoop::end_leftovers(const AgentRecord& a) {
   if (!ended.slurm_jobs.empty()) {
     env_.progress.log(fmt::format("{}: cancelled leftover Slurm job(s) {} of attempt {}", a.id,
                                   fmt::join(ended.slurm_jobs, " "), a.attempt));
-    run_event("slurm.leftover_cancelled", {{"agent", a.id}, {"attempt", a.attempt}, {"jobs", ended.slurm_jobs}});
+    run_event("slurm.leftover_cancelled",
+              {{"agent", a.id}, {"attempt", a.attempt}, {"jobs", ended.slurm_jobs}});
   }
   if (!ended.slurm_error.empty()) {
-    env_.progress.log(fmt::format("{}: leftover Slurm jobs of attempt {}: {}", a.id, a.attempt, ended.slurm_error));
+    env_.progress.log(
+        fmt::format("{}: leftover Slurm jobs of attempt {}: {}", a.id, a.attempt, ended.slurm_error));
     run_event("slurm.error", {{"agent", a.id}, {"attempt", a.attempt}, {"error", ended.slurm_error}});
   }
   if (ended.processes > 0)
-    env_.progress.log(fmt::format("{}: killed {} leftover process(es) of attempt {}", a.id, ended.processes, a.attempt));
+    env_.progress.log(
+        fmt::format("{}: killed {} leftover process(es) of attempt {}", a.id, ended.processes, a.attempt));
 }
 
 }  // namespace harness

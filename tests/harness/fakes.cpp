@@ -1,14 +1,13 @@
 // The fakes of fakes.h.
 #include "fakes.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "harness/interrupt.h"
 #include "trace/ids.h"
@@ -18,23 +17,22 @@ namespace fs = std::filesystem;
 namespace harness_test {
 
 namespace jsonl {
-std::string session_start() {
-  return R"({"hv":1,"type":"session.start","session":"main","agent":"fake"})";
-}
+std::string session_start() { return R"({"hv":1,"type":"session.start","session":"main","agent":"fake"})"; }
 std::string session_end() { return R"({"hv":1,"type":"session.end","session":"main","status":"ok"})"; }
 std::string llm_call(int64_t input_tokens, int64_t output_tokens, double cost_usd) {
-  nlohmann::json line = {{"hv", 1},          {"type", "llm.call"},           {"session", "main"},
-                         {"model", "fake-1"}, {"input_tokens", input_tokens}, {"output_tokens", output_tokens}};
+  nlohmann::json line = {
+      {"hv", 1},           {"type", "llm.call"},           {"session", "main"},
+      {"model", "fake-1"}, {"input_tokens", input_tokens}, {"output_tokens", output_tokens}};
   if (cost_usd > 0) line["cost_usd"] = cost_usd;
   return line.dump();
 }
 std::string tool_failed(const std::string& id, const std::string& output) {
-  return nlohmann::json{{"hv", 1}, {"type", "tool.start"}, {"session", "main"}, {"id", id}, {"tool", "bash"},
-                        {"input", "./verify.sh"}}
+  return nlohmann::json{{"hv", 1},  {"type", "tool.start"}, {"session", "main"},
+                        {"id", id}, {"tool", "bash"},       {"input", "./verify.sh"}}
              .dump() +
          "\n" +
-         nlohmann::json{{"hv", 1},       {"type", "tool.end"}, {"session", "main"}, {"id", id},
-                        {"status", "error"}, {"exit_code", 1},   {"output", output}}
+         nlohmann::json{{"hv", 1},           {"type", "tool.end"}, {"session", "main"}, {"id", id},
+                        {"status", "error"}, {"exit_code", 1},     {"output", output}}
              .dump();
 }
 }  // namespace jsonl
@@ -100,7 +98,9 @@ struct FakeProcesses::Process {
 
 class FakeProcessHandle final : public harness::AgentProcess {
  public:
-  FakeProcessHandle(FakeProcesses& owner, FakeProcesses::Process& p) : owner_(owner), p_(p) { p_.handle = this; }
+  FakeProcessHandle(FakeProcesses& owner, FakeProcesses::Process& p) : owner_(owner), p_(p) {
+    p_.handle = this;
+  }
   ~FakeProcessHandle() override {
     end(std::chrono::milliseconds(200));
     p_.handle = nullptr;
@@ -118,12 +118,13 @@ class FakeProcessHandle final : public harness::AgentProcess {
   FakeProcesses::Process& p_;
 };
 
-FakeProcesses::FakeProcesses(FakeClock& clock, FakeWorkspaces& workspaces) : clock_(clock), workspaces_(workspaces) {}
+FakeProcesses::FakeProcesses(FakeClock& clock, FakeWorkspaces& workspaces)
+    : clock_(clock), workspaces_(workspaces) {}
 FakeProcesses::~FakeProcesses() = default;
 
 std::unique_ptr<harness::AgentProcess> FakeProcesses::start(harness::ProcessRole role,
-                                                             const runners::LaunchSpec& spec,
-                                                             OutputHandler on_output) {
+                                                            const runners::LaunchSpec& spec,
+                                                            OutputHandler on_output) {
   FakeLaunch launch{role, spec, "", clock_.now_ms()};
   FakeWorkspaceState* workspace = workspaces_.at_path(spec.cwd);
   FakeScript script;
@@ -397,7 +398,8 @@ std::vector<harness::SlotPlan> FakePlanner::plan(int number, int population) {
   return plans;
 }
 
-harness::GenerationSummary FakePlanner::finish_generation(int number, const std::vector<harness::AgentRecord>&) {
+harness::GenerationSummary FakePlanner::finish_generation(int number,
+                                                          const std::vector<harness::AgentRecord>&) {
   finished.push_back(number);
   harness::GenerationSummary summary = summaries[number];
   if (summary.note.empty()) summary.note = "fake observer";
@@ -452,8 +454,9 @@ FakeRun::FakeRun(harness::Config c, std::vector<std::string> strategies)
     e.type = "run.created";
     store->put_event(e);
   });
-  env = std::make_unique<harness::AgentEnvironment>(harness::AgentEnvironment{
-      config, harness::RunDir{dir_}, *store, *state, processes, workspaces, clock, progress, run.trace_id, 1, ""});
+  env = std::make_unique<harness::AgentEnvironment>(
+      harness::AgentEnvironment{config, harness::RunDir{dir_}, *store, *state, processes, workspaces, clock,
+                                progress, run.trace_id, 1, ""});
 }
 
 FakeRun::~FakeRun() {
@@ -491,7 +494,8 @@ std::vector<std::string> loop_events(trace::Store& store, bool with_times) {
     if (!loop_spans.count(e.span_id)) return;
     std::string agent = e.payload.is_object() ? e.payload.value("agent", "") : "";
     std::string line = agent.empty() ? e.type : e.type + " " + agent;
-    out.push_back(with_times ? fmt::format("{} {}", (e.time_ns - FakeClock::kEpochNs) / 1'000'000, line) : line);
+    out.push_back(with_times ? fmt::format("{} {}", (e.time_ns - FakeClock::kEpochNs) / 1'000'000, line)
+                             : line);
   });
   return out;
 }

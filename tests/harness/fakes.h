@@ -7,13 +7,12 @@
 
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "harness/agent_processes.h"
 #include "harness/clock.h"
@@ -54,8 +53,8 @@ struct FakeWorkspaceState;
 // silent(). A script that ends without exit() hangs (silent until killed).
 class FakeScript {
  public:
-  FakeScript& print(std::string line);  // one line on stdout ('\n' added)
-  FakeScript& silent(int64_t ms);       // nothing for this long
+  FakeScript& print(std::string line);                   // one line on stdout ('\n' added)
+  FakeScript& silent(int64_t ms);                        // nothing for this long
   FakeScript& edit(std::string file, std::string text);  // changes its workspace (the one it runs in)
   FakeScript& exit(int code);
   FakeScript& exit_by_signal(int signal);
@@ -92,12 +91,17 @@ struct FakeLaunch {
 struct FakeKill {
   std::string external_id;
   int64_t grace_ms = 0;
-  int64_t at_ms = 0;       // when end() was called
-  int64_t took_ms = 0;     // how long the tree took to go (the grace for one that ignores TERM)
+  int64_t at_ms = 0;    // when end() was called
+  int64_t took_ms = 0;  // how long the tree took to go (the grace for one that ignores TERM)
 };
 
 class FakeWorkspaces;
 
+// Agent and verify processes that run FakeScripts, as the reactor would: wait(timeout) moves the clock to the
+// next scripted step (or to the timeout), runs every step due then, and returns once one printed or exited;
+// end() moves it by the time the tree takes to go (a TERM honoured after term_takes(), else the whole grace).
+// An agent runs the script of its strategy (none: a launch error); a verify run the verify script (none: it
+// passes). Every launch, stop request, kill and leftover query is recorded.
 class FakeProcesses : public harness::AgentProcesses {
  public:
   FakeProcesses(FakeClock& clock, FakeWorkspaces& workspaces);
@@ -174,7 +178,8 @@ struct FakeWorkspaceState {
 
 class FakeWorkspaces : public harness::WorkspaceFactory {
  public:
-  explicit FakeWorkspaces(std::map<std::string, std::string> base = {{"state.txt", "bug"}}) : base_(std::move(base)) {}
+  explicit FakeWorkspaces(std::map<std::string, std::string> base = {{"state.txt", "bug"}})
+      : base_(std::move(base)) {}
   std::unique_ptr<harness::Workspace> create(const std::string& name) override;
   void prune() override {}
   void discard(const std::string& name) override;
@@ -203,8 +208,8 @@ inline FakeScript fixer() { return agent_writing("fixed"); }
 inline FakeScript wrong() { return agent_writing("still broken"); }
 // Prints one model call of `input` + `output` tokens every `every_ms`, `calls` times, then exits 0.
 FakeScript spender(int calls, int64_t input, int64_t output, int64_t every_ms);
-// Passes (exit 0) when state.txt says "fixed", else prints "FAIL: state is not fixed" and exits 1; each repeat
-// first takes `takes_ms`.
+// Passes (exit 0) when state.txt says "fixed", else prints "FAIL: state is not fixed" and exits 1; each
+// repeat first takes `takes_ms`.
 FakeProcesses::VerifyScript verify_state_fixed(int64_t takes_ms = 0);
 }  // namespace scripts
 
@@ -214,7 +219,8 @@ class FakePlanner : public harness::GenerationPlanner {
   explicit FakePlanner(std::vector<std::string> strategies) : strategies_(std::move(strategies)) {}
   std::vector<harness::SlotPlan> plan(int number, int population) override;
   std::string prompt(const harness::AgentRecord& agent) override { return "prompt of " + agent.id; }
-  harness::GenerationSummary finish_generation(int number, const std::vector<harness::AgentRecord>& agents) override;
+  harness::GenerationSummary finish_generation(int number,
+                                               const std::vector<harness::AgentRecord>& agents) override;
 
   std::map<int, harness::GenerationSummary> summaries;  // what finish_generation(n) returns
   std::vector<int> planned, finished;
@@ -237,11 +243,12 @@ class FakeRun {
  public:
   // Config defaults for a fake run: 1 generation of 1 agent, verify `verify` (run by the fake), no timeouts.
   static harness::Config default_config();
-  explicit FakeRun(harness::Config config = default_config(), std::vector<std::string> strategies = {"agent"});
+  explicit FakeRun(harness::Config config = default_config(),
+                   std::vector<std::string> strategies = {"agent"});
   ~FakeRun();
 
-  // Runs the loop on the run (again: what `harness resume` does after reopening it). Clears the interrupt flag
-  // before and after.
+  // Runs the loop on the run (again: what `harness resume` does after reopening it). Clears the interrupt
+  // flag before and after.
   harness::LoopResult run();
   harness::LoopResult resume();
 

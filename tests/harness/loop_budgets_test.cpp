@@ -27,12 +27,14 @@ TEST(LoopBudgets, AgentBudgetKillsTheOverrunningAgentAtTheCallThatCrossedIt) {
   EXPECT_EQ(to_string(run.agent("g01-a02").outcome), "completed") << "the other agent is not touched";
   auto budget = run.events("budget.exceeded");
   ASSERT_EQ(budget.size(), 1u);
-  EXPECT_EQ(budget[0], (nlohmann::json{{"scope", "agent"}, {"agent", "g01-a01"}, {"tokens", 3300}, {"cost_usd", 0.0}}));
-  EXPECT_EQ(run.timeline(), (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01",
-                                 "0 agent.spawned g01-a02", "0 verify.failed g01-a02", "0 agent.completed g01-a02",
-                                 "0 checkpoint.saved g01-a02", "100 budget.exceeded g01-a01",
-                                 "100 agent.killed g01-a01", "100 agent.completed g01-a01",
-                                 "100 checkpoint.saved g01-a01", "100 checkpoint.saved", "100 run.finalized"}));
+  EXPECT_EQ(budget[0],
+            (nlohmann::json{{"scope", "agent"}, {"agent", "g01-a01"}, {"tokens", 3300}, {"cost_usd", 0.0}}));
+  EXPECT_EQ(
+      run.timeline(),
+      (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01", "0 agent.spawned g01-a02",
+           "0 verify.failed g01-a02", "0 agent.completed g01-a02", "0 checkpoint.saved g01-a02",
+           "100 budget.exceeded g01-a01", "100 agent.killed g01-a01", "100 agent.completed g01-a01",
+           "100 checkpoint.saved g01-a01", "100 checkpoint.saved", "100 run.finalized"}));
 }
 
 TEST(LoopBudgets, AgentBudgetInDollars) {
@@ -67,13 +69,14 @@ TEST(LoopBudgets, GenerationBudgetIsReportedOnceWhileAnotherAgentVerifies) {
   EXPECT_EQ(run.agent("g01-a01").verify.label(), "passed") << "a verifying agent is not stopped by a budget";
   auto budget = run.events("budget.exceeded");
   ASSERT_EQ(budget.size(), 1u) << "once, not once per wake-up of the loop while the fixer verified";
-  EXPECT_EQ(budget[0], (nlohmann::json{{"scope", "generation"}, {"generation", 1}, {"tokens", 3300},
-                                       {"cost_usd", 0.0}}));
-  EXPECT_EQ(run.timeline(), (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01",
-                                 "0 agent.spawned g01-a02", "100 budget.exceeded", "100 agent.killed g01-a02",
-                                 "100 agent.completed g01-a02", "100 checkpoint.saved g01-a02",
-                                 "1500 verify.passed g01-a01", "1500 agent.completed g01-a01",
-                                 "1500 checkpoint.saved g01-a01", "1500 checkpoint.saved", "1500 run.finalized"}));
+  EXPECT_EQ(budget[0], (nlohmann::json{
+                           {"scope", "generation"}, {"generation", 1}, {"tokens", 3300}, {"cost_usd", 0.0}}));
+  EXPECT_EQ(
+      run.timeline(),
+      (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01", "0 agent.spawned g01-a02",
+           "100 budget.exceeded", "100 agent.killed g01-a02", "100 agent.completed g01-a02",
+           "100 checkpoint.saved g01-a02", "1500 verify.passed g01-a01", "1500 agent.completed g01-a01",
+           "1500 checkpoint.saved g01-a01", "1500 checkpoint.saved", "1500 run.finalized"}));
 }
 
 TEST(LoopBudgets, GenerationBudgetClosesTheSlotsNeverLaunchedAndTripsAgainInTheNextGeneration) {
@@ -121,7 +124,8 @@ TEST(LoopBudgets, RunBudgetEndsTheRunInTheGenerationItTripsIn) {
   EXPECT_EQ(second.input_tokens + second.output_tokens, 2200) << "3300 before it + 2200 crossed 5000";
   auto budget = run.events("budget.exceeded");
   ASSERT_EQ(budget.size(), 1u);
-  EXPECT_EQ(budget[0], (nlohmann::json{{"scope", "run"}, {"generation", 2}, {"tokens", 5500}, {"cost_usd", 0.0}}));
+  EXPECT_EQ(budget[0],
+            (nlohmann::json{{"scope", "run"}, {"generation", 2}, {"tokens", 5500}, {"cost_usd", 0.0}}));
   auto finalized = run.events("run.finalized");
   ASSERT_EQ(finalized.size(), 1u);
   EXPECT_EQ(finalized[0]["stop_reason"], "run budget exceeded");

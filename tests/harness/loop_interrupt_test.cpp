@@ -1,10 +1,9 @@
-// Ctrl-C and TERM in-process through the loop's seams (fakes.h): the first interrupt stops launching, asks every
-// agent to stop at once, kills each (one grace in all), checkpoints and ends the run with 130; `resume` then
-// re-runs the interrupted attempts. The second Ctrl-C (_exit from the signal handler) is only end to end
+// Ctrl-C and TERM in-process through the loop's seams (fakes.h): the first interrupt stops launching, asks
+// every agent to stop at once, kills each (one grace in all), checkpoints and ends the run with 130; `resume`
+// then re-runs the interrupted attempts. The second Ctrl-C (_exit from the signal handler) is only end to end
 // (interrupt_test.cpp).
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "fakes.h"
 #include "harness/interrupt.h"
@@ -17,7 +16,8 @@ using Seq = std::vector<std::string>;
 std::vector<std::string> rows(FakeRun& run) {
   std::vector<std::string> out;
   for (const auto& a : run.agents())
-    out.push_back(fmt::format("{}#{} {} {} [{}]", a.id, a.attempt, a.status, to_string(a.outcome), a.end_reason));
+    out.push_back(
+        fmt::format("{}#{} {} {} [{}]", a.id, a.attempt, a.status, to_string(a.outcome), a.end_reason));
   return out;
 }
 
@@ -42,10 +42,12 @@ TEST(LoopInterrupt, StopsLaunchingKillsEveryAgentCheckpointsAndExits130) {
   EXPECT_EQ(rows(run), (Seq{"g01-a01#1 interrupted interrupted [interrupted (Ctrl-C / TERM)]",
                             "g01-a02#1 interrupted interrupted [interrupted (Ctrl-C / TERM)]",
                             "g01-a03#1 pending none []"}));
-  EXPECT_EQ(run.timeline(), (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01",
-                                 "0 agent.spawned g01-a02", "500 agent.killed g01-a01", "500 checkpoint.saved g01-a01",
-                                 "500 agent.killed g01-a02", "500 checkpoint.saved g01-a02", "500 checkpoint.saved"}));
-  EXPECT_EQ(run.events("checkpoint.saved").back(), (nlohmann::json{{"status", "interrupted"}, {"generation", 1}}));
+  EXPECT_EQ(run.timeline(),
+            (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01",
+                 "0 agent.spawned g01-a02", "500 agent.killed g01-a01", "500 checkpoint.saved g01-a01",
+                 "500 agent.killed g01-a02", "500 checkpoint.saved g01-a02", "500 checkpoint.saved"}));
+  EXPECT_EQ(run.events("checkpoint.saved").back(),
+            (nlohmann::json{{"status", "interrupted"}, {"generation", 1}}));
   EXPECT_EQ(run.state->run()->status, "interrupted");
   EXPECT_EQ(run.state->run()->exit_code, 130);
   EXPECT_EQ(run.planner.planned, (std::vector<int>{1})) << "no generation may start after the interrupt";
@@ -61,11 +63,13 @@ TEST(LoopInterrupt, StopsLaunchingKillsEveryAgentCheckpointsAndExits130) {
   EXPECT_EQ(run.processes.leftovers_asked(), (Seq{"g01-a01#1", "g01-a02#1"}));
   EXPECT_EQ(run.workspaces.discarded(), (Seq{"g01-a01", "g01-a02", "g01-a01", "g01-a02"}))
       << "unkept workspaces at the start, then each re-run attempt's";
-  EXPECT_EQ(run.workspaces.present(), (Seq{"g01-a01.attempt2", "g01-a02.attempt2", "g01-a03"})) << "winners kept";
-  EXPECT_EQ(rows(run), (Seq{"g01-a01#1 interrupted interrupted [interrupted (Ctrl-C / TERM)]",
-                            "g01-a01#2 completed completed [exit 0]",
-                            "g01-a02#1 interrupted interrupted [interrupted (Ctrl-C / TERM)]",
-                            "g01-a02#2 completed completed [exit 0]", "g01-a03#1 completed completed [exit 0]"}));
+  EXPECT_EQ(run.workspaces.present(), (Seq{"g01-a01.attempt2", "g01-a02.attempt2", "g01-a03"}))
+      << "winners kept";
+  EXPECT_EQ(rows(run),
+            (Seq{"g01-a01#1 interrupted interrupted [interrupted (Ctrl-C / TERM)]",
+                 "g01-a01#2 completed completed [exit 0]",
+                 "g01-a02#1 interrupted interrupted [interrupted (Ctrl-C / TERM)]",
+                 "g01-a02#2 completed completed [exit 0]", "g01-a03#1 completed completed [exit 0]"}));
   EXPECT_EQ(run.count("checkpoint.resumed"), 1);
   EXPECT_EQ(run.planner.planned, (std::vector<int>{1})) << "a resumed generation keeps its allocation";
   EXPECT_EQ(run.state->run()->status, "completed");

@@ -1,10 +1,9 @@
-// Resume after a crash, in-process through the loop's seams (fakes.h): the "crash" is an exception thrown from
-// inside a wait, which leaves run.db as a killed harness leaves it at that point (attempts `running`, the
-// generation open); a second GenerationLoop on the same store is `harness resume`. What a SIGKILL at any write
-// does is tested end to end by crash_resume_test.cpp.
-#include <gtest/gtest.h>
-
+// Resume after a crash, in-process through the loop's seams (fakes.h): the "crash" is an exception thrown
+// from inside a wait, which leaves run.db as a killed harness leaves it at that point (attempts `running`,
+// the generation open); a second GenerationLoop on the same store is `harness resume`. What a SIGKILL at any
+// write does is tested end to end by crash_resume_test.cpp.
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <map>
 
@@ -20,14 +19,15 @@ struct Crash {};
 std::vector<std::string> rows(FakeRun& run) {
   std::vector<std::string> out;
   for (const auto& a : run.agents())
-    out.push_back(fmt::format("{}#{} {} {} [{}] {}", a.id, a.attempt, a.status, to_string(a.outcome), a.end_reason,
-                              a.external_id));
+    out.push_back(fmt::format("{}#{} {} {} [{}] {}", a.id, a.attempt, a.status, to_string(a.outcome),
+                              a.end_reason, a.external_id));
   return out;
 }
 
 TEST(LoopResume, AnAttemptFoundRunningIsEndedDiscardedAndRunAgain) {
   FakeRun run(FakeRun::default_config(), {"fixer"});
-  run.processes.script_agent("fixer", FakeScript().print(jsonl::session_start()).silent(1000).edit("state.txt", "fixed").exit(0));
+  run.processes.script_agent(
+      "fixer", FakeScript().print(jsonl::session_start()).silent(1000).edit("state.txt", "fixed").exit(0));
   run.processes.script_verify(scripts::verify_state_fixed());
   run.processes.at(300, [] { throw Crash{}; });
   EXPECT_THROW(run.run(), Crash);
@@ -36,14 +36,16 @@ TEST(LoopResume, AnAttemptFoundRunningIsEndedDiscardedAndRunAgain) {
 
   auto result = run.resume();
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_EQ(run.processes.leftovers_asked(), (Seq{"g01-a01#1"})) << "what it left is ended before it runs again";
+  EXPECT_EQ(run.processes.leftovers_asked(), (Seq{"g01-a01#1"}))
+      << "what it left is ended before it runs again";
   EXPECT_EQ(run.workspaces.discarded(), (Seq{"g01-a01"})) << "its half-done workspace goes";
   EXPECT_EQ(run.workspaces.present(), (Seq{"g01-a01.attempt2"}));
   EXPECT_EQ(rows(run), (Seq{"g01-a01#1 interrupted interrupted [harness stopped while it ran] fake:1",
                             "g01-a01#2 completed completed [exit 0] fake:2"}));
-  EXPECT_EQ(run.sequence(), (Seq{"run.created", "generation.started", "agent.spawned g01-a01", "checkpoint.resumed",
-                                 "agent.spawned g01-a01", "verify.passed g01-a01", "agent.completed g01-a01",
-                                 "checkpoint.saved g01-a01", "checkpoint.saved", "run.finalized"}));
+  EXPECT_EQ(run.sequence(),
+            (Seq{"run.created", "generation.started", "agent.spawned g01-a01", "checkpoint.resumed",
+                 "agent.spawned g01-a01", "verify.passed g01-a01", "agent.completed g01-a01",
+                 "checkpoint.saved g01-a01", "checkpoint.saved", "run.finalized"}));
 }
 
 TEST(LoopResume, CompletedAttemptsAndGenerationsAreNeverRunAgain) {

@@ -1,11 +1,10 @@
 // The loop's stop rules in-process through its seams (fakes.h): the first validated fix, generations without
 // progress, the wall-clock limit, and the stop rule for Slurm failures (exit 3, resumable). Exact event
 // sequences; fake time, no processes.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 #include "fakes.h"
 
@@ -18,8 +17,8 @@ using harness::ProcessRole;
 std::vector<std::string> rows(FakeRun& run) {
   std::vector<std::string> out;
   for (const auto& a : run.agents())
-    out.push_back(fmt::format("{}#{} {} {} [{}] {}", a.id, a.attempt, a.status, to_string(a.outcome), a.end_reason,
-                              a.external_id));
+    out.push_back(fmt::format("{}#{} {} {} [{}] {}", a.id, a.attempt, a.status, to_string(a.outcome),
+                              a.end_reason, a.external_id));
   return out;
 }
 
@@ -37,10 +36,11 @@ TEST(LoopStopRules, StopsAfterTheFirstValidatedFixAndKeepsOnlyTheWinnersWorkspac
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.validated_fixes, 1);
   EXPECT_EQ(result.stop_reason, "1 validated fix found");
-  EXPECT_EQ(run.sequence(), (Seq{"run.created", "generation.started", "agent.spawned g01-a01", "agent.spawned g01-a02",
-                                 "verify.failed g01-a01", "agent.completed g01-a01", "checkpoint.saved g01-a01",
-                                 "verify.passed g01-a02", "agent.completed g01-a02", "checkpoint.saved g01-a02",
-                                 "checkpoint.saved", "run.finalized"}));
+  EXPECT_EQ(run.sequence(),
+            (Seq{"run.created", "generation.started", "agent.spawned g01-a01", "agent.spawned g01-a02",
+                 "verify.failed g01-a01", "agent.completed g01-a01", "checkpoint.saved g01-a01",
+                 "verify.passed g01-a02", "agent.completed g01-a02", "checkpoint.saved g01-a02",
+                 "checkpoint.saved", "run.finalized"}));
   EXPECT_EQ(run.planner.planned, (std::vector<int>{1}));
   EXPECT_EQ(run.agent("g01-a01").verify.first_failure, "FAIL: state is not fixed");
   EXPECT_EQ(run.agent("g01-a02").changed_files, (std::vector<std::string>{"state.txt"}));
@@ -113,7 +113,8 @@ TEST(LoopStopRules, WallClockLimitStopsLaunchingThenTheRun) {
   EXPECT_EQ(run.timeline().back(), "1200 run.finalized");
 }
 
-constexpr const char* kSlurmRejects = "slurm: srun: error: Unable to allocate resources: Invalid partition name specified";
+constexpr const char* kSlurmRejects =
+    "slurm: srun: error: Unable to allocate resources: Invalid partition name specified";
 
 TEST(LoopStopRules, LaunchesSlurmRejectsStopTheRunAndResumeRerunsThem) {
   auto c = FakeRun::default_config();
@@ -127,7 +128,8 @@ TEST(LoopStopRules, LaunchesSlurmRejectsStopTheRunAndResumeRerunsThem) {
   EXPECT_EQ(result.exit_code, 3);
   const std::string reason = std::string("2 launches in a row failed because of Slurm: ") + kSlurmRejects;
   EXPECT_EQ(result.stop_reason, reason);
-  // Two failed launches (= concurrency) in a row: the third slot is never launched, the generation not finished.
+  // Two failed launches (= concurrency) in a row: the third slot is never launched, the generation not
+  // finished.
   EXPECT_EQ(run.processes.launches().size(), 2u);
   EXPECT_EQ(rows(run), (Seq{fmt::format("g01-a01#1 interrupted launch_failed [{}] ", kSlurmRejects),
                             fmt::format("g01-a02#1 interrupted launch_failed [{}] ", kSlurmRejects),
@@ -135,14 +137,16 @@ TEST(LoopStopRules, LaunchesSlurmRejectsStopTheRunAndResumeRerunsThem) {
   EXPECT_EQ(run.state->run()->status, "failed");
   EXPECT_EQ(run.state->run()->exit_code, 3);
   EXPECT_EQ(run.state->generation(1)->status, "running");
-  EXPECT_EQ(run.sequence(), (Seq{"run.created", "generation.started", "agent.launch_failed g01-a01",
-                                 "agent.completed g01-a01", "checkpoint.saved g01-a01", "agent.launch_failed g01-a02",
-                                 "agent.completed g01-a02", "checkpoint.saved g01-a02", "run.stopped"}));
+  EXPECT_EQ(run.sequence(),
+            (Seq{"run.created", "generation.started", "agent.launch_failed g01-a01",
+                 "agent.completed g01-a01", "checkpoint.saved g01-a01", "agent.launch_failed g01-a02",
+                 "agent.completed g01-a02", "checkpoint.saved g01-a02", "run.stopped"}));
   for (const auto& e : run.events("agent.launch_failed")) EXPECT_EQ(e["system"], true);
-  EXPECT_EQ(run.events("run.stopped")[0], (nlohmann::json{{"reason", reason}, {"generation", 1}, {"exit_code", 3}}));
+  EXPECT_EQ(run.events("run.stopped")[0],
+            (nlohmann::json{{"reason", reason}, {"generation", 1}, {"exit_code", 3}}));
   EXPECT_NE(std::find(run.progress.lines.begin(), run.progress.lines.end(),
-                      fmt::format("stopped in generation 1: {}; `harness resume {}` re-runs what did not run", reason,
-                                  run.dir())),
+                      fmt::format("stopped in generation 1: {}; `harness resume {}` re-runs what did not run",
+                                  reason, run.dir())),
             run.progress.lines.end());
 
   // Slurm is back: resume runs the failed attempts again and the slot never launched.
@@ -155,8 +159,10 @@ TEST(LoopStopRules, LaunchesSlurmRejectsStopTheRunAndResumeRerunsThem) {
                             fmt::format("g01-a02#1 interrupted launch_failed [{}] ", kSlurmRejects),
                             "g01-a02#2 completed completed [exit 0] fake:2",
                             // fake:3, 4, 6, 9, 10 and 12 are the verify runs
-                            "g01-a03#1 completed completed [exit 0] fake:5", "g02-a01#1 completed completed [exit 0] fake:7",
-                            "g02-a02#1 completed completed [exit 0] fake:8", "g02-a03#1 completed completed [exit 0] fake:11"}));
+                            "g01-a03#1 completed completed [exit 0] fake:5",
+                            "g02-a01#1 completed completed [exit 0] fake:7",
+                            "g02-a02#1 completed completed [exit 0] fake:8",
+                            "g02-a03#1 completed completed [exit 0] fake:11"}));
   EXPECT_EQ(run.state->run()->status, "completed");
   EXPECT_EQ(run.state->run()->exit_code, 1);
   EXPECT_EQ(run.count("checkpoint.resumed"), 1);
@@ -172,8 +178,8 @@ TEST(LoopStopRules, OneRejectedLaunchAmongGoodOnesOnlyCostsThatAgent) {
   FakeRun run(c, {"wrong", "rejected", "wrong"});
   run.processes.script_agent("wrong", scripts::wrong());
   run.processes.script_verify(scripts::verify_state_fixed());
-  run.processes.script_agent("rejected",
-                             FakeScript().fail_launch("slurm: srun: error: Job violates accounting/QOS policy", true));
+  run.processes.script_agent(
+      "rejected", FakeScript().fail_launch("slurm: srun: error: Job violates accounting/QOS policy", true));
   auto result = run.run();
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.stop_reason, "2 generations done");
@@ -181,7 +187,8 @@ TEST(LoopStopRules, OneRejectedLaunchAmongGoodOnesOnlyCostsThatAgent) {
   std::vector<std::string> failed;
   for (const auto& a : run.agents()) {
     completed += a.status == "completed";
-    if (a.outcome != harness::AgentOutcome::completed) failed.push_back(a.id + " " + std::string(to_string(a.outcome)));
+    if (a.outcome != harness::AgentOutcome::completed)
+      failed.push_back(a.id + " " + std::string(to_string(a.outcome)));
   }
   EXPECT_EQ(completed, 6);
   EXPECT_EQ(failed, (Seq{"g01-a02 launch_failed", "g02-a02 launch_failed"}));
@@ -203,9 +210,12 @@ TEST(LoopStopRules, SlurmEndingARunningAgentIsACrashNotAStop) {
   EXPECT_EQ(a.end_reason, "slurm job 7: NODE_FAIL");
   auto failed = run.events("agent.system_failed");
   ASSERT_EQ(failed.size(), 1u);
-  EXPECT_EQ(failed[0], (nlohmann::json{{"agent", "g01-a01"}, {"error", "slurm job 7: NODE_FAIL"},
-                                       {"process", "fake:1"}, {"exit", "exit 1"}}));
-  EXPECT_EQ(run.store->span(a.span_id)->attributes.value("harness.system_failure", ""), "slurm job 7: NODE_FAIL");
+  EXPECT_EQ(failed[0], (nlohmann::json{{"agent", "g01-a01"},
+                                       {"error", "slurm job 7: NODE_FAIL"},
+                                       {"process", "fake:1"},
+                                       {"exit", "exit 1"}}));
+  EXPECT_EQ(run.store->span(a.span_id)->attributes.value("harness.system_failure", ""),
+            "slurm job 7: NODE_FAIL");
   EXPECT_EQ(run.count("run.stopped"), 0);
 }
 

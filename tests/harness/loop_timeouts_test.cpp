@@ -1,6 +1,6 @@
 // The loop's timeouts in-process through its seams (fakes.h): idle and wall timeouts of an agent, the verify
-// timeout, and the kill grace an agent that ignores TERM costs. Fake time: each test asserts the exact instant
-// (in fake milliseconds) of every event.
+// timeout, and the kill grace an agent that ignores TERM costs. Fake time: each test asserts the exact
+// instant (in fake milliseconds) of every event.
 #include <gtest/gtest.h>
 
 #include "fakes.h"
@@ -18,9 +18,10 @@ TEST(LoopTimeouts, SilentAgentIsKilledAsStuckAtTheFirstCheckPastItsIdleTimeout) 
   auto result = run.run();
   EXPECT_EQ(result.exit_code, 1);
   // Output at 0; checks every 100 ms (GenerationLoop::kPumpInterval); 1100 is the first more than 1 s after.
-  EXPECT_EQ(run.timeline(), (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01",
-                                 "1100 agent.killed g01-a01", "1100 agent.completed g01-a01",
-                                 "1100 checkpoint.saved g01-a01", "1100 checkpoint.saved", "1100 run.finalized"}));
+  EXPECT_EQ(run.timeline(),
+            (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01",
+                 "1100 agent.killed g01-a01", "1100 agent.completed g01-a01", "1100 checkpoint.saved g01-a01",
+                 "1100 checkpoint.saved", "1100 run.finalized"}));
   auto a = run.agent("g01-a01");
   EXPECT_EQ(to_string(a.outcome), "killed_stuck");
   EXPECT_EQ(a.end_reason, "no output for 1s (idle timeout)");
@@ -73,9 +74,10 @@ TEST(LoopTimeouts, VerifyTimeoutEndsTheRepeatAsAFailure) {
   EXPECT_EQ(verifies[2].at_ms, 1100) << "the hung repeat is ended at the first check past 1 s";
   ASSERT_EQ(run.processes.kills().size(), 1u);
   EXPECT_EQ(run.processes.kills()[0].external_id, verifies[1].external_id);
-  EXPECT_EQ(run.timeline(), (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01",
-                                 "1100 verify.failed g01-a01", "1100 agent.completed g01-a01",
-                                 "1100 checkpoint.saved g01-a01", "1100 checkpoint.saved", "1100 run.finalized"}));
+  EXPECT_EQ(run.timeline(),
+            (Seq{"0 run.created", "0 generation.started", "0 agent.spawned g01-a01",
+                 "1100 verify.failed g01-a01", "1100 agent.completed g01-a01",
+                 "1100 checkpoint.saved g01-a01", "1100 checkpoint.saved", "1100 run.finalized"}));
 }
 
 TEST(LoopTimeouts, AnAgentIgnoringTermCostsTheWholeKillGrace) {
