@@ -10,12 +10,13 @@
 namespace harness {
 
 // A harness that died between an agent's checkpoint and the removal of its workspace left one the keep policy
-// does not want. On resume they go (kept winners stay).
+// does not want; one that died between making an attempt's workspace and recording the attempt running
+// (AgentRun::start) left one for an attempt still pending, which would then fail to launch. On resume they go
+// (kept winners stay).
 void GenerationLoop::discard_unkept_workspaces() {
   for (const auto& a : env_.state.agents()) {
     // A running one's processes may be alive still: attempts_to_run() kills them first, then discards.
-    if (a.status == "pending" || a.status == "running" || keeps_workspace(env_.config.workspace.keep, a))
-      continue;
+    if (a.status == "running" || keeps_workspace(env_.config.workspace.keep, a)) continue;
     try {
       env_.workspaces.discard(workspace_name(a));
     } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
 
 #include "harness/interrupt.h"
 #include "trace/ids.h"
@@ -325,6 +326,7 @@ std::unique_ptr<harness::Workspace> FakeWorkspaces::create(const std::string& na
   state->files = base_;
   spaces_[name] = state;
   created_.push_back(name);
+  if (auto fn = std::exchange(after_create_, nullptr)) fn();
   return std::make_unique<FakeWorkspace>(state);
 }
 

@@ -185,6 +185,8 @@ class FakeWorkspaces : public harness::WorkspaceFactory {
   void discard(const std::string& name) override;
   // create(name) throws harness::WorkspaceError with this message.
   void fail_create(const std::string& name, const std::string& message) { failures_[name] = message; }
+  // Runs `fn` once, right after the next workspace is made (a throw: the harness died just then).
+  void after_next_create(std::function<void()> fn) { after_create_ = std::move(fn); }
 
   FakeWorkspaceState* named(const std::string& name);
   FakeWorkspaceState* at_path(const std::string& path);
@@ -196,6 +198,7 @@ class FakeWorkspaces : public harness::WorkspaceFactory {
  private:
   std::map<std::string, std::string> base_;
   std::map<std::string, std::string> failures_;
+  std::function<void()> after_create_;
   std::map<std::string, std::shared_ptr<FakeWorkspaceState>> spaces_;
   std::vector<std::string> created_, discarded_;
 };

@@ -61,8 +61,8 @@ TEST(LoopInterrupt, StopsLaunchingKillsEveryAgentCheckpointsAndExits130) {
   result = run.resume();
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(run.processes.leftovers_asked(), (Seq{"g01-a01#1", "g01-a02#1"}));
-  EXPECT_EQ(run.workspaces.discarded(), (Seq{"g01-a01", "g01-a02", "g01-a01", "g01-a02"}))
-      << "unkept workspaces at the start, then each re-run attempt's";
+  EXPECT_EQ(run.workspaces.discarded(), (Seq{"g01-a01", "g01-a02", "g01-a03", "g01-a01", "g01-a02"}))
+      << "unkept (and pending attempts') workspaces at the start, then each re-run attempt's";
   EXPECT_EQ(run.workspaces.present(), (Seq{"g01-a01.attempt2", "g01-a02.attempt2", "g01-a03"}))
       << "winners kept";
   EXPECT_EQ(rows(run),

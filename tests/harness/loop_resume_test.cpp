@@ -48,6 +48,26 @@ TEST(LoopResume, AnAttemptFoundRunningIsEndedDiscardedAndRunAgain) {
                  "checkpoint.saved g01-a01", "checkpoint.saved", "run.finalized"}));
 }
 
+// The workspace is made before the attempt is recorded running: a harness that died in between left a
+// workspace for an attempt still pending. Found by CrashResume.KilledAtManyPointsResumesToTheSameRun under
+// load (the re-run attempt failed to launch: "workspace 'g02-a01' already exists").
+TEST(LoopResume, AWorkspaceLeftForAPendingAttemptIsDiscardedBeforeItRuns) {
+  FakeRun run(FakeRun::default_config(), {"fixer"});
+  run.processes.script_agent("fixer", scripts::fixer());
+  run.processes.script_verify(scripts::verify_state_fixed());
+  run.workspaces.after_next_create([] { throw Crash{}; });
+  EXPECT_THROW(run.run(), Crash);
+  EXPECT_EQ(rows(run), (Seq{"g01-a01#1 pending none [] "}));
+  EXPECT_EQ(run.workspaces.present(), (Seq{"g01-a01"}));
+
+  auto result = run.resume();
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(run.workspaces.discarded(), (Seq{"g01-a01"}));
+  EXPECT_EQ(rows(run), (Seq{"g01-a01#1 completed completed [exit 0] fake:1"}))
+      << "the same attempt, launched";
+  EXPECT_TRUE(run.processes.leftovers_asked().empty()) << "a pending attempt never had a process";
+}
+
 TEST(LoopResume, CompletedAttemptsAndGenerationsAreNeverRunAgain) {
   auto c = FakeRun::default_config();
   c.generations = 2;
