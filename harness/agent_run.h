@@ -1,13 +1,14 @@
-// One agent attempt from start to checkpoint: workspace, prompt, launch, live decoding of its output into the run
-// store, idle/wall/budget kills, verification (repeats, protected paths restored first), patch capture, and the
-// final record written in one transaction. A state machine driven by the generation loop's thread: it never
-// blocks on the agent; the loop hands it output and exits of the process it currently runs.
+// One agent attempt from start to checkpoint: workspace, prompt, launch, live decoding of its output into the
+// run store, idle/wall/budget kills, verification (repeats, protected paths restored first), patch capture,
+// and the final record written in one transaction. A state machine driven by the generation loop's thread: it
+// never blocks on the agent; the loop hands it output and exits of the process it currently runs.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "harness/agent_activity.h"
+#include "harness/agent_processes.h"
 #include "harness/clock.h"
 #include "harness/config/config.h"
 #include "harness/progress.h"
@@ -15,7 +16,6 @@
 #include "harness/state/run_state.h"
 #include "harness/workspace.h"
 #include "runners/launcher.h"
-#include "runners/process_reactor.h"
 #include "telemetry/run_telemetry.h"
 #include "trace/import.h"
 
@@ -27,15 +27,13 @@ struct AgentEnvironment {
   RunDir dir;
   trace::Store& store;
   RunState& state;
-  runners::ProcessLauncher& launcher;
+  AgentProcesses& processes;  // every agent and verify process an AgentRun starts, and the loop waits on
   WorkspaceFactory& workspaces;
   const Clock& clock;
   Progress& progress;
   std::string trace_id;
   uint64_t seed = 0;
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
-  runners::ProcessReactor* reactor = nullptr;  // set by the loop: every process an AgentRun starts is watched here
-  runners::ProcessLauncher* verify_launcher = nullptr;  // where verify commands run; null = `launcher`
   telemetry::RunTelemetry* telemetry = nullptr;  // the run's OTLP receiver and LLM proxy; null when neither runs
   bool sandboxed = false;  // the launchers sandbox every process: each gets its own HOME under the run dir
 };
@@ -57,10 +55,10 @@ class AgentRun {
   void start();
 
   Phase phase() const { return phase_; }
-  // The process it runs now (the agent, or a verify repeat); null when done. It is in env.reactor while it runs;
-  // the loop calls on_exit() when the reactor reports it finished.
-  runners::RunningProcess* process() { return process_.get(); }
-  void on_exit(const runners::ExitStatus& status);
+  // The process it runs now (the agent, or a verify repeat); null when done. The loop calls on_exit() when
+  // env.processes reports it ended.
+  AgentProcess* process() { return process_.get(); }
+  void on_exit(const ProcessExit& exit);
   // Kills the agent if it is idle, over its wall time, or (verify) over the verify timeout.
   void check_timeouts();
   // Kills the agent now and records why (budget, interrupt). For an interrupt the attempt is recorded as
@@ -78,11 +76,22 @@ class AgentRun {
   int64_t elapsed_ms() const;
 
  private:
+  static constexpr uint64_t kRawLimit = 64ull << 20;  // stdout kept verbatim up to this; decoding goes on
+  static constexpr uint64_t kVerifyLogLimit = 4ull << 20;  // verify.log bound
+  static constexpr size_t kVerifyOutputKept = 256u << 10;  // per repeat, for finding the first failure
+  static constexpr std::chrono::milliseconds kKillGrace{2000};
+  // After a normal exit: what the process left in the background is ended with this much grace.
+  static constexpr std::chrono::milliseconds kExitedGrace{200};
+
   void on_output(std::string_view bytes);
-  void watch(std::unique_ptr<runners::RunningProcess> process);
+  void watch(ProcessRole role, const runners::LaunchSpec& spec);
   // Stops watching the current process (killing its tree first when `kill`), and drops it.
   void drop_process(bool kill);
   void launch_agent();
+  // The agent's command line and environment from runner.* and its strategy.
+  runners::LaunchSpec agent_spec();
+  // The raw input of its stdout and the live decoder writing spans through its activity into the store.
+  void open_capture();
   void agent_finished(AgentOutcome outcome, const std::string& reason);
   void pick_up_transcripts();
   // The attempt's tokens, cost and tool counts, as its trace holds them once everything has settled.
@@ -108,7 +117,7 @@ class AgentRun {
   std::string dir_;  // the agent's folder in the run dir
   Phase phase_ = Phase::running;
   std::unique_ptr<Workspace> workspace_;
-  std::unique_ptr<runners::RunningProcess> process_;
+  std::unique_ptr<AgentProcess> process_;
   std::unique_ptr<trace::RawInputSink> raw_sink_;
   std::unique_ptr<AgentActivity> activity_;
   std::unique_ptr<trace::StreamCapture> capture_;

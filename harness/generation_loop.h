@@ -1,6 +1,9 @@
 // The spine of `harness run` and `harness resume`: generation after generation, N agents in parallel (up to
-// `concurrency`), each an AgentRun; budgets enforced, stuck agents killed, a checkpoint after every agent and every
-// generation, observations fed forward, stop rules applied. Single-threaded: one poll() loop drives every process.
+// `concurrency`), each an AgentRun; budgets enforced, stuck agents killed, a checkpoint after every agent and
+// every generation, observations fed forward, stop rules applied. Single-threaded: it drives every process
+// through env.processes (AgentProcesses), waiting on all of them at once. The run's course is in
+// generation_loop.cpp, one generation's in generation_pass.cpp, budgets in generation_budgets.cpp, what a
+// resume re-runs in generation_resume.cpp.
 #pragma once
 
 #include <memory>
@@ -20,32 +23,60 @@ struct LoopResult {
 
 class GenerationLoop {
  public:
+  // How long one wait on the agents' processes lasts at most: timeouts and budgets are checked this often.
+  static constexpr std::chrono::milliseconds kPumpInterval{100};
+
   GenerationLoop(AgentEnvironment& env, GenerationPlanner& planner);
   // Runs (or continues) the run recorded in env.state until done, stopped or interrupted.
   LoopResult run();
 
  private:
   enum class GenEnd { completed, interrupted, run_budget, system_failure };
+  using ActiveRuns = std::vector<std::unique_ptr<AgentRun>>;
+  // One generation while it runs.
+  struct Pass {
+    int number = 0;
+    std::string span_id;
+    std::vector<AgentRecord> queue;  // attempts not launched yet, the next one last
+    ActiveRuns active;
+    bool stop_launching = false;
+    std::vector<AgentRecord> failed_in_a_row;  // launches that failed because of Slurm, the latest streak
+  };
+
+  // The run's end (generation_loop.cpp).
+  LoopResult end_interrupted(int generation);
+  LoopResult end_on_system_failure(int generation);
+  LoopResult finalize_run(LoopResult result);
+  std::string should_stop(int completed_generation);
+  void write_reports_now();
+  int64_t run_event(const std::string& type, nlohmann::json payload);
+
+  // One generation (generation_pass.cpp).
   GenEnd run_generation(int number);
   GenerationRecord open_generation(int number);
+  void launch_ready(Pass& pass);
+  void close_unlaunched(Pass& pass);
+  void interrupt_agents(Pass& pass);
+  void pump(ActiveRuns& active, std::chrono::milliseconds timeout);
+  GenEnd end_on_system_failure(Pass& pass);
+  void finish_generation(GenerationRecord& gen);
+  void report_progress(int generation, int total, const ActiveRuns& active);
+
+  // Budgets (generation_budgets.cpp): true when a generation or run budget tripped now.
+  bool enforce_budgets(int generation, ActiveRuns& active);
+
+  // What a resume re-runs (generation_resume.cpp).
   std::vector<AgentRecord> attempts_to_run(int number);
   void discard_unkept_workspaces();
   // Before an interrupted attempt runs again: what it left (Slurm jobs first, then local processes) is ended.
   void end_leftovers(const AgentRecord& attempt);
-  void pump(std::vector<std::unique_ptr<AgentRun>>& active, std::chrono::milliseconds timeout);
-  bool enforce_budgets(int generation, std::vector<std::unique_ptr<AgentRun>>& active, bool& stop_generation);
-  std::string should_stop(int completed_generation);
-  void write_reports_now();
-  int64_t run_event(const std::string& type, nlohmann::json payload);
-  void report_progress(int generation, int total, const std::vector<std::unique_ptr<AgentRun>>& active);
 
   AgentEnvironment& env_;
   GenerationPlanner& planner_;
-  runners::ProcessReactor reactor_;
   RunRecord run_;
   bool run_budget_exceeded_ = false;
-  int budget_tripped_in_ = 0;  // the generation whose budget tripped (its event is sent once)
-  std::string system_stop_reason_;  // set when Slurm failed every launch of a streak (see run_generation)
+  int budget_tripped_in_ = 0;       // the generation whose budget tripped (its event is sent once)
+  std::string system_stop_reason_;  // set when Slurm failed every launch of a streak (see launch_ready)
   int64_t last_progress_ms_ = 0;
 };
 

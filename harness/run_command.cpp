@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "harness/agent_processes.h"
 #include "harness/config/config.h"
 #include "harness/exit_codes.h"
 #include "harness/generation_loop.h"
@@ -213,9 +214,9 @@ int drive(const Config& config, const std::string& run_dir, trace::Store& store,
   // discards the workspace of each attempt it re-runs; the new attempt gets its own (<id>.attemptN).
   SystemClock clock;
   auto run = run0;
-  AgentEnvironment env{config, RunDir{run_dir}, store, state, *launcher, *workspaces, clock, *progress,
+  auto processes = make_agent_processes(config, run_dir, *launcher, *verify_launcher);
+  AgentEnvironment env{config, RunDir{run_dir}, store, state, *processes, *workspaces, clock, *progress,
                        run.trace_id, seed, find_demo_agent()};
-  env.verify_launcher = verify_launcher.get();
   env.telemetry = telemetry.get();
   env.sandboxed = sandbox.active;
   auto planner = make_planner(env);

@@ -93,6 +93,15 @@ void RunState::save_generation(const GenerationRecord& g) {
                  {static_cast<int64_t>(g.number), g.status, g.span_id, g.started_ns, g.finished_ns});
 }
 
+std::map<int, AgentRecord> latest_attempts(const std::vector<AgentRecord>& agents) {
+  std::map<int, AgentRecord> latest;
+  for (const auto& a : agents) {
+    auto it = latest.find(a.slot);
+    if (it == latest.end() || it->second.attempt < a.attempt) latest[a.slot] = a;
+  }
+  return latest;
+}
+
 std::vector<AgentRecord> RunState::agents(std::optional<int> generation) {
   std::string sql =
       "SELECT generation, slot, attempt, id, strategy, strategy_json, status, outcome, exit_description, "

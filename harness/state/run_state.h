@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,9 @@ struct RunRecord {
   int64_t created_ns = 0, finished_ns = 0;
   int exit_code = -1;
 };
+
+// The latest attempt of each slot among `agents`, by slot.
+std::map<int, AgentRecord> latest_attempts(const std::vector<AgentRecord>& agents);
 
 class RunState {
  public:

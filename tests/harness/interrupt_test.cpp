@@ -18,7 +18,6 @@
 
 extern char** environ;
 using harness_test::LoopFixture;
-using harness_test::run_shell;
 
 namespace {
 
@@ -98,7 +97,7 @@ TEST_P(Interrupt, StopsKillsCheckpointsExits130AndResumeFinishes) {
   ASSERT_TRUE(wait_for_spawned(h.pid, run, 2)) << read_file(h.log);
   ASSERT_EQ(kill(h.pid, GetParam()), 0);
   EXPECT_EQ(wait_exit(h.pid), 130) << read_file(h.log);
-  EXPECT_EQ(run_shell("pgrep -f 'sleep 1005$' || true").output, "") << "no agent may outlive the interrupt";
+  EXPECT_EQ(harness_test::run_processes(run), std::vector<int>{}) << "no agent may outlive the interrupt";
 
   auto status = f.status(run);
   EXPECT_EQ(status["status"], "interrupted");
@@ -115,7 +114,7 @@ TEST_P(Interrupt, StopsKillsCheckpointsExits130AndResumeFinishes) {
   std::atomic<bool> resumed_done{false};
   std::thread hurry([&] {
     while (!resumed_done) {
-      run_shell("pkill -f 'sleep 1005$' || true");
+      harness_test::kill_run_processes(run, "sleep 1005");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
@@ -148,14 +147,14 @@ TEST(Interrupt, SecondCtrlCExitsAtOnceAndKillsTheAgents) {
   ASSERT_GT(h.pid, 0);
   ASSERT_TRUE(wait_for_spawned(h.pid, run, 2)) << read_file(h.log);
   // Both agents' shells must have set their trap before the first signal, or TERM would simply end them.
-  for (int i = 0; i < 5000 && run_shell("pgrep -fc 'sleep 1006$' || true").output != "2\n"; ++i)
+  for (int i = 0; i < 5000 && harness_test::run_processes(run, "sleep 1006").size() != 2; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ASSERT_EQ(kill(h.pid, SIGINT), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_EQ(kill(h.pid, SIGINT), 0);
   EXPECT_EQ(wait_exit(h.pid), 130);
   EXPECT_NE(read_file(h.log).find("second interrupt, exiting now"), std::string::npos) << read_file(h.log);
-  EXPECT_EQ(run_shell("pgrep -f 'sleep 1006$' || true").output, "") << "the second Ctrl-C KILLs the agents";
+  EXPECT_EQ(harness_test::run_processes(run), std::vector<int>{}) << "the second Ctrl-C KILLs the agents";
   // What was checkpointed stays readable; resume would re-run the in-flight agents.
   auto status = f.status(run);
   EXPECT_EQ(status["generations"].size(), 1u);

@@ -1,5 +1,6 @@
 #include "loop_fixture.h"
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -30,6 +32,52 @@ CommandResult run_shell(const std::string& command) {
   getrusage(RUSAGE_CHILDREN, &ru);
   r.max_rss_kb = ru.ru_maxrss;
   return r;
+}
+
+namespace {
+
+std::string read_proc(const std::string& pid, const char* what) {
+  std::ifstream in("/proc/" + pid + "/" + what, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+std::vector<int> run_processes(const std::string& run_dir, const std::string& cmdline) {
+  const std::string marker = "HARNESS_RUN_DIR=" + fs::weakly_canonical(run_dir).string();
+  std::vector<int> pids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::string pid = entry.path().filename().string();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = read_proc(pid, "stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z') continue;
+    std::string env = read_proc(pid, "environ");
+    bool marked = false;
+    for (size_t pos = 0; pos < env.size() && !marked;) {
+      size_t end = env.find('\0', pos);
+      if (end == std::string::npos) end = env.size();
+      marked = env.compare(pos, end - pos, marker) == 0;
+      pos = end + 1;
+    }
+    if (!marked) continue;
+    if (!cmdline.empty()) {
+      std::string words = read_proc(pid, "cmdline");
+      for (char& c : words)
+        if (c == '\0') c = ' ';
+      if (!words.empty() && words.back() == ' ') words.pop_back();
+      if (words != cmdline) continue;
+    }
+    pids.push_back(std::stoi(pid));
+  }
+  return pids;
+}
+
+int kill_run_processes(const std::string& run_dir, const std::string& cmdline) {
+  int killed = 0;
+  for (int pid : run_processes(run_dir, cmdline)) killed += ::kill(pid, SIGKILL) == 0;
+  return killed;
 }
 
 // The fake agent: what it does depends on its strategy (HARNESS_STRATEGY), so one config can mix behaviours.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,14 @@ struct CommandResult {
 
 // Runs a shell command line, capturing output, exit code and peak RSS of its process tree's largest child.
 CommandResult run_shell(const std::string& command);
+
+// Live processes (zombies left out) that belong to the run in `run_dir`: their environment carries the marker
+// every agent and verify process of that run inherits (HARNESS_RUN_DIR), so a test sees only its own run's
+// processes, never another test's running beside it. With `cmdline`, only those whose command line (words
+// joined by spaces) is exactly that.
+std::vector<int> run_processes(const std::string& run_dir, const std::string& cmdline = "");
+// SIGKILLs what run_processes() finds; returns how many.
+int kill_run_processes(const std::string& run_dir, const std::string& cmdline);
 
 class LoopFixture {
  public:
