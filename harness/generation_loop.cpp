@@ -90,7 +90,7 @@ LoopResult GenerationLoop::finalize_run(LoopResult result) {
     result.stop_reason = stop.empty() ? fmt::format("{} generations done", env_.config.generations) : stop;
   }
   for (const auto& a : env_.state.agents())
-    if (a.status == "completed" && a.verify.passed()) ++result.validated_fixes;
+    if (is_validated_fix(a)) ++result.validated_fixes;
   result.exit_code = result.validated_fixes > 0 ? 0 : 1;
   run_.status = "completed";
   run_.exit_code = result.exit_code;
@@ -117,7 +117,7 @@ std::string GenerationLoop::should_stop(int completed_generation) {
   auto agents = env_.state.agents();
   int fixes = 0;
   for (const auto& a : agents)
-    if (a.status == "completed" && a.verify.passed()) ++fixes;
+    if (is_validated_fix(a)) ++fixes;
   if (stop.after_fixes > 0 && fixes >= stop.after_fixes)
     return fmt::format("{} validated fix{} found", fixes, fixes == 1 ? "" : "es");
   if (run_budget_exceeded_) return "run budget exceeded";
@@ -129,7 +129,7 @@ std::string GenerationLoop::should_stop(int completed_generation) {
     for (int g = completed_generation; g >= 1 && streak < stop.no_progress_generations; --g) {
       bool progress = false;
       for (const auto& a : agents)
-        if (a.generation == g && a.status == "completed" && (a.verify.passed() || a.verify.partial()))
+        if (a.generation == g && (is_validated_fix(a) || is_partial_fix(a)))
           progress = true;
       auto gen = env_.state.generation(g);
       if (gen) {

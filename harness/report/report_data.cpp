@@ -109,7 +109,7 @@ void fill_convergence(ReportData& d, ReportGeneration& gen, trace::Store& store,
 
 using LatestAttempts = std::map<std::pair<int, int>, const AgentRecord*>;  // (generation, slot) -> latest
 
-LatestAttempts latest_attempts(const std::vector<AgentRecord>& attempts) {
+LatestAttempts latest_attempt_per_slot(const std::vector<AgentRecord>& attempts) {
   LatestAttempts latest;
   for (const auto& a : attempts) {
     auto& slot = latest[{a.generation, a.slot}];
@@ -237,7 +237,7 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   sort_observations(d.observations);
 
   d.attempts = state.agents();
-  LatestAttempts latest = latest_attempts(d.attempts);
+  LatestAttempts latest = latest_attempt_per_slot(d.attempts);
   int64_t last_activity_ns = tally_attempts(d, latest);
   fill_generations(d, state, store, latest, last_activity_ns);
   int64_t run_end = d.run.finished_ns > 0 ? d.run.finished_ns : last_activity_ns;
