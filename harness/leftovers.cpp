@@ -1,20 +1,35 @@
 #include "harness/leftovers.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace harness {
 namespace {
 
+std::string read_whole(const std::string& path) {
+  // POSIX reads: a process that exits while it is read is an error value, not an exception (libstdc++'s
+  // filebuf throws from underflow() when read() fails with ESRCH).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
 // True when /proc/<pid>/environ holds both markers (NUL-separated entries).
 bool has_markers(const std::string& pid, const std::string& run_marker, const std::string& agent_marker) {
-  std::ifstream in("/proc/" + pid + "/environ", std::ios::binary);
-  if (!in) return false;
-  std::string env((std::istreambuf_iterator<char>(in)), {});
+  std::string env = read_whole("/proc/" + pid + "/environ");
   auto has = [&](const std::string& entry) {
     for (size_t pos = 0; pos < env.size();) {
       size_t end = env.find('\0', pos);

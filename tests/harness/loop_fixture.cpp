@@ -1,5 +1,6 @@
 #include "loop_fixture.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -8,8 +9,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <cerrno>
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -37,8 +38,21 @@ CommandResult run_shell(const std::string& command) {
 namespace {
 
 std::string read_proc(const std::string& pid, const char* what) {
-  std::ifstream in("/proc/" + pid + "/" + what, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  const std::string path = "/proc/" + pid + "/" + what;
+  // POSIX reads: a process that exits while it is read is an error value, not an exception (libstdc++'s
+  // filebuf throws from underflow() when read() fails with ESRCH).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
 }
 
 }  // namespace

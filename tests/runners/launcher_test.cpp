@@ -307,9 +307,10 @@ TEST_F(LauncherTest, SweepSparesTheEscapedMembersOfALiveTree) {
   reactor.add(*process, [&](std::string_view chunk) { out.append(chunk); });
   while (out.find('\n') == std::string::npos) reactor.wait(5000ms);
   int escaped = std::stoi(out);
+  // Adopted, and past its exec: until then the child is still a copy of the `sh -c` that forked it.
   ASSERT_TRUE(eventually([&] {
     for (const auto& p : process_tree::list_processes()) {
-      if (p.pid == escaped) return p.ppid == ::getpid();
+      if (p.pid == escaped) return p.ppid == ::getpid() && live_cmdline(escaped) == "sleep 7021";
     }
     return false;
   }));
