@@ -1,44 +1,20 @@
 #include "harness/leftovers.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <filesystem>
+
+#include "runners/process_tree.h"
 
 namespace harness {
 namespace {
 
-std::string read_whole(const std::string& path) {
-  // POSIX reads: a process that exits while it is read is an error value, not an exception (libstdc++'s
-  // filebuf throws from underflow() when read() fails with ESRCH).
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
-
-// True when /proc/<pid>/environ holds both markers (NUL-separated entries).
-bool has_markers(const std::string& pid, const std::string& run_marker, const std::string& agent_marker) {
-  std::string env = read_whole("/proc/" + pid + "/environ");
-  auto has = [&](const std::string& entry) {
-    for (size_t pos = 0; pos < env.size();) {
-      size_t end = env.find('\0', pos);
-      if (end == std::string::npos) end = env.size();
-      if (env.compare(pos, end - pos, entry) == 0) return true;
-      pos = end + 1;
-    }
-    return false;
-  };
+// True when the process's environment holds both markers.
+bool has_markers(int pid, const std::string& run_marker, const std::string& agent_marker) {
+  auto env = runners::process_tree::environment_of(pid);
+  auto has = [&](const std::string& entry) { return std::find(env.begin(), env.end(), entry) != env.end(); };
   return has(run_marker) && has(agent_marker);
 }
 
@@ -54,7 +30,7 @@ int kill_leftover_agent_processes(const std::string& run_dir, const std::string&
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     pid_t pid = std::stoi(name);
     if (pid == getpid()) continue;
-    if (has_markers(name, run_marker, agent_marker) && ::kill(pid, SIGKILL) == 0) ++killed;
+    if (has_markers(pid, run_marker, agent_marker) && ::kill(pid, SIGKILL) == 0) ++killed;
   }
   return killed;
 }

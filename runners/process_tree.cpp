@@ -21,22 +21,6 @@ std::mutex registry_mutex;
 std::unordered_set<int> registered_leaders;  // guarded by registry_mutex
 std::unordered_set<std::string> live_trees;  // guarded by registry_mutex
 
-// Reads a small /proc file in one go; empty when the process is gone.
-std::string read_proc_file(const std::string& path, size_t limit) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string text;
-  char buffer[4096];
-  while (text.size() < limit) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
-
 // "pid (comm) S ppid pgrp session ...": comm may hold spaces and parentheses, so parse after the last ')'.
 bool parse_stat(const std::string& text, ProcessInfo& info) {
   size_t close = text.rfind(')');
@@ -71,29 +55,48 @@ std::vector<ProcessInfo> list_processes() {
   return all;
 }
 
+std::string read_proc_file(const std::string& path, size_t limit) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buffer[4096];
+  while (text.size() < limit) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+std::vector<std::string> environment_of(int pid) {
+  std::string block = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
+  std::vector<std::string> entries;
+  for (size_t start = 0; start < block.size();) {
+    size_t end = block.find('\0', start);
+    if (end == std::string::npos) end = block.size();
+    if (end > start) entries.emplace_back(block, start, end - start);
+    start = end + 1;
+  }
+  return entries;
+}
+
 // The tokens of kMarkerVariable in the process's environment as it was at exec (empty when none or
 // unreadable).
 static std::vector<std::string> marker_tokens(int pid) {
-  // The environment block can be large; a marker beyond 1 MiB is not worth the read.
-  std::string environ = read_proc_file("/proc/" + std::to_string(pid) + "/environ", 1 << 20);
-  std::string prefix = std::string(kMarkerVariable) + "=";
+  const std::string prefix = std::string(kMarkerVariable) + "=";
   std::vector<std::string> tokens;
-  size_t start = 0;
-  while (start < environ.size()) {
-    size_t end = environ.find('\0', start);
-    if (end == std::string::npos) end = environ.size();
-    std::string_view entry(environ.data() + start, end - start);
-    if (entry.substr(0, prefix.size()) == prefix) {
-      std::string_view value = entry.substr(prefix.size());
-      while (!value.empty()) {
-        size_t space = value.find(' ');
-        if (space != 0) tokens.emplace_back(value.substr(0, space));
-        if (space == std::string_view::npos) break;
-        value.remove_prefix(space + 1);
-      }
-      break;
+  for (const auto& entry : environment_of(pid)) {
+    if (entry.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string_view value = std::string_view(entry).substr(prefix.size());
+    while (!value.empty()) {
+      size_t space = value.find(' ');
+      if (space != 0) tokens.emplace_back(value.substr(0, space));
+      if (space == std::string_view::npos) break;
+      value.remove_prefix(space + 1);
     }
-    start = end + 1;
+    break;
   }
   return tokens;
 }

@@ -26,6 +26,14 @@ struct ProcessInfo {
 // One snapshot of /proc (processes that vanish while it is read are skipped).
 std::vector<ProcessInfo> list_processes();
 
+// A small /proc file read with POSIX calls, up to `limit` bytes: empty when the process is gone (a process that
+// exits while it is read is an empty or short result, never an exception, unlike a std::ifstream).
+std::string read_proc_file(const std::string& path, size_t limit = 1 << 20);
+
+// The entries ("NAME=value") of the process's environment as it was at exec, the first MiB of it; empty when
+// the process is gone or unreadable.
+std::vector<std::string> environment_of(int pid);
+
 // Whether the process's environment (as it was at exec) marks it as a member of the tree `token`.
 bool carries_marker(int pid, std::string_view token);
 
