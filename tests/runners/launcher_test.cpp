@@ -210,15 +210,29 @@ TEST_F(LauncherTest, ChildInheritsNoDescriptorBeyondStdio) {
   int leaky_pipe[2];
   ASSERT_EQ(::pipe(leaky_pipe), 0);
   auto first =
-      launcher_->start(shell("exec sleep 5"));  // another agent's pipe must not leak into the next one
-  auto second = launcher_->start(shell("exec sleep 5"));
-  ASSERT_TRUE(eventually([&] { return live_cmdline(second->pid()) == "sleep 5"; }));
+      launcher_->start(shell("exec sleep 30"));  // another agent's pipe must not leak into the next one
+  auto second = launcher_->start(shell("exec sleep 30"));
+  // Right after exec the dynamic loader holds a descriptor of its own for a moment (ld.so.cache, libc), and
+  // /proc already shows the new command line: a leaked descriptor is one that stays.
+  auto descriptors = [&] {
+    std::set<std::string> names;
+    std::error_code error;
+    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(second->pid()) + "/fd", error), end;
+         !error && it != end; it.increment(error)) {
+      std::error_code link_error;
+      names.insert(it->path().filename().string() + " -> " +
+                   std::filesystem::read_symlink(it->path(), link_error).string());
+    }
+    return names;
+  };
+  ASSERT_TRUE(eventually([&] { return live_cmdline(second->pid()) == "sleep 30"; }));
   std::set<std::string> inherited;
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(second->pid()) + "/fd")) {
-    inherited.insert(entry.path().filename().string());
-  }
-  EXPECT_EQ(inherited, (std::set<std::string>{"0", "1", "2"}));
+  eventually([&] {
+    inherited.clear();
+    for (const std::string& name : descriptors()) inherited.insert(name.substr(0, name.find(' ')));
+    return inherited == std::set<std::string>{"0", "1", "2"};
+  });
+  EXPECT_EQ(inherited, (std::set<std::string>{"0", "1", "2"})) << ::testing::PrintToString(descriptors());
   first->kill_tree(0ms);
   second->kill_tree(0ms);
   ::close(leaky);
