@@ -1,8 +1,11 @@
-// The harness's exit codes and the error a user's own mistake raises. The run command and the CLI share them, so
-// they live below both (harness/cli/ includes this; the loop never includes the CLI). Docs in README.md.
+// The harness's exit codes and its one fatal exception. The run command and the CLI share them, so they live
+// below both (harness/cli/ includes this; the loop never includes the CLI). Expected failures are values
+// (base/result.h); what ends a command is a FatalError, caught once, in run_cli (harness/cli/cli.cpp), which
+// also maps the lower layers' errors to these codes. Docs in README.md.
 #pragma once
 
 #include <stdexcept>
+#include <string>
 
 namespace harness {
 
@@ -10,10 +13,20 @@ namespace harness {
 // 3 infrastructure failure, 130 interrupted.
 enum ExitCode { kExitOk = 0, kExitNoFix = 1, kExitUsage = 2, kExitInfra = 3, kExitInterrupted = 130 };
 
-// A mistake of the user's (bad flag value, missing file): printed as is, exit 2.
-class UsageError : public std::runtime_error {
+// What ends a command: the message printed (as is, after "harness: ") and the exit code.
+class FatalError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  FatalError(ExitCode code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  ExitCode code() const { return code_; }
+
+ private:
+  ExitCode code_;
+};
+
+// A mistake of the user's (bad flag value, missing file): exit 2.
+class UsageError : public FatalError {
+ public:
+  explicit UsageError(const std::string& what) : FatalError(kExitUsage, what) {}
 };
 
 }  // namespace harness

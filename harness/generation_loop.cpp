@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/exit_codes.h"
 #include "harness/report/report.h"
 
 namespace harness {
@@ -53,7 +54,7 @@ LoopResult GenerationLoop::run() {
 
 LoopResult GenerationLoop::end_interrupted(int g) {
   run_.status = "interrupted";
-  run_.exit_code = 130;
+  run_.exit_code = kExitInterrupted;
   env_.store.transaction([&] {
     env_.state.save_run(run_);
     run_event("checkpoint.saved", {{"status", "interrupted"}, {"generation", g}});
@@ -62,7 +63,7 @@ LoopResult GenerationLoop::end_interrupted(int g) {
   env_.progress.log(
       fmt::format("interrupted in generation {}; `harness resume {}` continues", g, env_.dir.root));
   LoopResult result;
-  result.exit_code = 130;
+  result.exit_code = kExitInterrupted;
   result.stop_reason = "interrupted";
   return result;
 }
@@ -70,16 +71,16 @@ LoopResult GenerationLoop::end_interrupted(int g) {
 LoopResult GenerationLoop::end_on_system_failure(int g) {
   // The launches that failed and the slots never launched are left to `harness resume`.
   run_.status = "failed";
-  run_.exit_code = 3;
+  run_.exit_code = kExitInfra;
   env_.store.transaction([&] {
     env_.state.save_run(run_);
-    run_event("run.stopped", {{"reason", system_stop_reason_}, {"generation", g}, {"exit_code", 3}});
+    run_event("run.stopped", {{"reason", system_stop_reason_}, {"generation", g}, {"exit_code", kExitInfra}});
   });
   write_reports_now();
   env_.progress.log(fmt::format("stopped in generation {}: {}; `harness resume {}` re-runs what did not run",
                                 g, system_stop_reason_, env_.dir.root));
   LoopResult result;
-  result.exit_code = 3;
+  result.exit_code = kExitInfra;
   result.stop_reason = system_stop_reason_;
   return result;
 }
@@ -91,7 +92,7 @@ LoopResult GenerationLoop::finalize_run(LoopResult result) {
   }
   for (const auto& a : env_.state.agents())
     if (is_validated_fix(a)) ++result.validated_fixes;
-  result.exit_code = result.validated_fixes > 0 ? 0 : 1;
+  result.exit_code = result.validated_fixes > 0 ? kExitOk : kExitNoFix;
   run_.status = "completed";
   run_.exit_code = result.exit_code;
   run_.finished_ns = env_.clock.wall_ns();

@@ -164,6 +164,8 @@ void GenerationLoop::finish_generation(GenerationRecord& gen) {
     fixes += a.verify.passed();
     partial += a.verify.partial();
   }
+  // The slow part first, holding no transaction: the receiver and proxy threads keep writing meanwhile.
+  planner_.observe_generation(number, agents);
   GenerationSummary summary;
   // Observations, convergence and the generation's completion commit together: a crash in between re-runs the
   // whole finish on resume instead of counting a generation's observations twice.

@@ -31,7 +31,12 @@ class GenerationPlanner {
   virtual std::vector<SlotPlan> plan(int number, int population) = 0;
   // The prompt of one agent (rendered from templates/ with the observations so far).
   virtual std::string prompt(const AgentRecord& agent) = 0;
-  // After every agent of the generation is checkpointed: observe, write observations.md, record convergence.
+  // After every agent of the generation is checkpointed, in two steps:
+  // observe_generation: the slow part (the agents' traces, observer.command for up to its timeout), called
+  // outside any store transaction; it only reads run.db.
+  virtual void observe_generation(int number, const std::vector<AgentRecord>& agents) = 0;
+  // finish_generation: record what was observed (observations, observations.md, convergence), called inside the
+  // transaction that completes the generation, so a crash before it commits leaves nothing half-recorded.
   virtual GenerationSummary finish_generation(int number, const std::vector<AgentRecord>& agents) = 0;
 };
 

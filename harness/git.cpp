@@ -37,21 +37,15 @@ GitResult run_git(const std::string& dir, const std::vector<std::string>& args) 
   spec.unset_env = {"GIT_DIR",        "GIT_WORK_TREE",        "GIT_INDEX_FILE",
                     "GIT_PREFIX",     "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
                     "GIT_COMMON_DIR", "GIT_NAMESPACE",        "GIT_CEILING_DIRECTORIES"};
-  GitResult result;
   try {
     runners::CapturedOutput output = runners::run_captured(spec);
-    result.out = std::move(output.out);
-    if (output.status.ok()) {
-      result.ok = true;
-    } else {
-      std::string message = trimmed(output.err);
-      result.error = describe_command(dir, args) + ": " + output.status.describe() +
-                     (message.empty() ? "" : ": " + message);
-    }
+    if (output.status.ok()) return std::move(output.out);
+    std::string message = trimmed(output.err);
+    return base::fail(describe_command(dir, args) + ": " + output.status.describe() +
+                      (message.empty() ? "" : ": " + message));
   } catch (const runners::LaunchError& e) {
-    result.error = describe_command(dir, args) + ": " + e.what();
+    return base::fail(describe_command(dir, args) + ": " + e.what());
   }
-  return result;
 }
 
 }  // namespace harness

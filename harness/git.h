@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
+
 namespace harness {
 
-struct GitResult {
-  bool ok = false;
-  std::string out;    // stdout, verbatim (patches are binary-safe)
-  std::string error;  // when !ok: "git worktree add ... (in /repo): exit 128: fatal: invalid reference: nope"
-};
+// Its stdout, verbatim (patches are binary-safe), or what failed: "git worktree add ... (in /repo): exit 128:
+// fatal: invalid reference: nope".
+using GitResult = base::Result<std::string>;
 
 // `git <args>` in `dir`, with a neutral setup: English messages, no pager, no prompt, no automatic gc, no
 // hooks, and the GIT_DIR-style variables of whoever started the harness removed.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -123,24 +124,23 @@ class Planner : public GenerationPlanner {
     return observer::render_prompt(template_, in);
   }
 
-  GenerationSummary finish_generation(int number, const std::vector<AgentRecord>& agents) override {
+  void observe_generation(int number, const std::vector<AgentRecord>& agents) override {
     auto finished = latest(agents);
-    std::vector<observer::AgentOutcome> outcomes;
+    outcomes_.clear();
     for (const auto& a : finished)
-      if (!a.span_id.empty()) outcomes.push_back(outcome_of(a));  // empty: never launched (stop rule)
-    observer::ObserveOptions opts;
-    opts.llm.command = env_.config.observer.command;
-    opts.llm.timeout_s = env_.config.observer.command_timeout_s;
-    opts.want_digest = !env_.config.strategies.meta_command.empty();
-    opts.markdown_path = env_.dir.observations();
-    if (auto run = env_.state.run()) opts.trace_id = run->trace_id;
-    auto gen = env_.state.generation(number);
-    if (gen) {
-      opts.parent_span_id = gen->span_id;
-      opts.wall_ms = (env_.clock.wall_ns() - gen->started_ns) / 1000000;
-    }
-    size_t before = observations_.size();
-    observer::ObserveResult r = observer::observe_generation(env_.store, number, outcomes, observations_, opts);
+      if (!a.span_id.empty()) outcomes_.push_back(outcome_of(a));  // empty: never launched (stop rule)
+    observe_options_ = observe_options(number);
+    observations_before_ = observations_.size();
+    assessment_ = observer::assess_generation(env_.store, number, outcomes_, observations_, observe_options_);
+  }
+
+  GenerationSummary finish_generation(int number, const std::vector<AgentRecord>& agents) override {
+    if (!assessment_ || assessment_->generation != number) observe_generation(number, agents);
+    auto finished = latest(agents);
+    size_t before = observations_before_;
+    observer::ObserveResult r = observer::record_generation(env_.store, std::move(*assessment_), outcomes_,
+                                                            observations_, observe_options_);
+    assessment_.reset();
     last_digest_ = std::move(r.digest);
     // Both are recorded on the generation's observer span; the run goes on: the rules' observations stand alone.
     if (!r.llm_error.empty()) env_.progress.log(fmt::format("observer.command failed: {}", r.llm_error));
@@ -158,6 +158,20 @@ class Planner : public GenerationPlanner {
   }
 
  private:
+  observer::ObserveOptions observe_options(int number) {
+    observer::ObserveOptions opts;
+    opts.llm.command = env_.config.observer.command;
+    opts.llm.timeout_s = env_.config.observer.command_timeout_s;
+    opts.want_digest = !env_.config.strategies.meta_command.empty();
+    opts.markdown_path = env_.dir.observations();
+    if (auto run = env_.state.run()) opts.trace_id = run->trace_id;
+    if (auto gen = env_.state.generation(number)) {
+      opts.parent_span_id = gen->span_id;
+      opts.wall_ms = (env_.clock.wall_ns() - gen->started_ns) / 1000000;
+    }
+    return opts;
+  }
+
   static std::vector<strategies::Strategy> pool(AgentEnvironment& env) {
     auto presets = strategies::load_presets(strategies::default_presets_dir(harness_home().string()));
     std::vector<strategies::Strategy> out;
@@ -248,6 +262,11 @@ class Planner : public GenerationPlanner {
   observer::ObservationSet observations_;
   std::string template_;
   nlohmann::json last_digest_ = nlohmann::json::object();
+  // Between observe_generation and finish_generation: what was found, for the outcomes it was found in.
+  std::optional<observer::Assessment> assessment_;
+  std::vector<observer::AgentOutcome> outcomes_;
+  observer::ObserveOptions observe_options_;
+  size_t observations_before_ = 0;
 };
 
 }  // namespace

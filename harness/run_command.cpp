@@ -1,6 +1,5 @@
 #include "harness/run_command.h"
 
-#include <poll.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include "harness/launchers.h"
 #include "harness/planner.h"
 #include "harness/sandbox_setup.h"
+#include "runners/captured_command.h"
 #include "harness/status_view.h"
 #include "telemetry/run_telemetry.h"
 #include "trace/ids.h"
@@ -38,30 +38,27 @@ Config load_or_throw(const std::string& path) {
   return *loaded.config;
 }
 
-// Runs a command to its end (a blocking helper for set-up steps, before any agent runs).
-runners::ExitStatus run_blocking(runners::ProcessLauncher& launcher, const runners::LaunchSpec& spec,
-                                 double timeout_s, std::string& output) {
-  auto p = launcher.start(spec);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t(timeout_s * 1000));
-  while (true) {
-    if (p->stdout_fd() >= 0) {
-      pollfd fd{p->stdout_fd(), POLLIN, 0};
-      ::poll(&fd, 1, 100);
-    } else {
-      ::poll(nullptr, 0, 20);
-    }
-    if (output.size() < (1u << 20)) p->read_stdout(output);
-    if (auto st = p->try_wait()) {
-      p->read_stdout(output);
-      p->kill_tree(std::chrono::milliseconds(200));
-      return *st;
-    }
-    if (interrupt_requested() || std::chrono::steady_clock::now() > deadline) {
-      p->kill_tree(std::chrono::milliseconds(1000));
-      output += interrupt_requested() ? "\n(interrupted)\n" : fmt::format("\n(timed out after {}s)\n", timeout_s);
-      return {-1, 9};
-    }
-  }
+// Runs a set-up step (prepare, a baseline verify) to its end through `launcher` (the sandbox's when the run is
+// sandboxed); an interrupt ends it. `output` is what it printed (stdout, then the end of stderr).
+runners::CapturedOutput run_setup_step(runners::ProcessLauncher& launcher, const runners::LaunchSpec& spec,
+                                       double timeout_s, std::string& output) {
+  runners::CaptureOptions capture;
+  capture.launcher = &launcher;
+  capture.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  capture.max_output_bytes = 1 << 20;
+  capture.stderr_tail_bytes = 64 << 10;
+  capture.stop = interrupt_requested;
+  auto run = runners::run_captured(spec, capture);
+  output = run.out + run.err;
+  if (run.stopped) output += "\n(interrupted)\n";
+  if (run.timed_out) output += fmt::format("\n(timed out after {}s)\n", timeout_s);
+  if (run.too_big) output += "\n(more than 1 MiB of output: stopped)\n";
+  return run;
+}
+
+// Set-up is over when the user pressed Ctrl-C: nothing has been written yet, exit 130 as every interrupt does.
+void stop_if_interrupted(const char* step) {
+  if (interrupt_requested()) throw FatalError(kExitInterrupted, fmt::format("interrupted during {}", step));
 }
 
 void run_prepare(const Config& c, runners::ProcessLauncher& launcher, Progress& progress) {
@@ -71,10 +68,11 @@ void run_prepare(const Config& c, runners::ProcessLauncher& launcher, Progress& 
   spec.cwd = fs::path(c.path).parent_path().string();
   if (spec.cwd.empty()) spec.cwd = ".";
   std::string out;
-  auto st = run_blocking(launcher, spec, 600, out);
-  if (!st.ok())
+  auto run = run_setup_step(launcher, spec, 600, out);
+  stop_if_interrupted("target.prepare");
+  if (!run.status.ok() || run.ended_by_us())
     throw UsageError(fmt::format("{}: target.prepare `{}` failed ({}):\n{}", c.path, c.target.prepare,
-                                 st.describe(), out));
+                                 run.status.describe(), out));
   progress.log(fmt::format("target prepared: {}", c.target.prepare));
 }
 
@@ -85,23 +83,19 @@ void check_baseline(const Config& c, runners::ProcessLauncher& launcher, Progres
   auto factory = make_workspace_factory(c.target.repo, c.target.base_ref, root);
   auto ws = factory->create("baseline");
   int passes = 0;
-  std::string first_output;
   for (int i = 0; i < c.verify.repeat; ++i) {
     runners::LaunchSpec spec;
     spec.argv = {"/bin/sh", "-c", c.verify.command};
     spec.cwd = ws->path();
     std::string out;
-    auto st = run_blocking(launcher, spec, c.verify.timeout_s, out);
-    if (!st.ok()) {
-      first_output = out;
-      break;
-    }
+    auto run = run_setup_step(launcher, spec, c.verify.timeout_s, out);
+    if (!run.status.ok() || run.ended_by_us()) break;
     ++passes;
   }
   ws->remove();
   std::error_code ec;
   fs::remove_all(root, ec);
-  if (interrupt_requested()) throw UsageError("interrupted during the baseline check");
+  stop_if_interrupted("the baseline check");
   if (passes == c.verify.repeat)
     throw UsageError(fmt::format(
         "{}: bug not reproduced: verify `{}` passed {}/{} times on the base ({}); refusing to start. "
@@ -225,7 +219,7 @@ int drive(const Config& config, const std::string& run_dir, trace::Store& store,
   if (telemetry) telemetry->stop();  // calls still in flight are recorded as cut short by the run's end
   store.flush();
   progress->finish();
-  if (result.exit_code != 130)
+  if (result.exit_code != kExitInterrupted)
     progress->log(fmt::format("run finished: {} validated fix{} ({}); run dir {}", result.validated_fixes,
                               result.validated_fixes == 1 ? "" : "es", result.stop_reason, run_dir));
   std::error_code ec;

@@ -34,8 +34,8 @@ struct Target {
 };
 
 std::string must(const GitResult& result) {
-  if (!result.ok) throw WorkspaceError(result.error);
-  return result.out;
+  if (!result.ok()) throw WorkspaceError(result.error());
+  return *result;
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
@@ -132,7 +132,7 @@ class GitWorkspace final : public Workspace {
       }
       std::string spec = relative.string();
       if (spec.size() > 1 && spec.back() == '/') spec.pop_back();
-      if (run_git(path_, {"cat-file", "-e", base_ + ":./" + spec}).ok) {
+      if (run_git(path_, {"cat-file", "-e", base_ + ":./" + spec}).ok()) {
         in_base.push_back(spec);
       } else {
         remove_tree(fs::path(path_) / spec);
@@ -154,7 +154,7 @@ class GitWorkspace final : public Workspace {
     if (is_worktree_) {
       // Failure is fine here (already gone, or unregistered): the folder is removed and the metadata pruned
       // below.
-      run_git(target_->toplevel.string(), {"worktree", "remove", "--force", "--force", top_.string()});
+      (void)run_git(target_->toplevel.string(), {"worktree", "remove", "--force", "--force", top_.string()});
     }
     remove_tree(top_);
     if (is_worktree_) must(run_git(target_->toplevel.string(), {"worktree", "prune"}));
@@ -222,7 +222,7 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
             is_within(target_->root, worktree)) {
           continue;
         }
-        run_git(top, {"worktree", "remove", "--force", "--force", worktree.string()});
+        (void)run_git(top, {"worktree", "remove", "--force", "--force", worktree.string()});  // as in remove()
         remove_tree(worktree);
       }
     }
@@ -244,7 +244,7 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
     std::lock_guard<std::mutex> lock(target_->admin);
     const std::string top = target_->toplevel.string();
     // Fails harmlessly when the folder is not a registered worktree of the target.
-    if (target_->is_git) run_git(top, {"worktree", "remove", "--force", "--force", dir.string()});
+    if (target_->is_git) (void)run_git(top, {"worktree", "remove", "--force", "--force", dir.string()});
     if (fs::exists(fs::symlink_status(dir, ec)) && (is_our_copy(dir) || is_orphaned_worktree(dir))) remove_tree(dir);
     if (target_->is_git) must(run_git(top, {"worktree", "prune"}));
   }
@@ -309,22 +309,22 @@ std::unique_ptr<WorkspaceFactory> make_workspace_factory(const std::string& repo
   }
   const std::string dir = target->repo.string();
   GitResult toplevel = run_git(dir, {"rev-parse", "--show-toplevel"});
-  if (!toplevel.ok) {
-    if (toplevel.error.find("not a git repository") == std::string::npos)
-      throw WorkspaceError(toplevel.error);
+  if (!toplevel.ok()) {
+    if (toplevel.error().find("not a git repository") == std::string::npos)
+      throw WorkspaceError(toplevel.error());
     return std::make_unique<GitWorkspaceFactory>(std::move(target));  // a plain folder: workspaces are copies
   }
   target->is_git = true;
-  target->toplevel = first_line(toplevel.out);
+  target->toplevel = first_line(*toplevel);
   target->prefix = first_line(must(run_git(dir, {"rev-parse", "--show-prefix"})));
   fs::path common = first_line(must(run_git(dir, {"rev-parse", "--git-common-dir"})));
   target->common_dir = fs::weakly_canonical(common.is_absolute() ? common : target->repo / common, ec);
   const std::string ref = base_ref.empty() ? "HEAD" : base_ref;
   GitResult base = run_git(dir, {"rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"});
-  if (!base.ok)
+  if (!base.ok())
     throw WorkspaceError("base ref '" + ref + "' is not a commit of repository " +
                          in_quotes(target->toplevel));
-  target->base = first_line(base.out);
+  target->base = first_line(*base);
   return std::make_unique<GitWorkspaceFactory>(std::move(target));
 }
 

@@ -25,9 +25,44 @@ void put_event(trace::Store& store, const std::string& span_id, const std::strin
 
 }  // namespace
 
-ObserveResult observe_generation(trace::Store& store, int generation, const std::vector<AgentOutcome>& outcomes,
-                                 ObservationSet& observations, const ObserveOptions& options) {
+Assessment assess_generation(trace::Store& store, int generation, const std::vector<AgentOutcome>& outcomes,
+                             ObservationSet& observations, const ObserveOptions& options) {
+  Assessment a;
+  a.generation = generation;
+  a.started_ns = now_ns();
+  std::vector<std::string> agent_spans;
+  for (const auto& outcome : outcomes) agent_spans.push_back(outcome.agent_span_id);
+  std::vector<AgentTrace> traces = load_agent_traces(store, agent_spans);
+  std::vector<Observation> found;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    std::vector<Observation> got = extract_observations(traces[i], outcomes[i], options.rules);
+    found.insert(found.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
+  }
+  a.new_ids = observations.add(generation, found);
+  if (options.want_digest || !options.llm.command.empty())
+    a.digest = build_digest(traces, generation, outcomes, observations, options.digest);
+  traces.clear();
+
+  if (!options.llm.command.empty()) {
+    LlmObserverResult llm = run_llm_observer(options.llm, a.digest);
+    if (llm.ok()) {
+      std::vector<std::string> more = observations.add(generation, llm.observations);
+      a.new_ids.insert(a.new_ids.end(), more.begin(), more.end());
+    } else {
+      a.llm_error = llm.error;
+      a.llm_stderr_tail = llm.stderr_tail;
+    }
+  }
+  return a;
+}
+
+ObserveResult record_generation(trace::Store& store, Assessment assessment, const std::vector<AgentOutcome>& outcomes,
+                                const ObservationSet& observations, const ObserveOptions& options) {
+  const int generation = assessment.generation;
   ObserveResult result;
+  result.new_ids = std::move(assessment.new_ids);
+  result.llm_error = std::move(assessment.llm_error);
+  result.digest = std::move(assessment.digest);
   trace::Span span;
   if (!options.trace_id.empty()) {
     span.trace_id = options.trace_id;
@@ -37,33 +72,11 @@ ObserveResult observe_generation(trace::Store& store, int generation, const std:
     span.session_id = span.span_id;
     span.kind = trace::SpanKind::observer;
     span.name = fmt::format("observe generation {}", generation);
-    span.start_ns = now_ns();
+    span.start_ns = assessment.started_ns;
     store.put_span(span);
-  }
-
-  std::vector<std::string> agent_spans;
-  for (const auto& outcome : outcomes) agent_spans.push_back(outcome.agent_span_id);
-  std::vector<AgentTrace> traces = load_agent_traces(store, agent_spans);
-  std::vector<Observation> found;
-  for (size_t i = 0; i < outcomes.size(); ++i) {
-    std::vector<Observation> got = extract_observations(traces[i], outcomes[i], options.rules);
-    found.insert(found.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
-  }
-  result.new_ids = observations.add(generation, found);
-  if (options.want_digest || !options.llm.command.empty())
-    result.digest = build_digest(traces, generation, outcomes, observations, options.digest);
-  traces.clear();
-
-  if (!options.llm.command.empty()) {
-    LlmObserverResult llm = run_llm_observer(options.llm, result.digest);
-    if (llm.ok()) {
-      std::vector<std::string> more = observations.add(generation, llm.observations);
-      result.new_ids.insert(result.new_ids.end(), more.begin(), more.end());
-    } else {
-      result.llm_error = llm.error;
-      if (!span.span_id.empty())
-        put_event(store, span.span_id, "observer.command.failed", {{"error", llm.error}, {"stderr_tail", llm.stderr_tail}});
-    }
+    if (!result.llm_error.empty())
+      put_event(store, span.span_id, "observer.command.failed",
+                {{"error", result.llm_error}, {"stderr_tail", assessment.llm_stderr_tail}});
   }
 
   observations.save(store);
@@ -87,6 +100,12 @@ ObserveResult observe_generation(trace::Store& store, int generation, const std:
   }
   store.flush();
   return result;
+}
+
+ObserveResult observe_generation(trace::Store& store, int generation, const std::vector<AgentOutcome>& outcomes,
+                                 ObservationSet& observations, const ObserveOptions& options) {
+  return record_generation(store, assess_generation(store, generation, outcomes, observations, options), outcomes,
+                           observations, options);
 }
 
 }  // namespace observer

@@ -1,7 +1,12 @@
-// The observer's whole step after a generation, in one call for the generation loop: rules over every agent,
-// the optional LLM observer, merge into the run's ObservationSet, save to run.db, rewrite observations.md
-// atomically, store the convergence record, and record the step as an `observer` span. Failures of the LLM
-// observer or of writing observations.md are returned, never thrown. Not thread-safe (the set is the caller's).
+// The observer's step after a generation, in two phases for the generation loop:
+// - assess_generation: rules over every agent, the optional LLM observer (observer.command, up to its timeout),
+//   merged into the run's ObservationSet in memory. It only reads run.db, so it runs outside any store
+//   transaction and never holds the write lock the receiver and proxy threads need while the command runs.
+// - record_generation: save the set to run.db, rewrite observations.md atomically, store the convergence record
+//   and record the step as an `observer` span; quick, meant to run inside the transaction that completes the
+//   generation (a crash before it commits leaves nothing of the step behind, and resume observes again).
+// Failures of the LLM observer or of writing observations.md are returned, never thrown. Not thread-safe (the
+// set is the caller's).
 #pragma once
 
 #include <string>
@@ -38,7 +43,23 @@ struct ObserveResult {
   nlohmann::json digest = nlohmann::json::object();
 };
 
-// Throws trace::StoreError only (a run store that cannot be written is fatal for the run anyway).
+// What assess_generation found, not yet written anywhere.
+struct Assessment {
+  int generation = 0;
+  int64_t started_ns = 0;
+  std::vector<std::string> new_ids;
+  std::string llm_error;
+  std::string llm_stderr_tail;
+  nlohmann::json digest = nlohmann::json::object();
+};
+
+// Both throw trace::StoreError only (a run store that cannot be read or written is fatal for the run anyway).
+Assessment assess_generation(trace::Store& store, int generation, const std::vector<AgentOutcome>& outcomes,
+                             ObservationSet& observations, const ObserveOptions& options);
+ObserveResult record_generation(trace::Store& store, Assessment assessment, const std::vector<AgentOutcome>& outcomes,
+                                const ObservationSet& observations, const ObserveOptions& options);
+
+// Both phases in one call (tools and tests that hold no transaction).
 ObserveResult observe_generation(trace::Store& store, int generation, const std::vector<AgentOutcome>& outcomes,
                                  ObservationSet& observations, const ObserveOptions& options);
 

@@ -1,7 +1,6 @@
 // Runs a user's helper command (observer.command, meta.command) with /bin/sh -c: a text on its stdin, its stdout
-// collected, bounded in time and output size. It runs in its own process group so a timeout kills whatever it
-// started too. Never throws; every failure comes back as an error text. Thread-safe (no shared state; SIGPIPE is
-// blocked only in the calling thread while it runs).
+// collected, bounded in time and output size, through runners::run_captured (its own process group, so a timeout
+// kills whatever it started too). Never throws; every failure comes back as an error text. Thread-safe.
 #pragma once
 
 #include <cstddef>

@@ -1,25 +1,39 @@
-// Runs a short command to completion through the local launcher and captures what it printed: for git and the
-// other tools the harness calls itself (not for agents, whose output is streamed). Thread-safe: each call
-// starts its own process and drives it on the calling thread.
+// The harness's one way to run a command to completion and capture what it printed: git, Slurm's tools, the
+// target's prepare and baseline verify, observer.command and meta_command (not agents, whose output is
+// streamed). Bounded in time and output, stoppable (an interrupt), through any launcher (the sandbox's too).
+// Thread-safe: each call starts its own process and drives it on the calling thread.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "runners/launcher.h"
 
 namespace runners {
 
-struct CapturedOutput {
-  ExitStatus status;
-  std::string out;
-  std::string err;
-  bool timed_out = false;  // killed (with its tree) after the timeout
+struct CaptureOptions {
+  std::chrono::milliseconds timeout{0};  // zero: wait as long as it takes
+  // Given to the command on stdin (through a temporary file, so a command that never reads it cannot block us);
+  // empty: spec.stdin_path as given.
+  std::string stdin_text;
+  size_t max_output_bytes = 0;   // stdout beyond this ends the command (too_big); zero: unbounded
+  size_t stderr_tail_bytes = 0;  // only the end of stderr is kept; zero: all of it
+  std::function<bool()> stop;    // asked a few times a second; true ends the command (stopped)
+  ProcessLauncher* launcher = nullptr;  // null: the local launcher
 };
 
-// spec.stderr_path is ignored (stderr is captured). A zero timeout waits as long as it takes.
-// Throws LaunchError when the command cannot start.
-CapturedOutput run_captured(LaunchSpec spec,
-                            std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+struct CapturedOutput {
+  ExitStatus status;
+  std::string out;  // at most max_output_bytes
+  std::string err;  // the end of stderr (stderr_tail_bytes)
+  bool timed_out = false;  // killed (with its tree) after the timeout
+  bool too_big = false;    // killed for writing more than max_output_bytes
+  bool stopped = false;    // killed because options.stop said so
+  bool ended_by_us() const { return timed_out || too_big || stopped; }
+};
+
+// spec.stderr_path is ignored (stderr is captured). Throws LaunchError when the command cannot start.
+CapturedOutput run_captured(LaunchSpec spec, const CaptureOptions& options = {});
 
 }  // namespace runners

@@ -36,7 +36,10 @@ CapturedOutput run(const SlurmOptions& options, std::vector<std::string> argv, s
   spec.argv = std::move(argv);
   CapturedOutput output;
   try {
-    output = run_captured(spec, options.command_timeout);
+    CaptureOptions capture;
+    capture.timeout = options.command_timeout;
+    capture.stderr_tail_bytes = 64 * 1024;
+    output = run_captured(spec, capture);
   } catch (const LaunchError& e) {
     error = e.what();
     return output;

@@ -281,6 +281,11 @@ void Store::transaction(const std::function<void()>& fn) {
   commit_locked();
 }
 
+bool Store::in_transaction() {
+  std::lock_guard lock(mu_);
+  return in_transaction_;
+}
+
 void Store::ensure_schema(const std::string& component, int version, const std::string& ddl) {
   std::lock_guard lock(mu_);
   commit_locked();

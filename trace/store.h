@@ -99,6 +99,9 @@ class Store : public SpanSink {
   // Commits pending writes, then runs `fn` inside one IMMEDIATE transaction: durable when it returns. A nested
   // call joins the outer transaction.
   void transaction(const std::function<void()>& fn);
+  // Whether the calling thread is inside transaction() (another thread's transaction makes this wait for its
+  // end). For callers that must not hold the store's write lock while they wait on something slow.
+  bool in_transaction();
   // Runs DDL for a higher layer's tables once per version; `component` names it in the meta table.
   // Throws StoreError when the file holds a newer version of that component than `version`.
   void ensure_schema(const std::string& component, int version, const std::string& ddl);

@@ -8,6 +8,28 @@
 #include "trace/store.h"
 
 namespace harness {
+namespace {
+
+// The one place an error that ends a command becomes an exit code: our FatalError says its own; the lower
+// layers' are mapped here (an unreadable import is the user's input, a store that cannot be written is the
+// machine's); anything else is an infrastructure failure.
+int report_fatal(const std::exception& e) {
+  int code = kExitInfra;
+  std::string prefix = "error: ";
+  if (const auto* fatal = dynamic_cast<const FatalError*>(&e)) {
+    code = fatal->code();
+    prefix = "";
+  } else if (dynamic_cast<const trace::ImportError*>(&e)) {
+    code = kExitUsage;
+    prefix = "";
+  } else if (dynamic_cast<const trace::StoreError*>(&e)) {
+    prefix = "store error: ";
+  }
+  fmt::print(stderr, "harness: {}{}\n", prefix, e.what());
+  return code;
+}
+
+}  // namespace
 
 int run_cli(int argc, char** argv) {
   // First inside a sandbox (telemetry/sandbox_init.h): before any CLI parsing, it must stay fast and quiet.
@@ -25,21 +47,10 @@ int run_cli(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitUsage;
-  } catch (const UsageError& e) {
-    fmt::print(stderr, "harness: {}\n", e.what());
-    return kExitUsage;
-  } catch (const trace::ImportError& e) {
-    fmt::print(stderr, "harness: {}\n", e.what());
-    return kExitUsage;
-  } catch (const trace::StoreError& e) {
-    fmt::print(stderr, "harness: store error: {}\n", e.what());
-    return kExitInfra;
+    int rc = app.exit(e);  // CLI11 prints its own message (and --help, which is no error)
+    return rc == 0 ? kExitOk : kExitUsage;
   } catch (const std::exception& e) {
-    // The one place fatal errors are caught: report and exit as an infrastructure failure.
-    fmt::print(stderr, "harness: error: {}\n", e.what());
-    return kExitInfra;
+    return report_fatal(e);
   }
   return ctx.exit_code;
 }

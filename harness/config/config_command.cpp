@@ -27,12 +27,12 @@ std::optional<std::vector<std::string>> ConfigWalker::check_command(const YAML::
   } else if (node.IsScalar()) {
     // Split first, expand each word after: a variable's value stays one word, as "$VAR" in a shell.
     SplitResult split = shell_split(node.Scalar());
-    if (!split.error.empty()) {
+    if (!split.ok()) {
       error(place(node), fmt::format("cannot split {}: got {} ({}), expected a command line with its quotes closed",
-                                     quote(shown), describe_node(node), split.error));
+                                     quote(shown), describe_node(node), split.error()));
       return std::nullopt;
     }
-    for (const auto& word : split.words) {
+    for (const auto& word : *split) {
       ExpandResult r = expand_env(word);
       if (!r.ok()) {
         expand_problem(r, node, shown);

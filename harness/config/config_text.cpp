@@ -87,22 +87,21 @@ std::string format_duration(double seconds) {
 }
 
 SplitResult shell_split(std::string_view text) {
-  SplitResult r;
+  std::vector<std::string> words;
   std::string word;
   bool in_word = false;
   size_t i = 0;
   while (i < text.size()) {
     char c = text[i];
     if (std::isspace(static_cast<unsigned char>(c))) {
-      if (in_word) r.words.push_back(std::move(word));
+      if (in_word) words.push_back(std::move(word));
       word.clear();
       in_word = false;
       ++i;
     } else if (c == '\'') {
       size_t close = text.find('\'', i + 1);
       if (close == std::string_view::npos) {
-        r.error = "unclosed single quote";
-        return r;
+        return base::fail("unclosed single quote");
       }
       word.append(text.substr(i + 1, close - i - 1));
       in_word = true;
@@ -127,14 +126,12 @@ SplitResult shell_split(std::string_view text) {
         ++i;
       }
       if (!closed) {
-        r.error = "unclosed double quote";
-        return r;
+        return base::fail("unclosed double quote");
       }
       in_word = true;
     } else if (c == '\\') {
       if (i + 1 == text.size()) {
-        r.error = "trailing backslash";
-        return r;
+        return base::fail("trailing backslash");
       }
       word.push_back(text[i + 1]);
       in_word = true;
@@ -145,8 +142,8 @@ SplitResult shell_split(std::string_view text) {
       ++i;
     }
   }
-  if (in_word) r.words.push_back(std::move(word));
-  return r;
+  if (in_word) words.push_back(std::move(word));
+  return words;
 }
 
 ExpandResult expand_env(std::string_view text, const EnvLookup& lookup) {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 namespace harness {
 
 // "90", "90s", "1.5h", "1h30m", "500ms", "2d" -> seconds. nullopt when malformed or negative.
@@ -16,10 +18,8 @@ std::optional<double> parse_duration(std::string_view text);
 std::string format_duration(double seconds);
 
 // Splits a command line like a POSIX shell would (quotes, backslashes), without expanding anything.
-struct SplitResult {
-  std::vector<std::string> words;
-  std::string error;  // non-empty when the text cannot be split (an unclosed quote, a trailing backslash)
-};
+// The words, or why the text cannot be split (an unclosed quote, a trailing backslash).
+using SplitResult = base::Result<std::vector<std::string>>;
 SplitResult shell_split(std::string_view text);
 
 // Replaces ${NAME} and ${NAME:-default} (default used when NAME is unset or empty); "$${" is a literal "${".

@@ -22,11 +22,12 @@ import sys
 # transitive closure: harness_core links harness_config, which links telemetry, so the loop may include trace/.
 # This is the one place the graph is written down; ARCHITECTURE.md draws it.
 LAYERS = {
-    "trace": ("trace", []),
-    "runners": ("runners", []),
+    "base": ("harness_base", []),  # header-only vocabulary (Result<T>) below every layer
+    "trace": ("trace", ["base"]),
+    "runners": ("runners", ["base"]),
     "telemetry": ("telemetry", ["trace"]),
-    "observer": ("observer", ["trace"]),
-    "strategies": ("strategies", []),
+    "observer": ("observer", ["trace", "runners"]),
+    "strategies": ("strategies", ["base"]),
     "harness/state": ("harness_state", ["trace"]),
     "harness/config": ("harness_config", ["telemetry"]),
     "harness/report": ("harness_report", ["harness/config", "harness/state"]),

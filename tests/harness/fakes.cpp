@@ -400,9 +400,15 @@ std::vector<harness::SlotPlan> FakePlanner::plan(int number, int population) {
   return plans;
 }
 
+void FakePlanner::observe_generation(int number, const std::vector<harness::AgentRecord>&) {
+  observed.push_back(number);
+  if (store) observed_in_transaction.push_back(store->in_transaction());
+}
+
 harness::GenerationSummary FakePlanner::finish_generation(int number,
                                                           const std::vector<harness::AgentRecord>&) {
   finished.push_back(number);
+  if (store) finished_in_transaction.push_back(store->in_transaction());
   harness::GenerationSummary summary = summaries[number];
   if (summary.note.empty()) summary.note = "fake observer";
   return summary;

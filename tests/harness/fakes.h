@@ -222,11 +222,15 @@ class FakePlanner : public harness::GenerationPlanner {
   explicit FakePlanner(std::vector<std::string> strategies) : strategies_(std::move(strategies)) {}
   std::vector<harness::SlotPlan> plan(int number, int population) override;
   std::string prompt(const harness::AgentRecord& agent) override { return "prompt of " + agent.id; }
+  void observe_generation(int number, const std::vector<harness::AgentRecord>& agents) override;
   harness::GenerationSummary finish_generation(int number,
                                                const std::vector<harness::AgentRecord>& agents) override;
 
   std::map<int, harness::GenerationSummary> summaries;  // what finish_generation(n) returns
-  std::vector<int> planned, finished;
+  std::vector<int> planned, observed, finished;
+  // Set, the planner records whether each call ran inside a transaction of this store.
+  trace::Store* store = nullptr;
+  std::vector<bool> observed_in_transaction, finished_in_transaction;
 
  private:
   std::vector<std::string> strategies_;

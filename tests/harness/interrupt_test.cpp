@@ -141,7 +141,9 @@ TEST(Interrupt, SecondCtrlCExitsAtOnceAndKillsTheAgents) {
   // Ctrl-C must cut that short, KILLing their process groups on the way out.
   auto cfg = f.write_config(
       "generations: 1\npopulation: 2\nconcurrency: 2\n"
-      "strategies:\n  allocation: round_robin\n  list: [{name: stubborn}]\n");
+      "strategies:\n  allocation: round_robin\n  list: [{name: stubborn}]\n"
+      // Unconfined: a TERM to a sandboxed agent's group also ends its bwrap, which KILLs the namespace at once.
+      "sandbox:\n  mode: off\n");
   std::string run = f.dir() + "/run";
   auto h = spawn_run(cfg, run, f.dir() + "/run.log");
   ASSERT_GT(h.pid, 0);
@@ -158,6 +160,32 @@ TEST(Interrupt, SecondCtrlCExitsAtOnceAndKillsTheAgents) {
   // What was checkpointed stays readable; resume would re-run the in-flight agents.
   auto status = f.status(run);
   EXPECT_EQ(status["generations"].size(), 1u);
+}
+
+// Ctrl-C before the run exists (the baseline verify still running): exit 130 like every interrupt, the verify
+// process killed, nothing written.
+TEST(Interrupt, DuringTheBaselineCheckExits130AndLeavesNothing) {
+  LoopFixture f;
+  std::string started = f.dir() + "/baseline.pid";
+  std::string cfg = f.dir() + "/baseline.yaml";
+  std::ofstream(cfg) << "name: baseline\ntarget:\n  repo: repo\n  bug: state.txt says bug\n"
+                     << "verify:\n  command: echo $$ > " << started << "; exec sleep 30\n"
+                     << "runner:\n  command: [\"" << f.agent_script() << "\"]\n  format: jsonl\n"
+                     << "sandbox:\n  mode: off\n";  // the verify's pid file must land in the host's /tmp
+  std::string run = f.dir() + "/run";
+  auto h = spawn_run(cfg, run, f.dir() + "/run.log");
+  ASSERT_GT(h.pid, 0);
+  for (int i = 0; i < 15000 && read_file(started).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  int verify_pid = std::atoi(read_file(started).c_str());
+  ASSERT_GT(verify_pid, 0) << read_file(h.log);
+  ASSERT_EQ(kill(h.pid, SIGINT), 0);
+  EXPECT_EQ(wait_exit(h.pid), 130) << read_file(h.log);
+  EXPECT_NE(read_file(h.log).find("harness: interrupted during the baseline check"), std::string::npos)
+      << read_file(h.log);
+  EXPECT_FALSE(std::ifstream(run + "/run.db").good()) << "no run was created";
+  std::string stat = read_file("/proc/" + std::to_string(verify_pid) + "/stat");
+  EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << "the baseline verify is killed: " << stat;
 }
 
 }  // namespace

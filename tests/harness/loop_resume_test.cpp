@@ -160,5 +160,21 @@ TEST_P(LoopCrashResume, ResumesToTheSameRun) {
 
 INSTANTIATE_TEST_SUITE_P(AtEveryWait, LoopCrashResume, ::testing::Range(1, kWaits + 1));
 
+// The observer's slow step (observer.command, minutes) holds no store transaction, so the receiver and proxy
+// threads keep writing; what it found is recorded inside the transaction that completes the generation.
+TEST(LoopResume, TheObserverRunsOutsideTheTransactionThatRecordsIt) {
+  auto c = FakeRun::default_config();
+  c.generations = 2;
+  FakeRun run(c, {"wrong"});
+  run.planner.store = run.store.get();
+  run.processes.script_agent("wrong", scripts::wrong());
+  run.processes.script_verify(scripts::verify_state_fixed());
+  run.run();
+  EXPECT_EQ(run.planner.observed, (std::vector<int>{1, 2}));
+  EXPECT_EQ(run.planner.finished, (std::vector<int>{1, 2}));
+  EXPECT_EQ(run.planner.observed_in_transaction, (std::vector<bool>{false, false}));
+  EXPECT_EQ(run.planner.finished_in_transaction, (std::vector<bool>{true, true}));
+}
+
 }  // namespace
 }  // namespace harness_test

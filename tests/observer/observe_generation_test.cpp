@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -120,6 +121,47 @@ TEST(ObserveGeneration, BrokenLlmObserverIsRecordedAndTheStepCompletes) {
   EXPECT_EQ(failures, 1);
   EXPECT_EQ(load_convergence(*run.store).size(), 2u);
   EXPECT_NE(run.markdown().find("- Generation 2: "), std::string::npos);
+}
+
+// The assessment (rules and observer.command) only reads run.db: while the command runs, another connection
+// commits a write, as the receiver and proxy threads must be able to. The command waits for that commit, so a
+// held write lock would end in the command's timeout, not in a slow pass.
+TEST(ObserveGeneration, AssessmentWritesNothingAndHoldsNoLockWhileTheCommandRuns) {
+  RunFixture run;
+  auto outcomes = run.generation(1, 2);
+  auto count = [&](const char* table) {
+    int64_t n = 0;
+    run.store->query(std::string("SELECT COUNT(*) FROM ") + table, {}, [&](const trace::Row& r) { n = r.int64(0); });
+    return n;
+  };
+  int64_t spans = count("spans"), events = count("events");
+  std::string marker = run.dir.file("other-writer-committed");
+  std::thread other([&] {
+    auto writer = trace::Store::open(run.dir.file("run.db"));
+    writer->transaction([&] {
+      trace::Event e;
+      e.span_id = outcomes[0].agent_span_id;
+      e.type = "proxy.call";
+      writer->put_event(e);
+    });
+    std::ofstream(marker) << "done";
+  });
+  std::string answer = R"({"observations":[{"priority":"possible","text":"seen after the other write"}]})";
+  ObserveOptions opt = run.options("while [ ! -e '" + marker + "' ]; do sleep 0.01; done; echo '" + answer + "'");
+  opt.llm.timeout_s = 60;
+  Assessment a = assess_generation(*run.store, 1, outcomes, run.set, opt);
+  other.join();
+  EXPECT_EQ(a.llm_error, "");
+  EXPECT_EQ(count("spans"), spans) << "nothing written by the assessment";
+  EXPECT_EQ(count("events"), events + 1) << "only the other connection's event";
+  EXPECT_EQ(ObservationSet::load(*run.store).size(), 0u);
+  EXPECT_FALSE(std::ifstream(run.dir.file("observations.md")).good());
+
+  ObserveResult r = record_generation(*run.store, std::move(a), outcomes, run.set, opt);
+  EXPECT_EQ(ObservationSet::load(*run.store).render_markdown(), run.set.render_markdown());
+  EXPECT_NE(run.markdown().find("seen after the other write"), std::string::npos);
+  EXPECT_EQ(r.record.new_observations, static_cast<int>(r.new_ids.size()));
+  EXPECT_TRUE(run.store->span(trace::derive_span_id("observer", "generation:1")));
 }
 
 TEST(ObserveGeneration, UnwritableMarkdownIsReportedNotThrown) {

@@ -38,18 +38,18 @@ TEST(Duration, FormatsShortestExactForm) {
 
 TEST(ShellSplit, SplitsLikeAShell) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(shell_split("claude -p  --model x").words, (V{"claude", "-p", "--model", "x"}));
-  EXPECT_EQ(shell_split("sh -c 'echo {workspace} && ls'").words, (V{"sh", "-c", "echo {workspace} && ls"}));
-  EXPECT_EQ(shell_split(R"(a "b c" d\ e "x\"y" 'it''s' "$HOME")").words,
+  EXPECT_EQ(shell_split("claude -p  --model x").value(), (V{"claude", "-p", "--model", "x"}));
+  EXPECT_EQ(shell_split("sh -c 'echo {workspace} && ls'").value(), (V{"sh", "-c", "echo {workspace} && ls"}));
+  EXPECT_EQ(shell_split(R"(a "b c" d\ e "x\"y" 'it''s' "$HOME")").value(),
             (V{"a", "b c", "d e", "x\"y", "its", "$HOME"}));
-  EXPECT_EQ(shell_split(R"("" '')").words, (V{"", ""}));
-  EXPECT_EQ(shell_split("   ").words, V{});
+  EXPECT_EQ(shell_split(R"("" '')").value(), (V{"", ""}));
+  EXPECT_EQ(shell_split("   ").value(), V{});
 }
 
 TEST(ShellSplit, ReportsUnclosedQuotes) {
-  EXPECT_EQ(shell_split("a 'b").error, "unclosed single quote");
-  EXPECT_EQ(shell_split("a \"b").error, "unclosed double quote");
-  EXPECT_EQ(shell_split("a b\\").error, "trailing backslash");
+  EXPECT_EQ(shell_split("a 'b").error(), "unclosed single quote");
+  EXPECT_EQ(shell_split("a \"b").error(), "unclosed double quote");
+  EXPECT_EQ(shell_split("a b\\").error(), "trailing backslash");
 }
 
 TEST(ExpandEnv, ExpandsSetUnsetAndDefaults) {
