@@ -101,7 +101,7 @@ void AgentRun::finalize() {
   if (!patch.empty()) write_file(dir_ + "/patch.diff", patch);
   if (activity_) settle_totals();
   bool interrupted = record_.outcome == AgentOutcome::interrupted;
-  record_.status = interrupted ? "interrupted" : "completed";
+  record_.status = interrupted ? AttemptStatus::interrupted : AttemptStatus::completed;
   record_.finished_ns = env_.clock.wall_ns();
   span_.end_ns = record_.finished_ns;
   span_.status =
@@ -126,7 +126,7 @@ void AgentRun::finalize() {
                                 {"verify", record_.verify.label()},
                                 {"reason", record_.end_reason}});
     env_.state.save_agent(record_);
-    event("checkpoint.saved", {{"status", record_.status}});
+    event("checkpoint.saved", {{"status", std::string(to_string(record_.status))}});
   });
   env_.progress.log(fmt::format("{} {}: {}; verify {} ({}/{}); {} tools, {} tokens", record_.id,
                                 to_string(record_.outcome), record_.end_reason, record_.verify.label(),

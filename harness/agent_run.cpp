@@ -19,7 +19,7 @@ std::string workspace_name(const AgentRecord& record) {
 }
 
 bool keeps_workspace(const std::string& keep, const AgentRecord& record) {
-  if (record.status != "completed") return false;
+  if (record.status != AttemptStatus::completed) return false;
   bool winner = record.verify.passed();
   return keep == "all" || (keep == "winners" && winner) || (keep == "failures" && !winner);
 }
@@ -84,7 +84,7 @@ void AgentRun::start() {
                       {"harness.attempt", record_.attempt}};
   record_.span_id = span_.span_id;
   record_.started_ns = span_.start_ns;
-  record_.status = "running";
+  record_.status = AttemptStatus::running;
   write_file(dir_ + "/prompt.md", prompt_);
 
   std::string workspace_error;

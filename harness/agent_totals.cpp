@@ -20,7 +20,7 @@ bool refresh_agent_totals(trace::Store& store) {
   RunState state(store);
   store.transaction([&] {
     for (AgentRecord a : state.agents()) {
-      if (a.status == "running") continue;  // a live attempt records its own when it ends
+      if (a.status == AttemptStatus::running) continue;  // a live attempt records its own when it ends
       apply_trace_totals(store, a);
       state.save_agent(a);
     }

@@ -37,7 +37,7 @@ bool GenerationLoop::enforce_budgets(int generation, ActiveRuns& active) {
   int64_t gen_tokens = 0, run_tokens = 0;
   double gen_usd = 0, run_usd = 0;
   for (const auto& r : env_.state.agents()) {
-    if (r.status != "completed" && r.status != "interrupted") continue;
+    if (r.status != AttemptStatus::completed && r.status != AttemptStatus::interrupted) continue;
     run_tokens += r.input_tokens + r.output_tokens;
     run_usd += r.cost_usd;
     if (r.generation == generation) {

@@ -33,7 +33,7 @@ LoopResult GenerationLoop::run() {
   discard_unkept_workspaces();
   for (int g = 1; g <= env_.config.generations; ++g) {
     auto existing = env_.state.generation(g);
-    if (existing && existing->status == "completed") continue;  // resume: done before, never re-run
+    if (existing && existing->status == GenerationStatus::completed) continue;  // resume: done before, never re-run
     if (g > 1) {
       std::string stop = should_stop(g - 1);
       if (!stop.empty()) {
@@ -53,7 +53,7 @@ LoopResult GenerationLoop::run() {
 }
 
 LoopResult GenerationLoop::end_interrupted(int g) {
-  run_.status = "interrupted";
+  run_.status = RunStatus::interrupted;
   run_.exit_code = kExitInterrupted;
   env_.store.transaction([&] {
     env_.state.save_run(run_);
@@ -70,7 +70,7 @@ LoopResult GenerationLoop::end_interrupted(int g) {
 
 LoopResult GenerationLoop::end_on_system_failure(int g) {
   // The launches that failed and the slots never launched are left to `harness resume`.
-  run_.status = "failed";
+  run_.status = RunStatus::failed;
   run_.exit_code = kExitInfra;
   env_.store.transaction([&] {
     env_.state.save_run(run_);
@@ -93,7 +93,7 @@ LoopResult GenerationLoop::finalize_run(LoopResult result) {
   for (const auto& a : env_.state.agents())
     if (is_validated_fix(a)) ++result.validated_fixes;
   result.exit_code = result.validated_fixes > 0 ? kExitOk : kExitNoFix;
-  run_.status = "completed";
+  run_.status = RunStatus::completed;
   run_.exit_code = result.exit_code;
   run_.finished_ns = env_.clock.wall_ns();
   env_.store.transaction([&] {

@@ -127,7 +127,7 @@ void GenerationLoop::close_unlaunched(Pass& pass) {
   if (!pass.stop_launching || pass.queue.empty()) return;
   // Slots never launched are closed as such, so the generation can complete and resume does not run them.
   for (auto& a : pass.queue) {
-    a.status = "completed";
+    a.status = AttemptStatus::completed;
     a.outcome = AgentOutcome::none;
     a.end_reason = "not launched: stop rule or budget";
     env_.state.save_agent(a);
@@ -148,7 +148,7 @@ void GenerationLoop::pump(ActiveRuns& active, std::chrono::milliseconds timeout)
 GenerationLoop::GenEnd GenerationLoop::end_on_system_failure(Pass& pass) {
   env_.store.transaction([&] {
     for (AgentRecord a : pass.failed_in_a_row) {
-      a.status = "interrupted";  // run again by `resume`; outcome and Slurm's message stay
+      a.status = AttemptStatus::interrupted;  // run again by `resume`; outcome and Slurm's message stay
       env_.state.save_agent(a);
     }
   });
@@ -158,7 +158,7 @@ GenerationLoop::GenEnd GenerationLoop::end_on_system_failure(Pass& pass) {
 void GenerationLoop::finish_generation(GenerationRecord& gen) {
   const int number = gen.number;
   auto agents = env_.state.agents(number);
-  gen.status = "completed";
+  gen.status = GenerationStatus::completed;
   int fixes = 0, partial = 0;
   for (const auto& [slot, a] : latest_attempts(agents)) {
     fixes += a.verify.passed();
@@ -205,7 +205,7 @@ void GenerationLoop::report_progress(int generation, int total, const ActiveRuns
   p.generations = env_.config.generations;
   p.total = total;
   for (const auto& [slot, a] : latest_attempts(env_.state.agents(generation)))
-    if (a.status == "completed") {
+    if (a.status == AttemptStatus::completed) {
       ++p.done;
       p.validated_fixes += a.verify.passed();
     }

@@ -16,7 +16,7 @@ namespace harness {
 void GenerationLoop::discard_unkept_workspaces() {
   for (const auto& a : env_.state.agents()) {
     // A running one's processes may be alive still: attempts_to_run() kills them first, then discards.
-    if (a.status == "running" || keeps_workspace(env_.config.workspace.keep, a)) continue;
+    if (a.status == AttemptStatus::running || keeps_workspace(env_.config.workspace.keep, a)) continue;
     try {
       env_.workspaces.discard(workspace_name(a));
     } catch (const std::exception& e) {
@@ -29,8 +29,8 @@ void GenerationLoop::discard_unkept_workspaces() {
 std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
   std::vector<AgentRecord> out;
   for (auto& [slot, a] : latest_attempts(env_.state.agents(number))) {
-    if (a.status == "completed") continue;
-    if (a.status == "pending") {
+    if (a.status == AttemptStatus::completed) continue;
+    if (a.status == AttemptStatus::pending) {
       out.push_back(a);
       continue;
     }
@@ -45,12 +45,12 @@ std::vector<AgentRecord> GenerationLoop::attempts_to_run(int number) {
           fmt::format("{}: could not remove the workspace of attempt {}: {}", a.id, a.attempt, e.what()));
     }
     AgentRecord old = a;
-    old.status = "interrupted";
+    old.status = AttemptStatus::interrupted;
     if (old.outcome == AgentOutcome::none) old.outcome = AgentOutcome::interrupted;  // keeps launch_failed
     if (old.end_reason.empty()) old.end_reason = "harness stopped while it ran";
     AgentRecord next = a;
     next.attempt = a.attempt + 1;
-    next.status = "pending";
+    next.status = AttemptStatus::pending;
     next.outcome = AgentOutcome::none;
     next.verify = {};
     next.span_id.clear();

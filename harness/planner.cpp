@@ -67,7 +67,7 @@ class Planner : public GenerationPlanner {
       throw std::runtime_error(fmt::format("{}: {}", path, err));
     // A resumed run: the allocator learns what the completed generations did, so it allocates as it would have.
     for (const auto& g : env_.state.generations())
-      if (g.status == "completed") record_results(g.number, latest(env_.state.agents(g.number)));
+      if (g.status == GenerationStatus::completed) record_results(g.number, latest(env_.state.agents(g.number)));
   }
 
   std::vector<SlotPlan> plan(int number, int population) override {

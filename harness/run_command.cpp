@@ -17,8 +17,8 @@
 #include "harness/launchers.h"
 #include "harness/planner.h"
 #include "harness/sandbox_setup.h"
-#include "runners/captured_command.h"
 #include "harness/status_view.h"
+#include "runners/captured_command.h"
 #include "telemetry/run_telemetry.h"
 #include "trace/ids.h"
 
@@ -45,14 +45,15 @@ runners::CapturedOutput run_setup_step(runners::ProcessLauncher& launcher, const
   runners::CaptureOptions capture;
   capture.launcher = &launcher;
   capture.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
-  capture.max_output_bytes = 1 << 20;
+  capture.max_output_bytes = 1 << 20;  // kept for the message; a noisy step still runs to its end
+  capture.end_when_too_big = false;
   capture.stderr_tail_bytes = 64 << 10;
   capture.stop = interrupt_requested;
   auto run = runners::run_captured(spec, capture);
   output = run.out + run.err;
   if (run.stopped) output += "\n(interrupted)\n";
   if (run.timed_out) output += fmt::format("\n(timed out after {}s)\n", timeout_s);
-  if (run.too_big) output += "\n(more than 1 MiB of output: stopped)\n";
+  if (run.too_big) output += "\n(output beyond 1 MiB not kept)\n";
   return run;
 }
 
@@ -295,7 +296,7 @@ int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode
   RunState state(*store);
   auto run = state.run();
   if (!run) throw UsageError(fmt::format("{}: run.db holds no harness run", run_dir));
-  if (run->status == "completed") {
+  if (run->status == RunStatus::completed) {
     fmt::print(stderr, "{}: run already completed (exit {}); nothing to resume\n", run_dir, run->exit_code);
     return run->exit_code;
   }
@@ -307,7 +308,7 @@ int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode
     throw UsageError(fmt::format("{}: config {} changed since the run started (hash {} != {}); pass --force to "
                                  "resume with the new config",
                                  run_dir, *config_path, config.hash.substr(0, 12), run->config_hash.substr(0, 12)));
-  run->status = "running";
+  run->status = RunStatus::running;
   state.save_run(*run);
   return drive(config, run_dir, *store, state, mode, run->seed, decide_sandbox(config));
 }

@@ -11,14 +11,14 @@ nlohmann::json build_status(trace::Store& store, RunState& state) {
   auto run = state.run();
   if (!run) return {{"status", "empty"}, {"generations", nlohmann::json::array()}};
   out["run_id"] = run->id;
-  out["status"] = run->status;
+  out["status"] = std::string(to_string(run->status));
   out["exit_code"] = run->exit_code;
   out["seed"] = run->seed;
   out["generations"] = nlohmann::json::array();
   int fixes_total = 0;
   auto agents = state.agents();
   for (const auto& g : state.generations()) {
-    nlohmann::json gen = {{"number", g.number}, {"status", g.status}, {"agents", nlohmann::json::array()}};
+    nlohmann::json gen = {{"number", g.number}, {"status", std::string(to_string(g.status))}, {"agents", nlohmann::json::array()}};
     std::map<int, const AgentRecord*> latest;
     for (const auto& a : agents)
       if (a.generation == g.number && (!latest.count(a.slot) || latest[a.slot]->attempt < a.attempt))
@@ -33,7 +33,7 @@ nlohmann::json build_status(trace::Store& store, RunState& state) {
       cost += a->cost_usd;
       gen["agents"].push_back({{"id", a->id},
                                {"strategy", a->strategy},
-                               {"status", a->status},
+                               {"status", std::string(to_string(a->status))},
                                {"outcome", std::string(to_string(a->outcome))},
                                {"verify", a->verify.label()},
                                {"verify_passes", a->verify.passes},

@@ -102,6 +102,7 @@ CapturedOutput run_captured(LaunchSpec spec, const CaptureOptions& options) {
   while (!reactor.empty()) {
     result.timed_out = options.timeout.count() > 0 && Clock::now() >= deadline;
     result.stopped = !result.timed_out && options.stop && options.stop();
+    result.killed_for_output = result.too_big && options.end_when_too_big;
     if (result.ended_by_us()) {
       process->kill_tree(std::chrono::milliseconds(1000));
       reactor.wait(std::chrono::milliseconds(0));  // hands on what was left in the pipe

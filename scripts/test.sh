@@ -3,6 +3,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${HARNESS_BUILD_DIR:-$root/build}
+# The Test build type (CMakeLists.txt): -O1 -g1, half the compile time of RelWithDebInfo. The example keeps its
+# optimised build in build-example/ (scripts/example.sh).
+export HARNESS_BUILD_TYPE=${HARNESS_BUILD_TYPE:-Test}
 "$root/scripts/setup.sh"
 cd "$build"
 # Two at a time (HARNESS_TEST_JOBS): every test keeps to its own temporary folder, ports the OS picks and the

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -65,6 +66,73 @@ std::string_view to_string(Verdict v) {
   return "?";
 }
 
+namespace {
+
+// One judged use: its time, category ("file.read", "command", "network"), subject, the decision, and where it
+// was seen (session, span, event).
+using AddFinding = std::function<void(int64_t, std::string, std::string, Decision, const std::string&,
+                                      const std::string&, int64_t)>;
+
+void audit_file_events(Store& store, const AuditPolicy& policy, const AddFinding& add) {
+  Statement st(internal::db(store), fmt::format("SELECT e.id, e.span_id, e.time_ns, e.type, json_extract(e.payload, '$.path'), "
+                                       "s.session_id FROM events e JOIN spans s ON s.span_id = e.span_id WHERE e.{}",
+                                       kFileEventsSql));
+  while (st.step()) {
+    std::string type = st.text(3), path = st.text(4);
+    if (path.empty()) continue;
+    const RuleSet& rules = type == "file.read" ? policy.file_read : policy.file_write;
+    add(st.int64(2), type, path, decide(rules, path, path_matches), st.text(5), st.text(1), st.int64(0));
+  }
+}
+
+void audit_tool_calls(Store& store, const AuditPolicy& policy, const AddFinding& add) {
+  // Only shell and fetch tools: their arguments are the only attributes parsed (JSON of kilobytes per span).
+  std::string names;
+  for (const auto& n : audited_tool_names()) names += (names.empty() ? "'" : ", '") + n + "'";
+  Statement st(internal::db(store),
+               fmt::format("SELECT s.span_id, s.session_id, s.name, s.start_ns, "
+                           "json_extract(s.attributes, '$.\"gen_ai.tool.call.arguments\"'), "
+                           "(SELECT min(e.id) FROM events e WHERE e.span_id = s.span_id) FROM spans s "
+                           "WHERE s.kind = 'tool' AND lower(s.name) IN ({})",
+                           names));
+  while (st.step()) {
+    std::string name = st.text(2);
+    bool command_tool = is_command_tool(name), fetch_tool = is_fetch_tool(name);
+    if (!command_tool && !fetch_tool) continue;
+    std::string span = st.text(0), session = st.text(1), args = st.text(4);
+    int64_t time = st.int64(3), event = st.int64(5);
+    std::vector<std::string> hosts;
+    if (command_tool) {
+      std::string line = command_from_arguments(args);
+      if (line.empty()) continue;
+      std::vector<std::string> parts = split_shell_commands(line);
+      add(time, "command", line, decide_command(policy.commands, line, parts), session, span, event);
+      for (const auto& part : parts)
+        for (auto& h : hosts_in_command(part))
+          if (std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(std::move(h));
+    } else if (std::string host = url_host(url_from_arguments(args)); !host.empty()) {
+      hosts.push_back(host);
+    }
+    for (const auto& h : hosts) add(time, "network", h, decide(policy.network, h, host_matches), session, span, event);
+  }
+}
+
+// What the sandbox's egress proxy saw (allowed by sandbox.allow_hosts or denied): each attempt is a network use
+// of the agent, judged by the policy like a host a command named.
+void audit_egress(Store& store, const AuditPolicy& policy, const AddFinding& add) {
+  Statement st(internal::db(store),
+               "SELECT id, span_id, time_ns, lower(coalesce(json_extract(payload, '$.host'), '')) FROM events "
+               "WHERE type IN ('egress.allowed', 'egress.denied')");
+  while (st.step()) {
+    std::string host = st.text(3);
+    if (host.empty()) continue;
+    add(st.int64(2), "network", host, decide(policy.network, host, host_matches), st.text(1), st.text(1),
+        st.int64(0));
+  }
+}
+
+}  // namespace
+
 AuditReport run_audit(Store& store, const AuditPolicy& policy) {
   AuditReport report;
   report.policy_source = policy.source;
@@ -74,69 +142,17 @@ AuditReport run_audit(Store& store, const AuditPolicy& policy) {
     return it == graph.by_span_id.end() ? std::string("?") : graph.nodes[it->second].label();
   };
   std::vector<Subject> subjects;
-  auto add = [&](int64_t time, std::string category, std::string subject, Decision d, const std::string& session,
-                 const std::string& span, int64_t event) {
+  AddFinding add = [&](int64_t time, std::string category, std::string subject, Decision d,
+                       const std::string& session, const std::string& span, int64_t event) {
     AuditFinding f{d.verdict, std::move(category), std::move(subject), std::move(d.rule), session,
                    session_label(session), span, event};
     subjects.push_back({time, std::move(f)});
   };
   std::lock_guard lock(internal::mutex(store));
   store.flush();
-  {
-    Statement st(internal::db(store), fmt::format("SELECT e.id, e.span_id, e.time_ns, e.type, json_extract(e.payload, '$.path'), "
-                                         "s.session_id FROM events e JOIN spans s ON s.span_id = e.span_id WHERE e.{}",
-                                         kFileEventsSql));
-    while (st.step()) {
-      std::string type = st.text(3), path = st.text(4);
-      if (path.empty()) continue;
-      const RuleSet& rules = type == "file.read" ? policy.file_read : policy.file_write;
-      add(st.int64(2), type, path, decide(rules, path, path_matches), st.text(5), st.text(1), st.int64(0));
-    }
-  }
-  {
-    // Only shell and fetch tools: their arguments are the only attributes parsed (JSON of kilobytes per span).
-    std::string names;
-    for (const auto& n : audited_tool_names()) names += (names.empty() ? "'" : ", '") + n + "'";
-    Statement st(internal::db(store),
-                 fmt::format("SELECT s.span_id, s.session_id, s.name, s.start_ns, "
-                             "json_extract(s.attributes, '$.\"gen_ai.tool.call.arguments\"'), "
-                             "(SELECT min(e.id) FROM events e WHERE e.span_id = s.span_id) FROM spans s "
-                             "WHERE s.kind = 'tool' AND lower(s.name) IN ({})",
-                             names));
-    while (st.step()) {
-      std::string name = st.text(2);
-      bool command_tool = is_command_tool(name), fetch_tool = is_fetch_tool(name);
-      if (!command_tool && !fetch_tool) continue;
-      std::string span = st.text(0), session = st.text(1), args = st.text(4);
-      int64_t time = st.int64(3), event = st.int64(5);
-      std::vector<std::string> hosts;
-      if (command_tool) {
-        std::string line = command_from_arguments(args);
-        if (line.empty()) continue;
-        std::vector<std::string> parts = split_shell_commands(line);
-        add(time, "command", line, decide_command(policy.commands, line, parts), session, span, event);
-        for (const auto& part : parts)
-          for (auto& h : hosts_in_command(part))
-            if (std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(std::move(h));
-      } else if (std::string host = url_host(url_from_arguments(args)); !host.empty()) {
-        hosts.push_back(host);
-      }
-      for (const auto& h : hosts) add(time, "network", h, decide(policy.network, h, host_matches), session, span, event);
-    }
-  }
-  {
-    // What the sandbox's egress proxy saw (allowed by sandbox.allow_hosts or denied): each attempt is a network
-    // use of the agent, judged by the policy like a host a command named.
-    Statement st(internal::db(store),
-                 "SELECT id, span_id, time_ns, lower(coalesce(json_extract(payload, '$.host'), '')) FROM events "
-                 "WHERE type IN ('egress.allowed', 'egress.denied')");
-    while (st.step()) {
-      std::string host = st.text(3);
-      if (host.empty()) continue;
-      add(st.int64(2), "network", host, decide(policy.network, host, host_matches), st.text(1), st.text(1),
-          st.int64(0));
-    }
-  }
+  audit_file_events(store, policy, add);
+  audit_tool_calls(store, policy, add);
+  audit_egress(store, policy, add);
   std::stable_sort(subjects.begin(), subjects.end(), [](const Subject& a, const Subject& b) {
     if (a.time_ns != b.time_ns) return a.time_ns < b.time_ns;
     return a.finding.event_id < b.finding.event_id;

@@ -109,28 +109,9 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
   return check_scalar(key, node, shown, *text);
 }
 
-std::optional<ConfigValue> ConfigWalker::check_string_list(const ConfigKey& key, const YAML::Node& node,
-                                                           const std::string& shown) {
-  ConfigValue v;
-  if (!node.IsSequence()) return wrong_type(key, node, shown), std::nullopt;
-  bool ok = true;
-  for (size_t i = 0; i < node.size(); ++i) {
-    const std::string item_shown = fmt::format("{}[{}]", shown, i);
-    if (!node[i].IsScalar()) {
-      error(place(node[i]), fmt::format("wrong type for {}: got {}, expected a string", quote(item_shown),
-                                        describe_node(node[i])));
-      ok = false;
-    } else if (auto s = expand(node[i], item_shown)) {
-      v.list.push_back(*s);
-    } else {
-      ok = false;
-    }
-  }
-  return ok ? std::optional(v) : std::nullopt;
-}
-
-std::optional<ConfigValue> ConfigWalker::check_path_or_host_list(const ConfigKey& key, const YAML::Node& node,
-                                                                 const std::string& shown) {
+std::optional<ConfigValue> ConfigWalker::check_list(const ConfigKey& key, const YAML::Node& node,
+                                                    const std::string& shown, const char* expected_item,
+                                                    const ListItemCheck& accept) {
   ConfigValue v;
   if (!node.IsSequence()) return wrong_type(key, node, shown), std::nullopt;
   bool ok = true;
@@ -138,37 +119,54 @@ std::optional<ConfigValue> ConfigWalker::check_path_or_host_list(const ConfigKey
     const std::string item_shown = fmt::format("{}[{}]", shown, i);
     if (!node[i].IsScalar()) {
       error(place(node[i]), fmt::format("wrong type for {}: got {}, expected {}", quote(item_shown),
-                                        describe_node(node[i]),
-                                        key.type == KeyType::kPathList ? "a path" : "host or host:port"));
+                                        describe_node(node[i]), expected_item));
       ok = false;
-      continue;
-    }
-    std::optional<std::string> s = expand(node[i], item_shown);
-    if (!s) {
-      ok = false;
-    } else if (key.type == KeyType::kHostList) {
-      std::string why;
-      if (telemetry::parse_allowed_host(*s, why)) {
-        v.list.push_back(*s);
+    } else if (auto s = expand(node[i], item_shown)) {
+      if (auto item = accept(*s, node[i], item_shown)) {
+        v.list.push_back(std::move(*item));
       } else {
-        error(place(node[i]), fmt::format("invalid value for {}: got {}, {}", quote(item_shown), quote(*s), why));
         ok = false;
-      }
-    } else if (auto path = check_path(key, *s, node[i], item_shown)) {
-      std::error_code ec;
-      if (path->empty() || !fs::exists(*path, ec)) {
-        error(place(node[i]), fmt::format("path not found for {}: got {} ({}), expected an existing file or "
-                                          "folder",
-                                          quote(item_shown), quote(*s), *path));
-        ok = false;
-      } else {
-        v.list.push_back(*path);
       }
     } else {
       ok = false;
     }
   }
   return ok ? std::optional(v) : std::nullopt;
+}
+
+std::optional<ConfigValue> ConfigWalker::check_string_list(const ConfigKey& key, const YAML::Node& node,
+                                                           const std::string& shown) {
+  return check_list(key, node, shown, "a string",
+                    [](const std::string& s, const YAML::Node&, const std::string&) { return std::optional(s); });
+}
+
+std::optional<ConfigValue> ConfigWalker::check_path_or_host_list(const ConfigKey& key, const YAML::Node& node,
+                                                                 const std::string& shown) {
+  if (key.type == KeyType::kHostList) {
+    return check_list(key, node, shown, "host or host:port",
+                      [&](const std::string& s, const YAML::Node& item,
+                          const std::string& item_shown) -> std::optional<std::string> {
+                        std::string why;
+                        if (telemetry::parse_allowed_host(s, why)) return s;
+                        error(place(item), fmt::format("invalid value for {}: got {}, {}", quote(item_shown),
+                                                       quote(s), why));
+                        return std::nullopt;
+                      });
+  }
+  return check_list(key, node, shown, "a path",
+                    [&](const std::string& s, const YAML::Node& item,
+                        const std::string& item_shown) -> std::optional<std::string> {
+                      auto path = check_path(key, s, item, item_shown);
+                      if (!path) return std::nullopt;
+                      std::error_code ec;
+                      if (path->empty() || !fs::exists(*path, ec)) {
+                        error(place(item), fmt::format("path not found for {}: got {} ({}), expected an existing "
+                                                       "file or folder",
+                                                       quote(item_shown), quote(s), *path));
+                        return std::nullopt;
+                      }
+                      return path;
+                    });
 }
 
 std::optional<ConfigValue> ConfigWalker::check_string_map(const ConfigKey& key, const YAML::Node& node,

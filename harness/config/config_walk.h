@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -70,6 +71,12 @@ class ConfigWalker {
   void unknown_key(const YAML::Node& name, const std::string& prefix, const std::string& shown);
 
   // check_value()'s cases: lists, the string map (env), one scalar (`text` is its value, ${ENV} expanded), numbers.
+  // A list of scalars, each ${ENV}-expanded, then accepted (the value to keep) or refused (nullopt, after its
+  // own error) by `accept`.
+  using ListItemCheck = std::function<std::optional<std::string>(const std::string& expanded, const YAML::Node& item,
+                                                                 const std::string& item_shown)>;
+  std::optional<ConfigValue> check_list(const ConfigKey& key, const YAML::Node& node, const std::string& shown,
+                                        const char* expected_item, const ListItemCheck& accept);
   std::optional<ConfigValue> check_string_list(const ConfigKey& key, const YAML::Node& node, const std::string& shown);
   std::optional<ConfigValue> check_path_or_host_list(const ConfigKey& key, const YAML::Node& node,
                                                      const std::string& shown);

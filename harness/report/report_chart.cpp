@@ -86,7 +86,7 @@ std::string render_convergence_svg(const ReportData& d) {
     const std::string tip = fmt::format(
         "generation {}: {} observations ({} new, {} new important), {} validated, {} partial{}", g.number,
         g.total_observations, g.new_observations, g.new_important, g.tally.validated_fixes, g.tally.partial_fixes,
-        g.status == "completed" ? "" : " (not finished)");
+        g.status == GenerationStatus::completed ? "" : " (not finished)");
     if (g.tally.validated_fixes > 0)
       svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"><title>{}</title></rect>)",
                          x - bar / 2, y_fix(g.tally.validated_fixes), bar, kBottom - y_fix(g.tally.validated_fixes),

@@ -76,7 +76,7 @@ void fill_generation_details(ReportData& d, ReportGeneration& gen, const std::ve
   for (const AgentRecord* a : latest) {
     if (seen_strategies.insert(a->strategy).second) gen.strategies.push_back(a->strategy);
     for (const auto& f : a->changed_files) ++files[f];
-    if (a->status == "completed" && a->verify.ran && !a->verify.passed())
+    if (a->status == AttemptStatus::completed && a->verify.ran && !a->verify.passed())
       gen.ruled_out.push_back({a->id, a->strategy, a->changed_files, a->verify});
   }
   gen.files_changed.assign(files.begin(), files.end());
@@ -222,7 +222,7 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   auto run = state.run();
   if (!run) throw ReportError(fmt::format("{}: not a harness run (run.db has no run record)", run_dir));
   d.run = *run;
-  d.finished = d.run.status == "completed" || d.run.status == "failed";
+  d.finished = d.run.status == RunStatus::completed || d.run.status == RunStatus::failed;
   if (!d.run.span_id.empty())
     if (auto span = store.span(d.run.span_id)) {
       d.stop_reason = span->attributes.value("harness.stop_reason", "");

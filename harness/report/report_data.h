@@ -44,7 +44,7 @@ struct RuledOut {
 
 struct ReportGeneration {
   int number = 0;
-  std::string status;  // running | completed
+  GenerationStatus status = GenerationStatus::running;
   int64_t started_ns = 0, finished_ns = 0;
   int64_t wall_ns = 0;  // finished - started, or up to its last finished agent while it runs
   ReportTally tally;

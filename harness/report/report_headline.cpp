@@ -8,7 +8,7 @@ namespace harness {
 Headline make_headline(const ReportData& d) {
   Headline h;
   const int gens = static_cast<int>(d.generations.size());
-  const std::string& status = d.run.status.empty() ? std::string("unknown") : d.run.status;
+  const std::string status(to_string(d.run.status));
   h.status = fmt::format("run {}: {}", d.run.id.empty() ? "?" : d.run.id, status);
   if (d.finished || d.run.exit_code >= 0) h.status += fmt::format(", exit {}", d.run.exit_code);
   if (!d.stop_reason.empty()) h.status += ", " + d.stop_reason;
@@ -22,7 +22,7 @@ Headline make_headline(const ReportData& d) {
     const std::string progress =
         d.planned_generations > 0 ? fmt::format("{} of {} generations", gens, d.planned_generations)
                                   : fmt::format("{} generation{}", gens, gens == 1 ? "" : "s");
-    if (d.run.status == "interrupted") {
+    if (d.run.status == RunStatus::interrupted) {
       h.title = "Run interrupted: no validated fix yet";
       h.detail = fmt::format("stopped during {}, {} agents", progress, d.totals.agents);
     } else if (!d.finished) {
@@ -40,7 +40,7 @@ Headline make_headline(const ReportData& d) {
   if (d.sandbox == "unconfined")
     h.warning = "agents ran unconfined (no sandbox): " +
                 (d.sandbox_warning.empty() ? std::string("the sandbox could not be used here") : d.sandbox_warning);
-  if (d.run.status == "interrupted") h.resume_hint = fmt::format("harness resume {}", d.run_dir);
+  if (d.run.status == RunStatus::interrupted) h.resume_hint = fmt::format("harness resume {}", d.run_dir);
   return h;
 }
 

@@ -71,7 +71,7 @@ std::string html_path_section(const ReportData& d) {
         R"(important · {} validated, {} partial · {} ruled out{}</span></summary>)",
         open_by_default(d, g.number) ? " open" : "", g.number, g.new_observations, g.new_important,
         g.tally.validated_fixes, g.tally.partial_fixes, g.ruled_out.size(),
-        g.status == "completed" ? "" : " · not finished");
+        g.status == GenerationStatus::completed ? "" : " · not finished");
     out += "<p><strong>Learned:</strong></p><ul>";
     if (g.learned.empty()) out += R"(<li class="muted">no new important observation</li>)";
     for (size_t i : g.learned) out += observation_item(d.observations[i]);
@@ -158,7 +158,7 @@ std::string html_agents_section(const ReportData& d) {
           R"(<td class="n">{}</td><td class="n">{} ({})</td><td>{}</td><td>{}</td></tr>)",
           fix ? R"( class="fix")" : partial ? R"( class="partial")" : "", esc(a.id),
           a.attempt > 1 ? fmt::format(R"( <span class="muted">attempt {}</span>)", a.attempt) : "", esc(a.strategy),
-          esc(a.status == "completed" ? std::string(to_string(a.outcome)) : a.status), verify_cell(a.verify),
+          esc(std::string(a.status == AttemptStatus::completed ? to_string(a.outcome) : to_string(a.status))), verify_cell(a.verify),
           duration_of(a), rt::tokens(a.input_tokens + a.output_tokens), rt::cost(a.cost_usd), a.tool_calls,
           a.tool_errors, esc(a.end_reason), code_list(a.changed_files, 4));
     }

@@ -71,7 +71,7 @@ Json generation(const ReportData& d, const ReportGeneration& g) {
     ruled_out.push_back({{"agent", r.agent}, {"strategy", text(r.strategy)}, {"changed_files", strings(r.files)},
                          {"verify", verify(r.verify)}});
   Json out = {{"number", g.number},
-              {"status", g.status},
+              {"status", std::string(to_string(g.status))},
               {"started_at", time_or_null(g.started_ns)},
               {"finished_at", time_or_null(g.finished_ns)},
               {"wall_time_s", rt::seconds(g.wall_ns)}};
@@ -89,7 +89,7 @@ Json agent(const AgentRecord& a) {
           {"slot", a.slot},
           {"attempt", a.attempt},
           {"strategy", text(a.strategy)},
-          {"status", a.status},
+          {"status", std::string(to_string(a.status))},
           {"outcome", std::string(to_string(a.outcome))},
           {"verify", verify(a.verify)},
           {"started_at", time_or_null(a.started_ns)},
@@ -115,7 +115,7 @@ std::string render_summary_json(const ReportData& d) {
   out["partial"] = !d.finished;
   out["run"] = {{"id", text(d.run.id)},
                 {"name", text(d.name)},
-                {"status", d.run.status},
+                {"status", std::string(to_string(d.run.status))},
                 {"exit_code", d.run.exit_code >= 0 ? Json(d.run.exit_code) : Json(nullptr)},
                 {"stop_reason", text(d.stop_reason)},
                 {"config_hash", d.run.config_hash},

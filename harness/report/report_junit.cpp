@@ -23,7 +23,7 @@ std::vector<const ReportObservation*> top_observations(const ReportData& d, int 
 }
 
 std::string failure_message(const ReportData& d, const ReportGeneration& g) {
-  std::string message = g.status == "completed" ? "no validated fix" : "no validated fix (generation not finished)";
+  std::string message = g.status == GenerationStatus::completed ? "no validated fix" : "no validated fix (generation not finished)";
   if (g.tally.partial_fixes > 0) message += fmt::format(", {} partial", g.tally.partial_fixes);
   auto top = top_observations(d, g.number, kMessageObservations);
   if (!top.empty()) message += "; top observations:";
@@ -68,7 +68,7 @@ std::string render_junit(const ReportData& d) {
     out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", name, rt::xml_escape(value));
   };
   property("run_id", d.run.id);
-  property("status", d.run.status);
+  property("status", std::string(to_string(d.run.status)));
   property("validated_fixes", std::to_string(d.totals.validated_fixes));
   property("cost_usd", fmt::format("{:.4f}", d.totals.cost_usd));
   if (d.winner) property("winner", d.winner->agent.id);

@@ -89,7 +89,7 @@ Data observation_data(const ReportObservation& o) {
 Data generation_path(const ReportData& d, const ReportGeneration& g) {
   Data gen;
   gen.set("number", std::to_string(g.number));
-  gen.set("running", flag(g.status != "completed"));
+  gen.set("running", flag(g.status != GenerationStatus::completed));
   gen.set("new_observations", std::to_string(g.new_observations));
   gen.set("fixes", std::to_string(g.tally.validated_fixes));
   Data learned = list();
@@ -125,7 +125,7 @@ Data agent_row(const AgentRecord& a) {
   Data row;
   row.set("id", a.attempt > 1 ? fmt::format("{} (attempt {})", a.id, a.attempt) : a.id);
   row.set("strategy", a.strategy);
-  row.set("status", a.status == "completed" ? std::string(to_string(a.outcome)) : a.status);
+  row.set("status", std::string(a.status == AttemptStatus::completed ? to_string(a.outcome) : to_string(a.status)));
   row.set("verify", a.verify.ran ? fmt::format("{} {}/{}", a.verify.label(), a.verify.passes, a.verify.repeats)
                                  : std::string("not run"));
   row.set("duration", rt::duration(a.finished_ns > a.started_ns && a.started_ns > 0 ? a.finished_ns - a.started_ns : 0));

@@ -28,7 +28,27 @@ CREATE TABLE IF NOT EXISTS harness_agents(
 constexpr std::array<std::string_view, 8> kOutcomeNames = {
     "none", "completed", "crashed", "killed_stuck", "killed_timeout", "killed_budget", "launch_failed", "interrupted"};
 
+constexpr std::array<std::string_view, 4> kAttemptStatusNames = {"pending", "running", "completed", "interrupted"};
+constexpr std::array<std::string_view, 2> kGenerationStatusNames = {"running", "completed"};
+constexpr std::array<std::string_view, 4> kRunStatusNames = {"running", "interrupted", "completed", "failed"};
+
+template <class Enum, size_t N>
+Enum from_name(const std::array<std::string_view, N>& names, std::string_view s) {
+  for (size_t i = 0; i < N; ++i)
+    if (names[i] == s) return static_cast<Enum>(i);
+  return static_cast<Enum>(0);
+}
+
 }  // namespace
+
+std::string_view to_string(AttemptStatus s) { return kAttemptStatusNames[static_cast<size_t>(s)]; }
+std::string_view to_string(GenerationStatus s) { return kGenerationStatusNames[static_cast<size_t>(s)]; }
+std::string_view to_string(RunStatus s) { return kRunStatusNames[static_cast<size_t>(s)]; }
+AttemptStatus attempt_status_from(std::string_view s) { return from_name<AttemptStatus>(kAttemptStatusNames, s); }
+GenerationStatus generation_status_from(std::string_view s) {
+  return from_name<GenerationStatus>(kGenerationStatusNames, s);
+}
+RunStatus run_status_from(std::string_view s) { return from_name<RunStatus>(kRunStatusNames, s); }
 
 std::string_view to_string(AgentOutcome o) { return kOutcomeNames[static_cast<size_t>(o)]; }
 AgentOutcome agent_outcome_from(std::string_view s) {
@@ -53,7 +73,7 @@ std::optional<RunRecord> RunState::run() {
                {}, [&](const trace::Row& row) {
                  RunRecord& r = out.emplace();
                  r.id = row.text(0);
-                 r.status = row.text(1);
+                 r.status = run_status_from(row.text(1));
                  r.config_hash = row.text(2);
                  r.trace_id = row.text(3);
                  r.span_id = row.text(4);
@@ -68,7 +88,7 @@ std::optional<RunRecord> RunState::run() {
 void RunState::save_run(const RunRecord& r) {
   store_.execute("INSERT OR REPLACE INTO harness_run(id, status, config_hash, trace_id, span_id, seed, "
                  "created_ns, finished_ns, exit_code) VALUES(?,?,?,?,?,?,?,?,?)",
-                 {r.id, r.status, r.config_hash, r.trace_id, r.span_id, static_cast<int64_t>(r.seed), r.created_ns,
+                 {r.id, std::string(to_string(r.status)), r.config_hash, r.trace_id, r.span_id, static_cast<int64_t>(r.seed), r.created_ns,
                   r.finished_ns, static_cast<int64_t>(r.exit_code)});
 }
 
@@ -76,7 +96,7 @@ std::vector<GenerationRecord> RunState::generations() {
   std::vector<GenerationRecord> out;
   store_.query("SELECT number, status, span_id, started_ns, finished_ns FROM harness_generations ORDER BY number", {},
                [&](const trace::Row& st) {
-                 out.push_back({(int)st.int64(0), st.text(1), st.text(2), st.int64(3), st.int64(4)});
+                 out.push_back({(int)st.int64(0), generation_status_from(st.text(1)), st.text(2), st.int64(3), st.int64(4)});
                });
   return out;
 }
@@ -90,7 +110,7 @@ std::optional<GenerationRecord> RunState::generation(int number) {
 void RunState::save_generation(const GenerationRecord& g) {
   store_.execute("INSERT OR REPLACE INTO harness_generations(number, status, span_id, started_ns, finished_ns) "
                  "VALUES(?,?,?,?,?)",
-                 {static_cast<int64_t>(g.number), g.status, g.span_id, g.started_ns, g.finished_ns});
+                 {static_cast<int64_t>(g.number), std::string(to_string(g.status)), g.span_id, g.started_ns, g.finished_ns});
 }
 
 std::map<int, AgentRecord> latest_attempts(const std::vector<AgentRecord>& agents) {
@@ -119,7 +139,7 @@ std::vector<AgentRecord> RunState::agents(std::optional<int> generation) {
     a.id = row.text(3);
     a.strategy = row.text(4);
     a.strategy_json = nlohmann::json::parse(row.text(5), nullptr, false);
-    a.status = row.text(6);
+    a.status = attempt_status_from(row.text(6));
     a.outcome = agent_outcome_from(row.text(7));
     a.exit_description = row.text(8);
     a.verify = {row.int64(9) != 0, (int)row.int64(10), (int)row.int64(11), row.text(12)};
@@ -150,7 +170,7 @@ void RunState::save_agent(const AgentRecord& a) {
       "output_tokens, cost_usd, tool_calls, tool_errors, started_ns, finished_ns, span_id, external_id, "
       "changed_files, end_reason) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
       {static_cast<int64_t>(a.generation), static_cast<int64_t>(a.slot), static_cast<int64_t>(a.attempt), a.id,
-       a.strategy, json_text(a.strategy_json), a.status, std::string(to_string(a.outcome)), a.exit_description,
+       a.strategy, json_text(a.strategy_json), std::string(to_string(a.status)), std::string(to_string(a.outcome)), a.exit_description,
        static_cast<int64_t>(a.verify.ran), static_cast<int64_t>(a.verify.passes),
        static_cast<int64_t>(a.verify.repeats), a.verify.first_failure, a.input_tokens, a.output_tokens, a.cost_usd,
        a.tool_calls, a.tool_errors, a.started_ns, a.finished_ns, a.span_id, a.external_id,

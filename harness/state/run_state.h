@@ -21,6 +21,18 @@ enum class AgentOutcome { none, completed, crashed, killed_stuck, killed_timeout
 std::string_view to_string(AgentOutcome o);
 AgentOutcome agent_outcome_from(std::string_view s);
 
+// Where an attempt, a generation and the run stand; stored in run.db and shown by status and the reports under
+// the names to_string() gives (a name the store does not know reads as the first value).
+enum class AttemptStatus { pending, running, completed, interrupted };
+enum class GenerationStatus { running, completed };
+enum class RunStatus { running, interrupted, completed, failed };
+std::string_view to_string(AttemptStatus s);
+std::string_view to_string(GenerationStatus s);
+std::string_view to_string(RunStatus s);
+AttemptStatus attempt_status_from(std::string_view s);
+GenerationStatus generation_status_from(std::string_view s);
+RunStatus run_status_from(std::string_view s);
+
 struct VerifyResult {
   bool ran = false;
   int passes = 0;
@@ -38,7 +50,7 @@ struct AgentRecord {
   int attempt = 1;  // >1 when an interrupted attempt was re-run by resume
   std::string strategy;
   nlohmann::json strategy_json = nlohmann::json::object();
-  std::string status = "pending";  // pending | running | completed | interrupted
+  AttemptStatus status = AttemptStatus::pending;
   AgentOutcome outcome = AgentOutcome::none;
   std::string exit_description;
   VerifyResult verify;
@@ -54,19 +66,19 @@ struct AgentRecord {
 
 // The one definition of a validated fix: the attempt completed and every verify repeat passed; a partial fix
 // passed some repeats.
-inline bool is_validated_fix(const AgentRecord& a) { return a.status == "completed" && a.verify.passed(); }
-inline bool is_partial_fix(const AgentRecord& a) { return a.status == "completed" && a.verify.partial(); }
+inline bool is_validated_fix(const AgentRecord& a) { return a.status == AttemptStatus::completed && a.verify.passed(); }
+inline bool is_partial_fix(const AgentRecord& a) { return a.status == AttemptStatus::completed && a.verify.partial(); }
 
 struct GenerationRecord {
   int number = 0;
-  std::string status = "running";  // running | completed
+  GenerationStatus status = GenerationStatus::running;
   std::string span_id;
   int64_t started_ns = 0, finished_ns = 0;
 };
 
 struct RunRecord {
   std::string id;
-  std::string status = "running";  // running | interrupted | completed | failed
+  RunStatus status = RunStatus::running;
   std::string config_hash;
   std::string trace_id;
   std::string span_id;

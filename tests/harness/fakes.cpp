@@ -486,7 +486,7 @@ harness::LoopResult FakeRun::run() {
 
 harness::LoopResult FakeRun::resume() {
   auto run_record = *state->run();
-  run_record.status = "running";
+  run_record.status = harness::RunStatus::running;
   state->save_run(run_record);
   return run();
 }

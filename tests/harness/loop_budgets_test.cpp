@@ -94,7 +94,7 @@ TEST(LoopBudgets, GenerationBudgetClosesTheSlotsNeverLaunchedAndTripsAgainInTheN
   EXPECT_EQ(run.processes.launches().size(), 2u) << "one agent a generation: the budget stops launching";
   for (const char* id : {"g01-a02", "g01-a03", "g02-a02", "g02-a03"}) {
     auto a = run.agent(id);
-    EXPECT_EQ(a.status, "completed") << id;
+    EXPECT_EQ(to_string(a.status), "completed") << id;
     EXPECT_EQ(to_string(a.outcome), "none") << id;
     EXPECT_EQ(a.end_reason, "not launched: stop rule or budget") << id;
   }

@@ -17,7 +17,7 @@ std::vector<std::string> rows(FakeRun& run) {
   std::vector<std::string> out;
   for (const auto& a : run.agents())
     out.push_back(
-        fmt::format("{}#{} {} {} [{}]", a.id, a.attempt, a.status, to_string(a.outcome), a.end_reason));
+        fmt::format("{}#{} {} {} [{}]", a.id, a.attempt, to_string(a.status), to_string(a.outcome), a.end_reason));
   return out;
 }
 
@@ -48,7 +48,7 @@ TEST(LoopInterrupt, StopsLaunchingKillsEveryAgentCheckpointsAndExits130) {
                  "500 agent.killed g01-a02", "500 checkpoint.saved g01-a02", "500 checkpoint.saved"}));
   EXPECT_EQ(run.events("checkpoint.saved").back(),
             (nlohmann::json{{"status", "interrupted"}, {"generation", 1}}));
-  EXPECT_EQ(run.state->run()->status, "interrupted");
+  EXPECT_EQ(to_string(run.state->run()->status), "interrupted");
   EXPECT_EQ(run.state->run()->exit_code, 130);
   EXPECT_EQ(run.planner.planned, (std::vector<int>{1})) << "no generation may start after the interrupt";
   EXPECT_TRUE(run.planner.finished.empty());
@@ -72,7 +72,7 @@ TEST(LoopInterrupt, StopsLaunchingKillsEveryAgentCheckpointsAndExits130) {
                  "g01-a02#2 completed completed [exit 0]", "g01-a03#1 completed completed [exit 0]"}));
   EXPECT_EQ(run.count("checkpoint.resumed"), 1);
   EXPECT_EQ(run.planner.planned, (std::vector<int>{1})) << "a resumed generation keeps its allocation";
-  EXPECT_EQ(run.state->run()->status, "completed");
+  EXPECT_EQ(to_string(run.state->run()->status), "completed");
 }
 
 TEST(LoopInterrupt, AgentsSlowToStopCostOneGraceInAllNotOneEach) {

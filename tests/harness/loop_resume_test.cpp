@@ -19,7 +19,7 @@ struct Crash {};
 std::vector<std::string> rows(FakeRun& run) {
   std::vector<std::string> out;
   for (const auto& a : run.agents())
-    out.push_back(fmt::format("{}#{} {} {} [{}] {}", a.id, a.attempt, a.status, to_string(a.outcome),
+    out.push_back(fmt::format("{}#{} {} {} [{}] {}", a.id, a.attempt, to_string(a.status), to_string(a.outcome),
                               a.end_reason, a.external_id));
   return out;
 }
@@ -32,7 +32,7 @@ TEST(LoopResume, AnAttemptFoundRunningIsEndedDiscardedAndRunAgain) {
   run.processes.at(300, [] { throw Crash{}; });
   EXPECT_THROW(run.run(), Crash);
   EXPECT_EQ(rows(run), (Seq{"g01-a01#1 running none [] fake:1"})) << "durable before the process ran";
-  EXPECT_EQ(run.state->generation(1)->status, "running");
+  EXPECT_EQ(to_string(run.state->generation(1)->status), "running");
 
   auto result = run.resume();
   EXPECT_EQ(result.exit_code, 0);
@@ -118,7 +118,7 @@ class LoopCrashResume : public ::testing::TestWithParam<int> {
   static std::map<int, std::map<int, std::string>> completed(FakeRun& run) {
     std::map<int, std::map<int, std::string>> out;
     for (const auto& a : run.agents()) {
-      if (a.status != "completed") continue;
+      if (a.status != harness::AttemptStatus::completed) continue;
       EXPECT_FALSE(out[a.generation].count(a.slot)) << "duplicate " << a.id;
       out[a.generation][a.slot] = fmt::format("{}/{}/{}", a.strategy, a.verify.label(), to_string(a.outcome));
     }
@@ -149,7 +149,7 @@ TEST_P(LoopCrashResume, ResumesToTheSameRun) {
   EXPECT_EQ(completed(run), kCompleted);
   std::vector<std::string> winners;
   for (const auto& a : run.agents())
-    if (a.status == "completed" && a.verify.passed()) winners.push_back(harness::workspace_name(a));
+    if (harness::is_validated_fix(a)) winners.push_back(harness::workspace_name(a));
   EXPECT_EQ(run.workspaces.present(), winners) << "only the kept workspaces (keep: winners) stay";
   std::vector<int> numbers;
   for (const auto& g : run.state->generations()) numbers.push_back(g.number);

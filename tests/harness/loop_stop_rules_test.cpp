@@ -17,7 +17,7 @@ using harness::ProcessRole;
 std::vector<std::string> rows(FakeRun& run) {
   std::vector<std::string> out;
   for (const auto& a : run.agents())
-    out.push_back(fmt::format("{}#{} {} {} [{}] {}", a.id, a.attempt, a.status, to_string(a.outcome),
+    out.push_back(fmt::format("{}#{} {} {} [{}] {}", a.id, a.attempt, to_string(a.status), to_string(a.outcome),
                               a.end_reason, a.external_id));
   return out;
 }
@@ -134,9 +134,9 @@ TEST(LoopStopRules, LaunchesSlurmRejectsStopTheRunAndResumeRerunsThem) {
   EXPECT_EQ(rows(run), (Seq{fmt::format("g01-a01#1 interrupted launch_failed [{}] ", kSlurmRejects),
                             fmt::format("g01-a02#1 interrupted launch_failed [{}] ", kSlurmRejects),
                             "g01-a03#1 pending none [] "}));
-  EXPECT_EQ(run.state->run()->status, "failed");
+  EXPECT_EQ(to_string(run.state->run()->status), "failed");
   EXPECT_EQ(run.state->run()->exit_code, 3);
-  EXPECT_EQ(run.state->generation(1)->status, "running");
+  EXPECT_EQ(to_string(run.state->generation(1)->status), "running");
   EXPECT_EQ(run.sequence(),
             (Seq{"run.created", "generation.started", "agent.launch_failed g01-a01",
                  "agent.completed g01-a01", "checkpoint.saved g01-a01", "agent.launch_failed g01-a02",
@@ -163,7 +163,7 @@ TEST(LoopStopRules, LaunchesSlurmRejectsStopTheRunAndResumeRerunsThem) {
                             "g02-a01#1 completed completed [exit 0] fake:7",
                             "g02-a02#1 completed completed [exit 0] fake:8",
                             "g02-a03#1 completed completed [exit 0] fake:11"}));
-  EXPECT_EQ(run.state->run()->status, "completed");
+  EXPECT_EQ(to_string(run.state->run()->status), "completed");
   EXPECT_EQ(run.state->run()->exit_code, 1);
   EXPECT_EQ(run.count("checkpoint.resumed"), 1);
   EXPECT_EQ(run.count("run.stopped"), 1);
@@ -186,7 +186,7 @@ TEST(LoopStopRules, OneRejectedLaunchAmongGoodOnesOnlyCostsThatAgent) {
   int completed = 0;
   std::vector<std::string> failed;
   for (const auto& a : run.agents()) {
-    completed += a.status == "completed";
+    completed += a.status == harness::AttemptStatus::completed;
     if (a.outcome != harness::AgentOutcome::completed)
       failed.push_back(a.id + " " + std::string(to_string(a.outcome)));
   }

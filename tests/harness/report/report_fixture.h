@@ -54,7 +54,7 @@ class RunBuilder {
   // A generation record and its span; `observations` = {total, new, new important} as the loop records them.
   std::string generation(int number, const std::string& status, int64_t start_ns, int64_t end_ns,
                          std::optional<std::array<int, 3>> observations) {
-    harness::GenerationRecord g{number, status, trace::derive_span_id(run_.trace_id, fmt::format("generation:{}", number)),
+    harness::GenerationRecord g{number, harness::generation_status_from(status), trace::derive_span_id(run_.trace_id, fmt::format("generation:{}", number)),
                                 start_ns, end_ns};
     state_->save_generation(g);
     trace::Span span = make_span(run_.span_id, g.span_id, trace::SpanKind::generation, fmt::format("generation {}", number),
@@ -109,7 +109,7 @@ class RunBuilder {
   }
 
   void finish(const std::string& status, int exit_code, int64_t finished_ns, const std::string& stop_reason) {
-    run_.status = status;
+    run_.status = harness::run_status_from(status);
     run_.exit_code = exit_code;
     run_.finished_ns = status == "completed" ? finished_ns : 0;
     state_->save_run(run_);
@@ -152,7 +152,7 @@ inline harness::AgentRecord make_agent(int generation, int slot, const std::stri
   a.slot = slot;
   a.strategy = strategy;
   a.strategy_json = {{"name", strategy}};
-  a.status = "completed";
+  a.status = harness::AttemptStatus::completed;
   a.outcome = outcome;
   a.started_ns = start_ns;
   a.finished_ns = start_ns + seconds * kSecond;

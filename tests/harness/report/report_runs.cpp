@@ -88,7 +88,7 @@ void fill_finished_run(const std::string& dir, bool observations_table) {
                                  "+  if (!p->closing)\n+    p->active++;\n   unlock(p);\n");
   winner_trace(run, winner, g3);
   a = make_agent(3, 2, "trace-first", AgentOutcome::interrupted, g3, 100, 400, 40, 0.04, "harness stopped while it ran");
-  a.status = "interrupted";
+  a.status = harness::AttemptStatus::interrupted;
   run.agent(a);
   a = make_agent(3, 2, "trace-first", AgentOutcome::completed, g3 + 100 * kSecond, 850, 1200, 100, 0.12, "exit 0");
   a.attempt = 2;
@@ -125,7 +125,7 @@ void fill_interrupted_run(const std::string& dir) {
   run.agent(a);
   a = make_agent(2, 2, "trace-first", AgentOutcome::interrupted, kT0 + 500 * kSecond, 60, 50, 5, 0.005,
                  "interrupted (Ctrl-C / TERM)");
-  a.status = "interrupted";
+  a.status = harness::AttemptStatus::interrupted;
   run.agent(a);
   run.finish("interrupted", 130, 0, "");
 }

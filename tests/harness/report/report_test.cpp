@@ -152,7 +152,7 @@ TEST_F(ReportTest, InterruptedRunIsAPartialReport) {
   EXPECT_EQ(d.wall_ns, 700 * kSecond);  // up to the last finished agent
   ASSERT_EQ(d.generations.size(), 2u);
   const auto& g2 = d.generations[1];
-  EXPECT_EQ(g2.status, "running");
+  EXPECT_EQ(to_string(g2.status), "running");
   EXPECT_EQ(g2.wall_ns, 200 * kSecond);
   EXPECT_FALSE(g2.observer_figures);  // counted from the observations instead
   EXPECT_EQ(g2.total_observations, 3);
