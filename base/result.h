@@ -1,10 +1,12 @@
 // Result<T>: the value of an operation that may fail in an expected way (a git command that exits non-zero, a
 // Slurm tool that does not answer, a config text that cannot be split), or the message saying why it did not
-// succeed. The first of the two error tiers (GUIDE: expected failures are values; what ends a command is one
+// succeed. Result<T, E> carries an error of type E where the caller needs more than words (whose fault a failed
+// launch was). The first of the two error tiers (GUIDE: expected failures are values; what ends a command is one
 // fatal exception, harness::FatalError, caught once at the top). Header-only vocabulary below every layer.
 #pragma once
 
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -16,11 +18,24 @@ struct Failure {
 };
 inline Failure fail(std::string message) { return Failure{std::move(message)}; }
 
-template <class T>
+// The failure side of a Result<T, E> with an error type of its own: `return unexpected(E{...})`.
+template <class E>
+struct Unexpected {
+  E error;
+};
+template <class E>
+Unexpected<E> unexpected(E error) {
+  return Unexpected<E>{std::move(error)};
+}
+
+template <class T, class E = std::string>
 class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit, like expected
-  Result(Failure failure) : state_(std::in_place_index<1>, std::move(failure.message)) {}  // NOLINT
+  Result(Failure failure)  // NOLINT
+    requires std::is_constructible_v<E, std::string>
+      : state_(std::in_place_index<1>, E(std::move(failure.message))) {}
+  Result(Unexpected<E> failure) : state_(std::in_place_index<1>, std::move(failure.error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -33,24 +48,27 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
-  // Only when !ok(): what went wrong, in words fit for the user.
-  const std::string& error() const { return std::get<1>(state_); }
+  // Only when !ok(): what went wrong (for E = std::string, in words fit for the user).
+  const E& error() const { return std::get<1>(state_); }
 
  private:
-  std::variant<T, std::string> state_;
+  std::variant<T, E> state_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <class E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Failure failure) : error_(std::move(failure.message)), ok_(false) {}  // NOLINT
+  Result(Failure failure)  // NOLINT
+    requires std::is_constructible_v<E, std::string>
+      : error_(std::move(failure.message)), ok_(false) {}
+  Result(Unexpected<E> failure) : error_(std::move(failure.error)), ok_(false) {}  // NOLINT
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const std::string& error() const { return error_; }
+  const E& error() const { return error_; }
 
  private:
-  std::string error_;
+  E error_{};
   bool ok_ = true;
 };
 

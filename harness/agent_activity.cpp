@@ -2,8 +2,11 @@
 
 namespace harness {
 
-AgentActivity::AgentActivity(trace::SpanSink& downstream, const Clock& clock)
-    : downstream_(downstream), clock_(clock), last_activity_ms_(clock.steady_ms()) {}
+AgentActivity::AgentActivity(trace::SpanSink& downstream, const Clock& clock,
+                             std::optional<observer::LoopSettings> loops)
+    : downstream_(downstream), clock_(clock), last_activity_ms_(clock.steady_ms()) {
+  if (loops) loops_.emplace(*loops);
+}
 
 void AgentActivity::put_span(const trace::Span& span) {
   touch();
@@ -21,6 +24,8 @@ void AgentActivity::put_span(const trace::Span& span) {
     if (span.status == trace::SpanStatus::error) tool_errors_.insert(span.span_id);
   }
   downstream_.put_span(span);
+  if (loops_)
+    if (auto found = loops_->on_span(span)) loops_found_.push_back(std::move(*found));
 }
 
 int64_t AgentActivity::put_event(const trace::Event& event) {

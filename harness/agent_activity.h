@@ -1,20 +1,26 @@
 // Watches one agent's decoded trace on its way to the store: live tokens and cost (for budgets), tool calls and
-// errors, the last action (for the progress view) and the last activity time (for the idle timeout).
+// errors, the last action (for the progress view), the last activity time (for the idle timeout) and loops
+// (observer/loop_detector.h, for runner.on_loop).
 // Used from the loop's thread only.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 #include <unordered_set>
+#include <utility>
 
 #include "harness/clock.h"
+#include "observer/loop_detector.h"
 #include "trace/model.h"
 
 namespace harness {
 
 class AgentActivity : public trace::SpanSink {
  public:
-  AgentActivity(trace::SpanSink& downstream, const Clock& clock);
+  // `loops`: settings of the loop detector; nullopt looks for none.
+  AgentActivity(trace::SpanSink& downstream, const Clock& clock, std::optional<observer::LoopSettings> loops);
   void put_span(const trace::Span& span) override;
   int64_t put_event(const trace::Event& event) override;
 
@@ -28,6 +34,8 @@ class AgentActivity : public trace::SpanSink {
   int64_t decode_errors() const { return decode_errors_; }
   const std::string& last_action() const { return last_action_; }
   int64_t last_activity_ms() const { return last_activity_ms_; }
+  // The loops found since the last call, oldest first.
+  std::vector<observer::LoopDetection> take_loops() { return std::exchange(loops_found_, {}); }
 
  private:
   trace::SpanSink& downstream_;
@@ -38,6 +46,8 @@ class AgentActivity : public trace::SpanSink {
   int64_t decode_errors_ = 0;
   std::string last_action_;
   int64_t last_activity_ms_;
+  std::optional<observer::LoopDetector> loops_;
+  std::vector<observer::LoopDetection> loops_found_;
 };
 
 }  // namespace harness

@@ -121,7 +121,10 @@ void AgentRun::open_capture() {
   raw.id = env_.store.add_raw_input(raw);
   stream_raw_id_ = raw.id;
   raw_sink_ = std::make_unique<trace::RawInputSink>(env_.store, raw.id);
-  activity_ = std::make_unique<AgentActivity>(*raw_sink_, env_.clock);
+  std::optional<observer::LoopSettings> loops;
+  if (env_.config.runner.on_loop != "off")
+    loops = observer::LoopSettings{env_.config.runner.loop_repeats, 3, env_.config.runner.loop_model_calls};
+  activity_ = std::make_unique<AgentActivity>(*raw_sink_, env_.clock, loops);
   trace::DecodeContext ctx;
   ctx.sink = activity_.get();
   ctx.trace_id = span_.trace_id;
@@ -135,17 +138,17 @@ void AgentRun::open_capture() {
 void AgentRun::launch_agent() {
   runners::LaunchSpec spec = agent_spec();
   open_capture();
-  try {
-    watch(ProcessRole::agent, spec);
-  } catch (const runners::SystemFailure& e) {
-    // Slurm's fault, not the agent's: its message is kept where the loop's stop rule and the report see it.
-    system_failure_ = e.what();
-    span_.attributes["harness.system_failure"] = system_failure_;
-    event("agent.launch_failed", {{"error", e.what()}, {"argv", spec.argv}, {"system", true}});
-    return agent_finished(AgentOutcome::launch_failed, e.what());
-  } catch (const std::exception& e) {
-    event("agent.launch_failed", {{"error", e.what()}, {"argv", spec.argv}});
-    return agent_finished(AgentOutcome::launch_failed, e.what());
+  if (auto started = watch(ProcessRole::agent, spec); !started.ok()) {
+    const StartFailure& failure = started.error();
+    nlohmann::json payload{{"error", failure.message}, {"argv", spec.argv}};
+    if (failure.system) {
+      // Slurm's fault, not the agent's: its message is kept where the loop's stop rule and the report see it.
+      system_failure_ = failure.message;
+      span_.attributes["harness.system_failure"] = system_failure_;
+      payload["system"] = true;
+    }
+    event("agent.launch_failed", std::move(payload));
+    return agent_finished(AgentOutcome::launch_failed, failure.message);
   }
   launched_ = true;
   record_.external_id = process_->external_id();

@@ -42,16 +42,24 @@ class RealAgentProcesses final : public AgentProcesses {
                      runners::ProcessLauncher& verify)
       : config_(config), run_dir_(std::move(run_dir)), agents_(agents), verify_(verify) {}
 
-  std::unique_ptr<AgentProcess> start(ProcessRole role, const runners::LaunchSpec& spec,
-                                      OutputHandler on_output) override {
+  Started start(ProcessRole role, const runners::LaunchSpec& spec, OutputHandler on_output) override {
     auto& launcher = role == ProcessRole::agent ? agents_ : verify_;
-    auto process = std::make_unique<RealAgentProcess>(*this, launcher.start(spec));
+    std::unique_ptr<runners::RunningProcess> started;
+    // The launchers throw from deep in their set-up (runners/launcher.h); here that becomes the seam's value.
+    try {
+      started = launcher.start(spec);
+    } catch (const runners::SystemFailure& e) {
+      return base::unexpected(StartFailure{e.what(), true});
+    } catch (const std::exception& e) {
+      return base::unexpected(StartFailure{e.what(), false});
+    }
+    auto process = std::make_unique<RealAgentProcess>(*this, std::move(started));
     runners::RunningProcess& running = process->running();
     // Its own group outlives us unless the second Ctrl-C (which _exit()s at once) KILLs it: see interrupt.h.
     track_process_group(running.pid());
     reactor_.add(running, std::move(on_output));
     handles_[&running] = process.get();
-    return process;
+    return std::unique_ptr<AgentProcess>(std::move(process));
   }
 
   std::vector<ProcessExit> wait(std::chrono::milliseconds timeout) override {

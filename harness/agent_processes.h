@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "harness/config/config.h"
 #include "harness/state/run_state.h"
 #include "runners/launcher.h"
@@ -40,6 +41,14 @@ struct ProcessExit {
   std::string system_failure;
 };
 
+// Why start() could not start a process: the launcher's message, and whether the system that runs agents (Slurm)
+// was at fault rather than the command (the loop's stop rule counts those).
+struct StartFailure {
+  std::string message;
+  bool system = false;
+};
+using Started = base::Result<std::unique_ptr<AgentProcess>, StartFailure>;
+
 // What end_leftovers() found and ended.
 struct LeftoversEnded {
   std::vector<std::string> slurm_jobs;  // cancelled
@@ -53,9 +62,8 @@ class AgentProcesses {
   using OutputHandler = std::function<void(std::string_view chunk)>;
 
   virtual ~AgentProcesses() = default;
-  // Throws runners::LaunchError when it cannot start (runners::SystemFailure when that is Slurm's fault).
-  virtual std::unique_ptr<AgentProcess> start(ProcessRole role, const runners::LaunchSpec& spec,
-                                              OutputHandler on_output) = 0;
+  // The started process, or why it could not start (an expected failure of one attempt, not an exception).
+  virtual Started start(ProcessRole role, const runners::LaunchSpec& spec, OutputHandler on_output) = 0;
   // Waits until a process printed (handed to its OutputHandler) or ended, or `timeout` passed; returns the
   // ends. An ended process is reported once; its handle stays valid until the caller drops it.
   virtual std::vector<ProcessExit> wait(std::chrono::milliseconds timeout) = 0;

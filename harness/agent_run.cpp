@@ -37,8 +37,11 @@ AgentRun::~AgentRun() {
   end_telemetry();
 }
 
-void AgentRun::watch(ProcessRole role, const runners::LaunchSpec& spec) {
-  process_ = env_.processes.start(role, spec, [this](std::string_view chunk) { on_output(chunk); });
+base::Result<void, StartFailure> AgentRun::watch(ProcessRole role, const runners::LaunchSpec& spec) {
+  Started started = env_.processes.start(role, spec, [this](std::string_view chunk) { on_output(chunk); });
+  if (!started.ok()) return base::unexpected(started.error());
+  process_ = std::move(started).value();
+  return {};
 }
 
 void AgentRun::drop_process(bool kill) {
@@ -88,11 +91,10 @@ void AgentRun::start() {
   write_file(dir_ + "/prompt.md", prompt_);
 
   std::string workspace_error;
-  try {
-    workspace_ = env_.workspaces.create(workspace_name(record_));
-  } catch (const std::exception& e) {
-    workspace_error = e.what();
-  }
+  if (auto created = env_.workspaces.create(workspace_name(record_)); created.ok())
+    workspace_ = std::move(created).value();
+  else
+    workspace_error = created.error();
   // Durable before the process exists: a crash from here on leaves a `running` attempt that resume re-runs.
   env_.store.transaction([&] {
     env_.store.put_span(span_);
@@ -159,6 +161,21 @@ void AgentRun::check_timeouts() {
       verify_output_tail_ += fmt::format("\nverify timed out after {}s\n", limit);
       verify_finished(runners::ExitStatus{-1, 9});
     }
+  }
+}
+
+void AgentRun::check_loops() {
+  if (phase_ != Phase::running || !activity_) return;
+  for (const auto& loop : activity_->take_loops()) {
+    const std::string& action = env_.config.runner.on_loop;
+    event("agent.loop_detected", {{"kind", loop.kind},
+                                  {"period", loop.period},
+                                  {"repeats", loop.repeats},
+                                  {"summary", loop.summary},
+                                  {"spans", loop.span_ids},
+                                  {"action", action}});
+    if (action == "kill") return kill(AgentOutcome::killed_loop, "loop: " + loop.summary);
+    env_.progress.log(fmt::format("{} is in a loop (runner.on_loop: warn): {}", record_.id, loop.summary));
   }
 }
 

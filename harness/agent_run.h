@@ -61,6 +61,9 @@ class AgentRun {
   void on_exit(const ProcessExit& exit);
   // Kills the agent if it is idle, over its wall time, or (verify) over the verify timeout.
   void check_timeouts();
+  // Records each loop the live detector found in the agent's trace (agent.loop_detected) and, with
+  // runner.on_loop: kill, ends the agent as killed_loop.
+  void check_loops();
   // Kills the agent now and records why (budget, interrupt). For an interrupt the attempt is recorded as
   // interrupted (not completed), so `resume` runs it again.
   void kill(AgentOutcome why, const std::string& reason);
@@ -84,7 +87,8 @@ class AgentRun {
   static constexpr std::chrono::milliseconds kExitedGrace{200};
 
   void on_output(std::string_view bytes);
-  void watch(ProcessRole role, const runners::LaunchSpec& spec);
+  // Starts the process and watches it; the failure when it could not start.
+  base::Result<void, StartFailure> watch(ProcessRole role, const runners::LaunchSpec& spec);
   // Stops watching the current process (killing its tree first when `kill`), and drops it.
   void drop_process(bool kill);
   void launch_agent();

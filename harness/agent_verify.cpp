@@ -41,10 +41,8 @@ void AgentRun::start_verify_repeat() {
   spec.env["HARNESS_VERIFY_REPEAT"] = std::to_string(repeat);
   name_job(spec, "verify");
   sandbox_paths(spec, "verify-home");
-  try {
-    watch(ProcessRole::verify, spec);
-  } catch (const std::exception& e) {
-    verify_output_tail_ = fmt::format("verify could not start: {}", e.what());
+  if (auto started = watch(ProcessRole::verify, spec); !started.ok()) {
+    verify_output_tail_ = fmt::format("verify could not start: {}", started.error().message);
     verify_finished(runners::ExitStatus{127, 0});
   }
 }

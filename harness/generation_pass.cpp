@@ -77,7 +77,10 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
     close_unlaunched(pass);
     if (pass.active.empty()) continue;
     pump(pass.active, kPumpInterval);
-    for (auto& a : pass.active) a->check_timeouts();
+    for (auto& a : pass.active) {
+      a->check_loops();
+      a->check_timeouts();
+    }
     if (enforce_budgets(number, pass.active)) {
       pass.stop_launching = true;
       if (run_budget_exceeded_) end = GenEnd::run_budget;

@@ -36,6 +36,7 @@ observer::AgentStatus status_of(AgentOutcome o) {
     case AgentOutcome::killed_stuck: return observer::AgentStatus::killed_stuck;
     case AgentOutcome::killed_timeout: return observer::AgentStatus::killed_timeout;
     case AgentOutcome::killed_budget: return observer::AgentStatus::killed_budget;
+    case AgentOutcome::killed_loop: return observer::AgentStatus::killed_loop;
     case AgentOutcome::launch_failed: return observer::AgentStatus::launch_failed;
     case AgentOutcome::interrupted: return observer::AgentStatus::interrupted;
     default: return observer::AgentStatus::completed;

@@ -82,7 +82,9 @@ void check_baseline(const Config& c, runners::ProcessLauncher& launcher, Progres
   if (!c.verify.baseline) return;
   std::string root = (fs::temp_directory_path() / fmt::format("harness-baseline-{}", getpid())).string();
   auto factory = make_workspace_factory(c.target.repo, c.target.base_ref, root);
-  auto ws = factory->create("baseline");
+  auto created = factory->create("baseline");
+  if (!created.ok()) throw FatalError(kExitInfra, "baseline check: " + created.error());
+  std::unique_ptr<Workspace> ws = std::move(created).value();
   int passes = 0;
   for (int i = 0; i < c.verify.repeat; ++i) {
     runners::LaunchSpec spec;

@@ -177,7 +177,15 @@ class GitWorkspaceFactory final : public WorkspaceFactory {
  public:
   explicit GitWorkspaceFactory(std::shared_ptr<Target> target) : target_(std::move(target)) {}
 
-  std::unique_ptr<Workspace> create(const std::string& name) override {
+  base::Result<std::unique_ptr<Workspace>> create(const std::string& name) override {
+    try {
+      return make(name);
+    } catch (const WorkspaceError& e) {  // git and file-system steps below throw; the seam answers a value
+      return base::fail(e.what());
+    }
+  }
+
+  std::unique_ptr<Workspace> make(const std::string& name) {
     fs::path dir = folder_of(name);
     std::error_code ec;
     if (fs::exists(fs::symlink_status(dir, ec))) {

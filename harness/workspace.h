@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
+
 namespace harness {
 
 // A workspace operation failed (git or the file system): fatal for the agent that needed it. The message names the
-// command or path and the cause.
+// command or path and the cause. create() answers with a Result instead: a workspace that cannot be made is an
+// expected failure of one attempt (recorded as launch_failed), not an exception through the loop.
 class WorkspaceError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -34,8 +37,8 @@ class Workspace {
 class WorkspaceFactory {
  public:
   virtual ~WorkspaceFactory() = default;
-  // A fresh workspace named `name` (e.g. g01-a02) under the workspace root. Throws on failure.
-  virtual std::unique_ptr<Workspace> create(const std::string& name) = 0;
+  // A fresh workspace named `name` (e.g. g01-a02) under the workspace root, or why it could not be made.
+  virtual base::Result<std::unique_ptr<Workspace>> create(const std::string& name) = 0;
   // Removes every workspace under the root (kept ones included) and stale git metadata.
   virtual void prune() = 0;
   // Removes the workspace named `name` if one is there (e.g. left by an attempt the harness died under);

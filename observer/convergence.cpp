@@ -16,7 +16,7 @@ GenerationRecord summarise_generation(int generation, const std::vector<AgentOut
     r.tokens += o.tokens_in + o.tokens_out;
     r.cost_usd += o.cost_usd;
     if (o.status == AgentStatus::killed_stuck || o.status == AgentStatus::killed_timeout ||
-        o.status == AgentStatus::killed_budget)
+        o.status == AgentStatus::killed_budget || o.status == AgentStatus::killed_loop)
       ++r.kills;
   }
   for (const auto& id : observations.added_in(generation)) {

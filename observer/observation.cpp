@@ -9,7 +9,7 @@
 namespace observer {
 namespace {
 
-constexpr std::array<std::pair<Kind, std::string_view>, 15> kKinds = {{
+constexpr std::array<std::pair<Kind, std::string_view>, 16> kKinds = {{
     {Kind::tool_error, "tool_error"},   {Kind::crash, "crash"},
     {Kind::stuck, "stuck"},             {Kind::failed_fix, "failed_fix"},
     {Kind::retry_storm, "retry_storm"}, {Kind::budget_exhausted, "budget_exhausted"},
@@ -17,7 +17,7 @@ constexpr std::array<std::pair<Kind, std::string_view>, 15> kKinds = {{
     {Kind::hypothesis, "hypothesis"},   {Kind::partial_fix, "partial_fix"},
     {Kind::goal, "goal"},               {Kind::usage, "usage"},
     {Kind::dead_end, "dead_end"},       {Kind::duration, "duration"},
-    {Kind::llm, "llm"},
+    {Kind::loop, "loop"},               {Kind::llm, "llm"},
 }};
 
 }  // namespace
@@ -56,7 +56,8 @@ Priority default_priority(Kind kind) {
     case Kind::stuck:
     case Kind::failed_fix:
     case Kind::retry_storm:
-    case Kind::budget_exhausted: return Priority::important;
+    case Kind::budget_exhausted:
+    case Kind::loop: return Priority::important;
     case Kind::files_edited:
     case Kind::refactor:
     case Kind::hypothesis:

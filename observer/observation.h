@@ -15,7 +15,7 @@ enum class Priority { important, possible, informational };
 
 // What a rule (or the LLM observer) found. `llm` is for an LLM observer's finding of a kind not listed here.
 enum class Kind {
-  tool_error, crash, stuck, failed_fix, retry_storm, budget_exhausted,  // important
+  tool_error, crash, stuck, failed_fix, retry_storm, budget_exhausted, loop,  // important
   files_edited, refactor, hypothesis, partial_fix,                      // possible
   goal, usage, dead_end, duration,                                      // informational
   llm

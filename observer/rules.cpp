@@ -13,12 +13,13 @@
 namespace observer {
 namespace {
 
-constexpr std::array<std::pair<AgentStatus, std::string_view>, 7> kStatuses = {{
+constexpr std::array<std::pair<AgentStatus, std::string_view>, 8> kStatuses = {{
     {AgentStatus::completed, "completed"},
     {AgentStatus::crashed, "crashed"},
     {AgentStatus::killed_stuck, "killed_stuck"},
     {AgentStatus::killed_timeout, "killed_timeout"},
     {AgentStatus::killed_budget, "killed_budget"},
+    {AgentStatus::killed_loop, "killed_loop"},
     {AgentStatus::interrupted, "interrupted"},
     {AgentStatus::launch_failed, "launch_failed"},
 }};
@@ -148,6 +149,7 @@ std::string RuleContext::ending() const {
     case AgentStatus::killed_stuck: return "was killed as stuck";
     case AgentStatus::killed_timeout: return "was killed at its time limit";
     case AgentStatus::killed_budget: return "ran out of budget";
+    case AgentStatus::killed_loop: return "was killed in a loop";
     case AgentStatus::interrupted: return "was interrupted";
     case AgentStatus::launch_failed: return "failed to launch";
     case AgentStatus::completed: break;

@@ -15,7 +15,9 @@
 
 namespace observer {
 
-enum class AgentStatus { completed, crashed, killed_stuck, killed_timeout, killed_budget, interrupted, launch_failed };
+enum class AgentStatus {
+  completed, crashed, killed_stuck, killed_timeout, killed_budget, killed_loop, interrupted, launch_failed
+};
 std::string_view to_string(AgentStatus status);
 std::optional<AgentStatus> agent_status_from(std::string_view name);
 

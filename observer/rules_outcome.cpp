@@ -44,6 +44,27 @@ const trace::Event* budget_event(const RuleContext& ctx) {
   return nullptr;
 }
 
+// Each loop the live detector reported (runner.on_loop: warn keeps the agent running, kill ends it): one
+// important observation, its evidence the detection event and the first repeated calls.
+void loop_rule(RuleContext& ctx) {
+  for (const auto& e : ctx.trace.events) {
+    if (e.type != "agent.loop_detected") continue;
+    std::vector<Evidence> evidence{ctx.event_evidence(e)};
+    if (auto spans = e.payload.find("spans"); spans != e.payload.end() && spans->is_array()) {
+      for (const auto& id : *spans) {
+        if (evidence.size() >= 4) break;
+        if (!id.is_string()) continue;
+        for (const auto& s : ctx.trace.spans)
+          if (s.span_id == id.get_ref<const std::string&>()) evidence.push_back(ctx.span_evidence(s, "tool.call."));
+      }
+    }
+    bool killed = field_text(e.payload, "action") == "kill";
+    ctx.add(Kind::loop,
+            fmt::format("Agent {} in a loop: {}", killed ? "was killed" : "was caught", field_text(e.payload, "summary")),
+            std::move(evidence));
+  }
+}
+
 }  // namespace
 
 void outcome_rules(RuleContext& ctx) {
@@ -65,11 +86,13 @@ void outcome_rules(RuleContext& ctx) {
               {ctx.agent_evidence()});
       break;
     case AgentStatus::killed_budget:
+    case AgentStatus::killed_loop:  // loop_rule() says what it repeated, from the detection event
     case AgentStatus::completed:
     case AgentStatus::interrupted:
       break;
   }
 
+  loop_rule(ctx);
   const trace::Event* over = budget_event(ctx);
   if (o.status == AgentStatus::killed_budget || over) {
     std::string why = o.exit_description;

@@ -54,6 +54,18 @@ void pump(int a, int b) {
   }
 }
 
+namespace {
+
+// Closes a socket whose set-up failed and returns -1, with errno still saying why the set-up failed.
+int close_keeping_errno(int fd) {
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return -1;
+}
+
+}  // namespace
+
 int listen_loopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
@@ -64,10 +76,7 @@ int listen_loopback(int port) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 128) != 0) {
-    int saved = errno;
-    ::close(fd);
-    errno = saved;
-    return -1;
+    return close_keeping_errno(fd);
   }
   return fd;
 }
@@ -101,10 +110,7 @@ int listen_unix(const std::string& path) {
   if (fd < 0) return -1;
   ::unlink(path.c_str());
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 128) != 0) {
-    int saved = errno;
-    ::close(fd);
-    errno = saved;
-    return -1;
+    return close_keeping_errno(fd);
   }
   return fd;
 }
@@ -115,10 +121,7 @@ int connect_unix(const std::string& path) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int saved = errno;
-    ::close(fd);
-    errno = saved;
-    return -1;
+    return close_keeping_errno(fd);
   }
   return fd;
 }

@@ -50,6 +50,9 @@ struct RunnerConfig {
   std::vector<std::string> transcripts;      // globs of Claude Code transcripts picked up after the agent ends
   double wall_timeout_s = 1800;
   double idle_timeout_s = 300;               // no output or trace activity for this long = stuck, killed
+  std::string on_loop = "kill";              // kill | warn | off: what a loop the live detector finds does
+  int loop_repeats = 5;                      // the same action (or cycle of 2-3) this many times in a row = a loop
+  int loop_model_calls = 10;                 // this many model calls in a row without a tool call = a loop (0: off)
   std::string launcher = "local";            // local | slurm
   // partition, time, cpus, mem, extra_args, submit_timeout, command_timeout (harness/launchers.h reads them)
   nlohmann::json slurm = nlohmann::json::object();

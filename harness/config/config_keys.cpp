@@ -121,6 +121,20 @@ std::vector<ConfigKey> runner_keys() {
       {.key = "runner.idle_timeout", .type = KeyType::kDuration, .default_value = "5m",
        .doc = "An agent with no output or trace activity for this long is stuck: killed and recorded as such.",
        .min = 0, .min_exclusive = true, .apply = [](Config& c, V v) { c.runner.idle_timeout_s = v.number; }},
+      {.key = "runner.on_loop", .type = KeyType::kEnum, .default_value = "kill",
+       .doc = "What a loop found live in an agent's trace does (the same tool call with the same arguments and "
+              "outcome loop_repeats times in a row, a cycle of two or three such calls, or loop_model_calls model "
+              "calls without a tool call; a tool call still running never counts): kill ends the agent as "
+              "killed_loop, warn only records it (an event and an important observation either way), off looks "
+              "for none.",
+       .allowed = {"kill", "warn", "off"}, .apply = [](Config& c, V v) { c.runner.on_loop = v.text; }},
+      {.key = "runner.loop_repeats", .type = KeyType::kInt, .default_value = "5",
+       .doc = "How many times in a row one action (or one cycle of actions) repeats before it is a loop.",
+       .min = 2, .max = 1000, .apply = [](Config& c, V v) { c.runner.loop_repeats = static_cast<int>(v.integer); }},
+      {.key = "runner.loop_model_calls", .type = KeyType::kInt, .default_value = "10",
+       .doc = "Model calls in a row without a tool call that make a loop (a dead end of thinking); 0 = never.",
+       .min = 0, .max = 100000,
+       .apply = [](Config& c, V v) { c.runner.loop_model_calls = static_cast<int>(v.integer); }},
       {.key = "runner.launcher", .type = KeyType::kEnum, .default_value = "local",
        .doc = "Where agents run: local process groups, or Slurm jobs (one srun job per agent; see docs/slurm.md).",
        .allowed = {"local", "slurm"}, .apply = [](Config& c, V v) { c.runner.launcher = v.text; }},

@@ -24,7 +24,8 @@ int64_t duration_ns(const AgentRecord& a) {
 }
 
 bool is_kill(AgentOutcome o) {
-  return o == AgentOutcome::killed_stuck || o == AgentOutcome::killed_timeout || o == AgentOutcome::killed_budget;
+  return o == AgentOutcome::killed_stuck || o == AgentOutcome::killed_timeout || o == AgentOutcome::killed_budget ||
+         o == AgentOutcome::killed_loop;
 }
 
 // Money and time count every attempt; outcomes count the attempt that stands for its slot.

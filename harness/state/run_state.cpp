@@ -25,8 +25,9 @@ CREATE TABLE IF NOT EXISTS harness_agents(
   PRIMARY KEY(generation, slot, attempt));
 )sql";
 
-constexpr std::array<std::string_view, 8> kOutcomeNames = {
-    "none", "completed", "crashed", "killed_stuck", "killed_timeout", "killed_budget", "launch_failed", "interrupted"};
+constexpr std::array<std::string_view, 9> kOutcomeNames = {
+    "none",          "completed",    "crashed",       "killed_stuck", "killed_timeout",
+    "killed_budget", "killed_loop", "launch_failed", "interrupted"};
 
 constexpr std::array<std::string_view, 4> kAttemptStatusNames = {"pending", "running", "completed", "interrupted"};
 constexpr std::array<std::string_view, 2> kGenerationStatusNames = {"running", "completed"};

@@ -15,9 +15,10 @@
 
 namespace harness {
 
-// How an agent's process ended. `interrupted`: the harness stopped (Ctrl-C, crash) before it finished.
-enum class AgentOutcome { none, completed, crashed, killed_stuck, killed_timeout, killed_budget, launch_failed,
-                          interrupted };
+// How an agent's process ended. `interrupted`: the harness stopped (Ctrl-C, crash) before it finished;
+// `killed_loop`: caught repeating itself (runner.on_loop: kill, observer/loop_detector.h).
+enum class AgentOutcome { none, completed, crashed, killed_stuck, killed_timeout, killed_budget, killed_loop,
+                          launch_failed, interrupted };
 std::string_view to_string(AgentOutcome o);
 AgentOutcome agent_outcome_from(std::string_view s);
 

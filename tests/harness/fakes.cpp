@@ -123,9 +123,8 @@ FakeProcesses::FakeProcesses(FakeClock& clock, FakeWorkspaces& workspaces)
     : clock_(clock), workspaces_(workspaces) {}
 FakeProcesses::~FakeProcesses() = default;
 
-std::unique_ptr<harness::AgentProcess> FakeProcesses::start(harness::ProcessRole role,
-                                                            const runners::LaunchSpec& spec,
-                                                            OutputHandler on_output) {
+harness::Started FakeProcesses::start(harness::ProcessRole role, const runners::LaunchSpec& spec,
+                                      OutputHandler on_output) {
   FakeLaunch launch{role, spec, "", clock_.now_ms()};
   FakeWorkspaceState* workspace = workspaces_.at_path(spec.cwd);
   FakeScript script;
@@ -134,20 +133,20 @@ std::unique_ptr<harness::AgentProcess> FakeProcesses::start(harness::ProcessRole
     auto it = strategy == spec.env.end() ? agents_.end() : agents_.find(strategy->second);
     if (it == agents_.end()) {
       launches_.push_back(launch);
-      throw runners::LaunchError("fake: no script for this agent's strategy");
+      return base::unexpected(harness::StartFailure{"fake: no script for this agent's strategy"});
     }
     script = it->second;
   } else if (verify_) {
     auto repeat = spec.env.find("HARNESS_VERIFY_REPEAT");
-    if (!workspace) throw runners::LaunchError("fake: verify outside any fake workspace: " + spec.cwd);
+    if (!workspace)
+      return base::unexpected(harness::StartFailure{"fake: verify outside any fake workspace: " + spec.cwd});
     script = verify_(*workspace, repeat == spec.env.end() ? 1 : std::stoi(repeat->second));
   } else {
     script = FakeScript().exit(0);
   }
   if (script.launch_error) {
     launches_.push_back(launch);
-    if (script.launch_error_is_system) throw runners::SystemFailure(*script.launch_error);
-    throw runners::LaunchError(*script.launch_error);
+    return base::unexpected(harness::StartFailure{*script.launch_error, script.launch_error_is_system});
   }
   auto p = std::make_unique<Process>();
   p->id = script.id.empty() ? fmt::format("fake:{}", next_id_) : script.id;
@@ -160,7 +159,7 @@ std::unique_ptr<harness::AgentProcess> FakeProcesses::start(harness::ProcessRole
   launches_.push_back(launch);
   auto handle = std::make_unique<FakeProcessHandle>(*this, *p);
   processes_.push_back(std::move(p));
-  return handle;
+  return std::unique_ptr<harness::AgentProcess>(std::move(handle));
 }
 
 std::optional<int64_t> FakeProcesses::next_due() const {
@@ -315,10 +314,10 @@ class FakeWorkspace final : public harness::Workspace {
 
 }  // namespace
 
-std::unique_ptr<harness::Workspace> FakeWorkspaces::create(const std::string& name) {
-  if (auto it = failures_.find(name); it != failures_.end()) throw harness::WorkspaceError(it->second);
+base::Result<std::unique_ptr<harness::Workspace>> FakeWorkspaces::create(const std::string& name) {
+  if (auto it = failures_.find(name); it != failures_.end()) return base::fail(it->second);
   if (auto it = spaces_.find(name); it != spaces_.end() && !it->second->removed)
-    throw harness::WorkspaceError(name + ": a workspace of that name exists");
+    return base::fail(name + ": a workspace of that name exists");
   auto state = std::make_shared<FakeWorkspaceState>();
   state->name = name;
   state->path = "/fake-workspaces/" + name;
@@ -327,7 +326,7 @@ std::unique_ptr<harness::Workspace> FakeWorkspaces::create(const std::string& na
   spaces_[name] = state;
   created_.push_back(name);
   if (auto fn = std::exchange(after_create_, nullptr)) fn();
-  return std::make_unique<FakeWorkspace>(state);
+  return std::unique_ptr<harness::Workspace>(std::make_unique<FakeWorkspace>(state));
 }
 
 void FakeWorkspaces::discard(const std::string& name) {

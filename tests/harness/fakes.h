@@ -63,7 +63,7 @@ class FakeScript {
   // TERM ends it after `ms` (default: at once); ignore_term(): only the KILL after the grace ends it.
   FakeScript& term_takes(int64_t ms);
   FakeScript& ignore_term();
-  // start() throws runners::LaunchError with this message (runners::SystemFailure when `system`).
+  // start() fails with this message (a system failure, as Slurm's, when `system`).
   FakeScript& fail_launch(std::string message, bool system = false);
   FakeScript& external_id(std::string id);  // default "fake:<n>", n counting starts from 1
 
@@ -119,8 +119,8 @@ class FakeProcesses : public harness::AgentProcesses {
   // What end_leftovers() reports (default: nothing was left).
   harness::LeftoversEnded leftovers_result;
 
-  std::unique_ptr<harness::AgentProcess> start(harness::ProcessRole role, const runners::LaunchSpec& spec,
-                                               OutputHandler on_output) override;
+  harness::Started start(harness::ProcessRole role, const runners::LaunchSpec& spec,
+                         OutputHandler on_output) override;
   std::vector<harness::ProcessExit> wait(std::chrono::milliseconds timeout) override;
   harness::LeftoversEnded end_leftovers(const harness::AgentRecord& attempt) override;
 
@@ -180,10 +180,10 @@ class FakeWorkspaces : public harness::WorkspaceFactory {
  public:
   explicit FakeWorkspaces(std::map<std::string, std::string> base = {{"state.txt", "bug"}})
       : base_(std::move(base)) {}
-  std::unique_ptr<harness::Workspace> create(const std::string& name) override;
+  base::Result<std::unique_ptr<harness::Workspace>> create(const std::string& name) override;
   void prune() override {}
   void discard(const std::string& name) override;
-  // create(name) throws harness::WorkspaceError with this message.
+  // create(name) fails with this message.
   void fail_create(const std::string& name, const std::string& message) { failures_[name] = message; }
   // Runs `fn` once, right after the next workspace is made (a throw: the harness died just then).
   void after_next_create(std::function<void()> fn) { after_create_ = std::move(fn); }

@@ -1,6 +1,5 @@
 #include "loop_fixture.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -9,7 +8,6 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <cerrno>
 #include <fstream>
 #include <stdexcept>
 
@@ -33,65 +31,6 @@ CommandResult run_shell(const std::string& command) {
   getrusage(RUSAGE_CHILDREN, &ru);
   r.max_rss_kb = ru.ru_maxrss;
   return r;
-}
-
-namespace {
-
-std::string read_proc(const std::string& pid, const char* what) {
-  const std::string path = "/proc/" + pid + "/" + what;
-  // POSIX reads: a process that exits while it is read is an error value, not an exception (libstdc++'s
-  // filebuf throws from underflow() when read() fails with ESRCH).
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
-
-}  // namespace
-
-std::vector<int> run_processes(const std::string& run_dir, const std::string& cmdline) {
-  const std::string marker = "HARNESS_RUN_DIR=" + fs::weakly_canonical(run_dir).string();
-  std::vector<int> pids;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    std::string pid = entry.path().filename().string();
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string stat = read_proc(pid, "stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z') continue;
-    std::string env = read_proc(pid, "environ");
-    bool marked = false;
-    for (size_t pos = 0; pos < env.size() && !marked;) {
-      size_t end = env.find('\0', pos);
-      if (end == std::string::npos) end = env.size();
-      marked = env.compare(pos, end - pos, marker) == 0;
-      pos = end + 1;
-    }
-    if (!marked) continue;
-    if (!cmdline.empty()) {
-      std::string words = read_proc(pid, "cmdline");
-      for (char& c : words)
-        if (c == '\0') c = ' ';
-      if (!words.empty() && words.back() == ' ') words.pop_back();
-      if (words != cmdline) continue;
-    }
-    pids.push_back(std::stoi(pid));
-  }
-  return pids;
-}
-
-int kill_run_processes(const std::string& run_dir, const std::string& cmdline) {
-  int killed = 0;
-  for (int pid : run_processes(run_dir, cmdline)) killed += ::kill(pid, SIGKILL) == 0;
-  return killed;
 }
 
 // The fake agent: what it does depends on its strategy (HARNESS_STRATEGY), so one config can mix behaviours.
@@ -120,6 +59,22 @@ case "$s" in
   slow) sleep 0.3 ;;
   sleepy) sleep 1005; echo fixed > state.txt ;;
   stubborn) trap '' TERM; sleep 1006 ;;
+  looper)
+    # The same failing command again and again (timings differ), then a fix it should never reach.
+    i=0; while [ $i -lt 20 ]; do
+      echo "{\"hv\":1,\"type\":\"tool.start\",\"session\":\"main\",\"id\":\"r$i\",\"tool\":\"bash\",\"input\":\"make test\"}"
+      echo "{\"hv\":1,\"type\":\"tool.end\",\"session\":\"main\",\"id\":\"r$i\",\"status\":\"error\",\"exit_code\":2,\"output\":\"make: *** [test] Error 2 after 0.$i s\"}"
+      i=$((i+1)); sleep 0.1; done
+    echo fixed > state.txt ;;
+  honest)
+    # One long command (a build) while a subagent makes many model calls: no loop, then the fix.
+    echo "{\"hv\":1,\"type\":\"tool.start\",\"session\":\"main\",\"id\":\"build\",\"tool\":\"bash\",\"input\":\"make -j2 all\"}"
+    i=0; while [ $i -lt 15 ]; do
+      echo "{\"hv\":1,\"type\":\"llm.call\",\"session\":\"main\",\"model\":\"fake-1\",\"input_tokens\":10,\"output_tokens\":1}"
+      i=$((i+1)); sleep 0.1; done
+    sleep 1
+    echo "{\"hv\":1,\"type\":\"tool.end\",\"session\":\"main\",\"id\":\"build\",\"status\":\"ok\",\"exit_code\":0,\"output\":\"built\"}"
+    echo fixed > state.txt ;;
 esac
 echo "{\"hv\":1,\"type\":\"session.end\",\"session\":\"main\",\"status\":\"ok\"}"
 )SH";

@@ -22,7 +22,8 @@ CommandResult run_shell(const std::string& command);
 // Live processes (zombies left out) that belong to the run in `run_dir`: their environment carries the marker
 // every agent and verify process of that run inherits (HARNESS_RUN_DIR), so a test sees only its own run's
 // processes, never another test's running beside it. With `cmdline`, only those whose command line (words
-// joined by spaces) is exactly that.
+// joined by spaces) is exactly that. Defined in run_processes.cpp (harness_tests only: it reads /proc through
+// the runners layer, which the report tests that share this fixture do not link).
 std::vector<int> run_processes(const std::string& run_dir, const std::string& cmdline = "");
 // SIGKILLs what run_processes() finds; returns how many.
 int kill_run_processes(const std::string& run_dir, const std::string& cmdline);

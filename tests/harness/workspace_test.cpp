@@ -16,6 +16,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The workspace of a create() that must succeed (the test stops on the failure's message otherwise).
+std::unique_ptr<Workspace> made(base::Result<std::unique_ptr<Workspace>> created) {
+  if (!created.ok()) throw std::runtime_error("create failed: " + created.error());
+  return std::move(created).value();
+}
+
 struct Shell {
   int status;
   std::string out;
@@ -98,7 +104,7 @@ TEST_F(WorkspaceTest, WorktreeIsDetachedAtTheBase) {
   spit(repo_ / "src/a.txt", "later\n");
   ASSERT_EQ(sh("cd " + q(repo_) + " && " + commit("later") + " -a").status, 0);
   auto factory = make_workspace_factory(repo_.string(), base_, root_.string());
-  auto ws = factory->create("g01-a01");
+  auto ws = made(factory->create("g01-a01"));
   EXPECT_EQ(ws->path(), (root_ / "g01-a01").string());
   EXPECT_EQ(sh("git -C " + q(ws->path()) + " rev-parse HEAD").out, base_ + "\n");
   EXPECT_NE(sh("git -C " + q(ws->path()) + " symbolic-ref -q HEAD").status, 0);  // detached
@@ -109,7 +115,7 @@ TEST_F(WorkspaceTest, WorktreeIsDetachedAtTheBase) {
 
 TEST_F(WorkspaceTest, PatchWithNewDeletedAndBinaryFilesAppliesToAFreshCheckout) {
   make_git_repo();
-  auto ws = make_workspace_factory(repo_.string(), "HEAD", root_.string())->create("g01-a02");
+  auto ws = made(make_workspace_factory(repo_.string(), "HEAD", root_.string())->create("g01-a02"));
   edit(ws->path());
   std::string patch = ws->capture_patch();
   EXPECT_NE(patch.find("diff --git a/new/dir/file.txt b/new/dir/file.txt\nnew file mode 100644"),
@@ -136,7 +142,7 @@ TEST_F(WorkspaceTest, PatchWithNewDeletedAndBinaryFilesAppliesToAFreshCheckout) 
 
 TEST_F(WorkspaceTest, CommitsMadeByTheAgentAreInThePatch) {
   make_git_repo();
-  auto ws = make_workspace_factory(repo_.string(), "", root_.string())->create("g01-a03");
+  auto ws = made(make_workspace_factory(repo_.string(), "", root_.string())->create("g01-a03"));
   spit(fs::path(ws->path()) / "src/a.txt", "committed\n");
   ASSERT_EQ(sh("cd " + q(ws->path()) + " && " + commit("agent") + " -a").status, 0);
   spit(fs::path(ws->path()) / "src/b.txt", "uncommitted\n");
@@ -146,7 +152,7 @@ TEST_F(WorkspaceTest, CommitsMadeByTheAgentAreInThePatch) {
 
 TEST_F(WorkspaceTest, RestorePathsBringsBackTheBaseAndRemovesAddedFiles) {
   make_git_repo();
-  auto ws = make_workspace_factory(repo_.string(), "HEAD", root_.string())->create("g01-a04");
+  auto ws = made(make_workspace_factory(repo_.string(), "HEAD", root_.string())->create("g01-a04"));
   fs::path w = ws->path();
   spit(w / "tests/test_a.sh", "tampered\n");
   fs::remove(w / "tests/other.sh");
@@ -174,7 +180,7 @@ TEST_F(WorkspaceTest, RestorePathsBringsBackTheBaseAndRemovesAddedFiles) {
 
 TEST_F(WorkspaceTest, RestorePathsRefusesPathsOutsideTheWorkspace) {
   make_git_repo();
-  auto ws = make_workspace_factory(repo_.string(), "HEAD", root_.string())->create("g01-a05");
+  auto ws = made(make_workspace_factory(repo_.string(), "HEAD", root_.string())->create("g01-a05"));
   try {
     ws->restore_paths({"tests/../../repo"});
     FAIL() << "expected WorkspaceError";
@@ -188,7 +194,7 @@ TEST_F(WorkspaceTest, RestorePathsRefusesPathsOutsideTheWorkspace) {
 TEST_F(WorkspaceTest, RemoveLeavesNothingAndIsIdempotent) {
   make_git_repo();
   auto factory = make_workspace_factory(repo_.string(), "HEAD", root_.string());
-  auto ws = factory->create("g01-a06");
+  auto ws = made(factory->create("g01-a06"));
   edit(ws->path());
   ws->capture_patch();
   std::string path = ws->path();
@@ -203,27 +209,25 @@ TEST_F(WorkspaceTest, RemoveLeavesNothingAndIsIdempotent) {
 TEST_F(WorkspaceTest, CreatingAnExistingWorkspaceFails) {
   make_git_repo();
   auto factory = make_workspace_factory(repo_.string(), "HEAD", root_.string());
-  factory->create("g01-a07");
-  try {
-    factory->create("g01-a07");
-    FAIL() << "expected WorkspaceError";
-  } catch (const WorkspaceError& e) {
-    EXPECT_EQ(std::string(e.what()), "workspace 'g01-a07' already exists at '" +
-                                         (root_ / "g01-a07").string() +
-                                         "' (left by an interrupted run? prune() removes it)");
-  }
-  EXPECT_THROW(factory->create("../escape"), WorkspaceError);
-  EXPECT_THROW(factory->create(""), WorkspaceError);
+  made(factory->create("g01-a07"));
+  auto again = factory->create("g01-a07");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error(), "workspace 'g01-a07' already exists at '" + (root_ / "g01-a07").string() +
+                               "' (left by an interrupted run? prune() removes it)");
+  auto escape = factory->create("../escape");
+  ASSERT_FALSE(escape.ok());
+  EXPECT_EQ(escape.error(), "workspace name '../escape' is not a plain folder name");
+  EXPECT_FALSE(factory->create("").ok());
 }
 
 TEST_F(WorkspaceTest, PruneRemovesWhatAnInterruptedRunLeft) {
   make_git_repo();
   {
     auto factory = make_workspace_factory(repo_.string(), "HEAD", root_.string());
-    edit(factory->create("g01-a01")->path());  // never removed: the run "crashed"
-    fs::path lost = factory->create("g01-a02")->path();
+    edit(made(factory->create("g01-a01"))->path());  // never removed: the run "crashed"
+    fs::path lost = made(factory->create("g01-a02"))->path();
     fs::remove_all(lost);  // folder gone, metadata left
-    auto kept_registration = factory->create("g01-a03")->path();
+    auto kept_registration = made(factory->create("g01-a03"))->path();
     ASSERT_EQ(sh("git -C " + q(repo_) + " worktree remove --force " + q(kept_registration) + " && mkdir -p " +
                  q(kept_registration) + " && echo 'gitdir: " + (repo_ / ".git/worktrees/g01-a03").string() +
                  "' > " + q(fs::path(kept_registration) / ".git"))
@@ -238,14 +242,14 @@ TEST_F(WorkspaceTest, PruneRemovesWhatAnInterruptedRunLeft) {
   EXPECT_TRUE(fs::exists(root_ / "unrelated/file.txt"));
   EXPECT_EQ(sh("git -C " + q(repo_) + " worktree list --porcelain | grep -c '^worktree '").out, "1\n");
   EXPECT_TRUE(fs::exists(repo_ / "src/a.txt"));
-  auto again = factory->create("g01-a01");
+  auto again = made(factory->create("g01-a01"));
   EXPECT_EQ(slurp(fs::path(again->path()) / "src/a.txt"), "one\ntwo\n");
 }
 
 TEST_F(WorkspaceTest, PruneNeverTouchesTheTargetWhenTheRootContainsIt) {
   make_git_repo();
   auto factory = make_workspace_factory(repo_.string(), "HEAD", dir_.string());
-  factory->create("g01-a01");
+  made(factory->create("g01-a01"));
   factory->prune();
   EXPECT_FALSE(fs::exists(dir_ / "g01-a01"));
   EXPECT_EQ(slurp(repo_ / "src/a.txt"), "one\ntwo\n");
@@ -271,7 +275,7 @@ TEST_F(WorkspaceTest, BadTargetOrBaseIsAClearError) {
 
 TEST_F(WorkspaceTest, SubfolderTargetWorksInsideItsRepository) {
   make_git_repo();
-  auto ws = make_workspace_factory((repo_ / "src").string(), "HEAD", root_.string())->create("g01-a08");
+  auto ws = made(make_workspace_factory((repo_ / "src").string(), "HEAD", root_.string())->create("g01-a08"));
   EXPECT_EQ(ws->path(), (root_ / "g01-a08/src").string());
   spit(fs::path(ws->path()) / "a.txt", "changed\n");
   EXPECT_EQ(ws->changed_files(),
@@ -287,7 +291,7 @@ TEST_F(WorkspaceTest, PlainFolderTargetIsCopied) {
   ASSERT_NE(sh("git -C " + q(repo_) + " rev-parse --git-dir").status, 0);
   fs::path inner_root = repo_ / ".workspaces";  // a root inside the target must not be copied into itself
   auto factory = make_workspace_factory(repo_.string(), "ignored-for-copies", inner_root.string());
-  auto ws = factory->create("g01-a01");
+  auto ws = made(factory->create("g01-a01"));
   EXPECT_EQ(ws->path(), (inner_root / "g01-a01").string());
   EXPECT_FALSE(fs::exists(inner_root / "g01-a01/.workspaces"));
   EXPECT_EQ(slurp(inner_root / "g01-a01/data.bin"), kBinary);
@@ -312,7 +316,7 @@ TEST_F(WorkspaceTest, PlainFolderTargetIsCopied) {
 
   ws->restore_paths({"tests", "new"});
   EXPECT_FALSE(fs::exists(fs::path(ws->path()) / "new"));
-  factory->create("g01-a02");  // left behind, then pruned
+  made(factory->create("g01-a02"));  // left behind, then pruned
   ws->remove();
   ws->remove();
   EXPECT_FALSE(fs::exists(inner_root / "g01-a01"));
