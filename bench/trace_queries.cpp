@@ -106,14 +106,14 @@ int main(int argc, char** argv) {
   report("baseline: SELECT count(*) events", count_events, false);
   report("baseline: full scan spans+events", scan, false);
 
-  report("stats", time_it([&] { return trace::format_stats(trace::compute_stats(*store, {}).stats).size(); }, sink), true);
+  report("stats", time_it([&] { return trace::format_stats(trace::compute_stats(*store, {}).value()).size(); }, sink), true);
   report("stats --include-subagents",
-         time_it([&] { return trace::format_stats(trace::compute_stats(*store, {"", true}).stats).size(); }, sink),
+         time_it([&] { return trace::format_stats(trace::compute_stats(*store, {"", true}).value()).size(); }, sink),
          true);
   trace::TraceTree tree = trace::build_tree(*store);
   std::string one = tree.graph.nodes[tree.graph.roots[tree.graph.roots.size() / 2]].span.span_id;
   report("stats --session (one)",
-         time_it([&] { return trace::format_stats(trace::compute_stats(*store, {one, true}).stats).size(); }, sink),
+         time_it([&] { return trace::format_stats(trace::compute_stats(*store, {one, true}).value()).size(); }, sink),
          true);
   std::string tree_text;
   report("tree", time_it([&] { return (tree_text = trace::format_tree(trace::build_tree(*store))).size(); }, sink),
@@ -121,14 +121,14 @@ int main(int argc, char** argv) {
   report("tree --json", time_it([&] { return trace::tree_to_json(trace::build_tree(*store)).dump().size(); }, sink),
          true);
   report("replay (one session, expanded)",
-         time_it([&] { return trace::format_replay(trace::replay(*store, {one, true})).size(); }, sink), false);
+         time_it([&] { return trace::format_replay(trace::replay(*store, {one, true}).value()).size(); }, sink), false);
   std::string last = std::to_string(events);
-  report("why (last event)", time_it([&] { return trace::format_why(trace::explain_event(*store, last)).size(); }, sink),
+  report("why (last event)", time_it([&] { return trace::format_why(trace::explain_event(*store, last).value()).size(); }, sink),
          false);
   auto policy = trace::parse_audit_policy(
       "files: {write: {deny: ['/etc/**']}, read: {allow: ['src/**']}}\ncommands: {allow: [cd, python]}\n", "bench");
   report("audit (every event)",
-         time_it([&] { return trace::format_audit(trace::run_audit(*store, policy.policy)).size(); }, sink), false);
+         time_it([&] { return trace::format_audit(trace::run_audit(*store, policy.value())).size(); }, sink), false);
   fmt::print("tree output      {} lines\n", std::count(tree_text.begin(), tree_text.end(), '\n'));
   store.reset();
   if (argc <= 2) fs::remove_all(work);

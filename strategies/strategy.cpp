@@ -53,7 +53,7 @@ Json to_json(const YAML::Node& node) {
   }
 }
 
-StrategyParse fail(std::string error) { return {std::nullopt, std::move(error)}; }
+using base::fail;
 
 std::string check_space(const Json& space, const Json& params) {
   for (const auto& [key, domain] : space.items()) {
@@ -85,7 +85,7 @@ bool valid_strategy_name(const std::string& name) {
   });
 }
 
-StrategyParse parse_strategy_yaml(const std::string& text, const std::string& file) {
+base::Result<Strategy> parse_strategy_yaml(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -126,7 +126,7 @@ StrategyParse parse_strategy_yaml(const std::string& text, const std::string& fi
     if (std::string err = check_space(s.space, s.params); !err.empty())
       return fail(fmt::format("{}: {}", where(file, sp.Mark()), err));
   }
-  return {std::move(s), ""};
+  return s;
 }
 
 PresetLoad load_presets(const std::string& folder) {
@@ -148,13 +148,13 @@ PresetLoad load_presets(const std::string& folder) {
     }
     std::stringstream text;
     text << in.rdbuf();
-    StrategyParse parsed = parse_strategy_yaml(text.str(), path.string());
-    if (!parsed.strategy) {
-      out.errors.push_back(parsed.error);
-    } else if (find_strategy(out.presets, parsed.strategy->name)) {
-      out.errors.push_back(fmt::format("{}: strategy \"{}\" is defined twice", path.string(), parsed.strategy->name));
+    base::Result<Strategy> parsed = parse_strategy_yaml(text.str(), path.string());
+    if (!parsed) {
+      out.errors.push_back(parsed.error());
+    } else if (find_strategy(out.presets, parsed->name)) {
+      out.errors.push_back(fmt::format("{}: strategy \"{}\" is defined twice", path.string(), parsed->name));
     } else {
-      out.presets.push_back(std::move(*parsed.strategy));
+      out.presets.push_back(std::move(parsed).value());
     }
   }
   return out;

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/result.h"
+
 namespace strategies {
 
 struct Strategy {
@@ -23,14 +25,9 @@ struct Strategy {
   bool operator==(const Strategy&) const = default;
 };
 
-struct StrategyParse {
-  std::optional<Strategy> strategy;
-  std::string error;  // "file:line:col: what is wrong, what was expected" when strategy is empty
-};
-
 // One preset from YAML text: name (required; letters, digits, '-', '_', '.'), description, model, params (a map),
 // space (a map of lists or {min, max}, each naming a param). `file` names the text in errors.
-StrategyParse parse_strategy_yaml(const std::string& text, const std::string& file);
+base::Result<Strategy> parse_strategy_yaml(const std::string& text, const std::string& file);
 
 struct PresetLoad {
   std::vector<Strategy> presets;    // every valid *.yaml in the folder, by file name

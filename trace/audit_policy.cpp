@@ -12,7 +12,7 @@ namespace {
 
 constexpr size_t kMaxPolicyBytes = 4 << 20;
 
-// Thrown inside the parser only; turned into PolicyLoad::error at its edge.
+// Thrown inside the parser only; turned into the Result's failure at its edge.
 struct PolicyError {
   std::string message;
 };
@@ -71,9 +71,9 @@ void files(const std::string& source, const YAML::Node& node, AuditPolicy& polic
 
 }  // namespace
 
-PolicyLoad parse_audit_policy(std::string_view text, const std::string& source) {
-  PolicyLoad out;
-  out.policy.source = source;
+base::Result<AuditPolicy> parse_audit_policy(std::string_view text, const std::string& source) {
+  AuditPolicy policy;
+  policy.source = source;
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -81,11 +81,9 @@ PolicyLoad parse_audit_policy(std::string_view text, const std::string& source) 
     std::string hint;
     if (e.msg.find("anchor") != std::string::npos || e.msg.find("alias") != std::string::npos)
       hint = " (quote patterns that start with '*', e.g. \"*.env\")";
-    out.error = fmt::format("{}: {}{}", where(source, e.mark), e.msg, hint);
-    return out;
+    return base::fail(fmt::format("{}: {}{}", where(source, e.mark), e.msg, hint));
   } catch (const YAML::Exception& e) {
-    out.error = fmt::format("{}: {}", where(source, e.mark), e.msg);
-    return out;
+    return base::fail(fmt::format("{}: {}", where(source, e.mark), e.msg));
   }
   try {
     if (!root || root.IsNull())
@@ -96,38 +94,32 @@ PolicyLoad parse_audit_policy(std::string_view text, const std::string& source) 
       if (!kv.first.IsScalar()) fail(source, kv.first, "keys must be names: files, commands or network");
       std::string key = kv.first.Scalar();
       if (key == "files") {
-        files(source, kv.second, out.policy);
+        files(source, kv.second, policy);
       } else if (key == "commands") {
-        rule_set(source, kv.second, out.policy.commands);
+        rule_set(source, kv.second, policy.commands);
       } else if (key == "network") {
-        rule_set(source, kv.second, out.policy.network);
+        rule_set(source, kv.second, policy.network);
       } else {
         fail(source, kv.first, fmt::format("unknown key '{}', expected files, commands or network", key));
       }
     }
   } catch (const PolicyError& e) {
-    out.error = e.message;
+    return base::fail(e.message);
   } catch (const YAML::Exception& e) {
-    out.error = fmt::format("{}: {}", where(source, e.mark), e.msg);
+    return base::fail(fmt::format("{}: {}", where(source, e.mark), e.msg));
   }
-  return out;
+  return policy;
 }
 
-PolicyLoad load_audit_policy(const std::string& path) {
+base::Result<AuditPolicy> load_audit_policy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    PolicyLoad out;
-    out.error = fmt::format("{}: cannot read the policy: {}", path, std::strerror(errno));
-    return out;
-  }
+  if (!in) return base::fail(fmt::format("{}: cannot read the policy: {}", path, std::strerror(errno)));
   std::string text(kMaxPolicyBytes + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxPolicyBytes) {
-    PolicyLoad out;
-    out.error = fmt::format("{}: the policy is larger than {} MiB; is this the right file?", path, kMaxPolicyBytes >> 20);
-    return out;
-  }
+  if (text.size() > kMaxPolicyBytes)
+    return base::fail(
+        fmt::format("{}: the policy is larger than {} MiB; is this the right file?", path, kMaxPolicyBytes >> 20));
   return parse_audit_policy(text, path);
 }
 

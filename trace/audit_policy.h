@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 namespace trace {
 
 struct RuleSet {
@@ -27,12 +29,8 @@ struct AuditPolicy {
   RuleSet network{"network"};
 };
 
-struct PolicyLoad {
-  AuditPolicy policy;
-  std::string error;  // "policy.yaml:3:5: ...", empty on success
-};
-
-PolicyLoad parse_audit_policy(std::string_view text, const std::string& source_name);
-PolicyLoad load_audit_policy(const std::string& path);
+// The policy, or why not ("policy.yaml:3:5: what is wrong, what was expected").
+base::Result<AuditPolicy> parse_audit_policy(std::string_view text, const std::string& source_name);
+base::Result<AuditPolicy> load_audit_policy(const std::string& path);
 
 }  // namespace trace

@@ -223,14 +223,14 @@ class Replayer {
 
 }  // namespace
 
-ReplayResult replay(Store& store, const ReplayOptions& options) {
+base::Result<ReplayResult> replay(Store& store, const ReplayOptions& options) {
   ReplayResult result;
   SessionGraph g = load_session_graph(store, /*with_totals=*/false);
   std::vector<int> chosen;
   if (!options.session.empty()) {
-    int found = find_session(g, options.session, result.error);
-    if (found < 0) return result;
-    chosen.push_back(found);
+    base::Result<int> found = find_session(g, options.session);
+    if (!found) return base::fail(found.error());
+    chosen.push_back(*found);
   } else {
     for (size_t i = 0; i < g.nodes.size(); ++i)
       if (g.nodes[i].span.kind == SpanKind::session && (g.nodes[i].parent < 0 || !g.nodes[g.nodes[i].parent].is_session()))

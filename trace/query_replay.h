@@ -37,10 +37,10 @@ struct ReplaySession {
 
 struct ReplayResult {
   std::vector<ReplaySession> sessions;
-  std::string error;  // no such session / ambiguous
 };
 
-ReplayResult replay(Store& store, const ReplayOptions& options);
+// The replay, or why not: options.session matched no session or several.
+base::Result<ReplayResult> replay(Store& store, const ReplayOptions& options);
 std::string format_replay(const ReplayResult& result);
 Json replay_to_json(const ReplayResult& result);
 

@@ -174,7 +174,7 @@ SessionTotals load_session_totals(Store& store, const std::string& session_id) {
   return st.step() ? read_totals(st, 0) : SessionTotals{};
 }
 
-int find_session(const SessionGraph& g, std::string_view query, std::string& error) {
+base::Result<int> find_session(const SessionGraph& g, std::string_view query) {
   std::vector<int> exact, by_name, by_prefix;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const SessionNode& n = g.nodes[i];
@@ -193,12 +193,10 @@ int find_session(const SessionGraph& g, std::string_view query, std::string& err
       names += fmt::format("{}{} {}", k ? ", " : "", short_id(g.nodes[(*tier)[k]].span.span_id),
                            g.nodes[(*tier)[k]].label());
     if (tier->size() > 5) names += fmt::format(", and {} more", tier->size() - 5);
-    error = fmt::format("'{}' matches {} sessions: {}; give a longer span id prefix", query, tier->size(), names);
-    return -1;
+    return base::fail(fmt::format("'{}' matches {} sessions: {}; give a longer span id prefix", query, tier->size(), names));
   }
-  error = fmt::format("no session matches '{}' (give a span id prefix shown by 'harness trace tree', or a session.id)",
-                      query);
-  return -1;
+  return base::fail(fmt::format(
+      "no session matches '{}' (give a span id prefix shown by 'harness trace tree', or a session.id)", query));
 }
 
 }  // namespace trace

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/result.h"
 #include "trace/model.h"
 #include "trace/store.h"
 
@@ -57,7 +58,7 @@ void load_all_totals(Store& store, SessionGraph& graph);
 SessionTotals load_session_totals(Store& store, const std::string& session_id);
 
 // SESSION as a user types it: an exact span id, a session.id attribute value, or a span id prefix (in that order
-// of preference). Returns the node index, or -1 with `error` set (no match, or an ambiguous one listing candidates).
-int find_session(const SessionGraph& graph, std::string_view query, std::string& error);
+// of preference). Returns the node index, or why not (no match, or an ambiguous one listing candidates).
+base::Result<int> find_session(const SessionGraph& graph, std::string_view query);
 
 }  // namespace trace

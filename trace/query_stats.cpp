@@ -20,15 +20,14 @@ bool hotter(const SessionNode& a, const SessionNode& b) {
 
 }  // namespace
 
-StatsResult compute_stats(Store& store, const StatsOptions& options) {
-  StatsResult result;
+base::Result<TraceStats> compute_stats(Store& store, const StatsOptions& options) {
   // Which sessions: decided from the small structural graph first, so a one-session query aggregates only its rows.
   SessionGraph g = load_session_graph(store, /*with_totals=*/false);
   std::vector<int> roots;
   if (!options.session.empty()) {
-    int found = find_session(g, options.session, result.error);
-    if (found < 0) return result;
-    roots.push_back(found);
+    base::Result<int> found = find_session(g, options.session);
+    if (!found) return base::fail(found.error());
+    roots.push_back(*found);
   } else {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const SessionNode& n = g.nodes[i];
@@ -38,7 +37,7 @@ StatsResult compute_stats(Store& store, const StatsOptions& options) {
     }
   }
   std::vector<int> counted;
-  TraceStats& s = result.stats;
+  TraceStats s;
   int64_t first_start = INT64_MAX, last_end = INT64_MIN;
   for (int r : roots) {
     std::vector<int> under = g.sessions_under(r);
@@ -66,7 +65,7 @@ StatsResult compute_stats(Store& store, const StatsOptions& options) {
   }
   if (hot)
     s.hotspot = Hotspot{hot->span.span_id, hot->label(), hot->duration_ms(), hot->own.tool_calls, hot->own.tool_errors};
-  return result;
+  return s;
 }
 
 std::string format_stats(const TraceStats& s) {

@@ -33,12 +33,8 @@ struct TraceStats {
   std::optional<Hotspot> hotspot;  // the counted session that ran longest (ties: more errors, then span id)
 };
 
-struct StatsResult {
-  TraceStats stats;
-  std::string error;  // set when options.session matched no session or several
-};
-
-StatsResult compute_stats(Store& store, const StatsOptions& options);
+// The figures, or why not: options.session matched no session or several.
+base::Result<TraceStats> compute_stats(Store& store, const StatsOptions& options);
 std::string format_stats(const TraceStats& stats);
 // sessions, subagents, tool_calls, tool_errors, llm_calls, llm_errors, input_tokens, output_tokens,
 // cache_read_tokens, cache_creation_tokens, cost_usd, duration_ms, wall_ms, max_depth, hotspot{...} (null if none).

@@ -166,15 +166,12 @@ Json node_json(const WhyNode& n) {
 
 }  // namespace
 
-WhyResult explain_event(Store& store, const std::string& event_ref, const WhyOptions& options) {
-  WhyResult result;
+base::Result<WhyNode> explain_event(Store& store, const std::string& event_ref, const WhyOptions& options) {
   auto id = parse_event_ref(event_ref);
-  if (!id) {
-    result.error = fmt::format("'{}' is not an event id (expected a number such as 41 or #e41, as 'harness trace "
-                               "replay' prints them, or an evidence label such as g02-a03#e41)",
-                               event_ref);
-    return result;
-  }
+  if (!id)
+    return base::fail(fmt::format("'{}' is not an event id (expected a number such as 41 or #e41, as 'harness trace "
+                                  "replay' prints them, or an evidence label such as g02-a03#e41)",
+                                  event_ref));
   auto event = store.event(*id);
   if (!event) {
     int64_t max_id = 0;
@@ -183,18 +180,16 @@ WhyResult explain_event(Store& store, const std::string& event_ref, const WhyOpt
       Statement st(internal::db(store), "SELECT coalesce(max(id), 0) FROM events");
       if (st.step()) max_id = st.int64(0);
     }
-    result.error = max_id ? fmt::format("no event #e{} in {} (its events are #e1 to #e{})", *id, store.path(), max_id)
-                          : fmt::format("no event #e{} in {} (it holds no events)", *id, store.path());
-    return result;
+    return base::fail(max_id ? fmt::format("no event #e{} in {} (its events are #e1 to #e{})", *id, store.path(), max_id)
+                             : fmt::format("no event #e{} in {} (it holds no events)", *id, store.path()));
   }
   Explainer explainer(store, options);
-  result.root = explainer.node(*event, "");
-  explainer.explain(result.root, 0);
-  return result;
+  WhyNode root = explainer.node(*event, "");
+  explainer.explain(root, 0);
+  return root;
 }
 
-std::string format_why(const WhyResult& r) {
-  const WhyNode& n = r.root;
+std::string format_why(const WhyNode& n) {
   std::string out = fmt::format("event {} at {}\n", event_label(n.event, n.touched), format_utc_ns(n.event.time_ns));
   std::string indent = "  ";
   for (size_t i = 0; i < n.chain.size(); ++i) {
@@ -216,6 +211,6 @@ std::string format_why(const WhyResult& r) {
   return out;
 }
 
-Json why_to_json(const WhyResult& r) { return node_json(r.root); }
+Json why_to_json(const WhyNode& root) { return node_json(root); }
 
 }  // namespace trace

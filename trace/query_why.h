@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "trace/model.h"
 #include "trace/store.h"
 
@@ -27,14 +28,10 @@ struct WhyNode {
   std::vector<WhyNode> causes;
 };
 
-struct WhyResult {
-  WhyNode root;
-  std::string error;  // unknown event id
-};
-
-// `event_ref` as a user types it: 41, e41, #e41, or an observation's evidence label g02-a03#e41.
-WhyResult explain_event(Store& store, const std::string& event_ref, const WhyOptions& options = {});
-std::string format_why(const WhyResult& result);
-Json why_to_json(const WhyResult& result);
+// `event_ref` as a user types it: 41, e41, #e41, or an observation's evidence label g02-a03#e41. The explained
+// event with its causes, or why not (not an event id, no such event).
+base::Result<WhyNode> explain_event(Store& store, const std::string& event_ref, const WhyOptions& options = {});
+std::string format_why(const WhyNode& root);
+Json why_to_json(const WhyNode& root);
 
 }  // namespace trace

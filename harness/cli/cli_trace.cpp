@@ -30,8 +30,10 @@ void print_json(const trace::Json& j) {
 }
 
 // A query verb's failure that is the user's (no such session, no such event): exit 2 with the library's message.
-void check(const std::string& error) {
-  if (!error.empty()) throw UsageError(error);
+template <class T>
+T checked(base::Result<T> result) {
+  if (!result) throw UsageError(result.error());
+  return std::move(result).value();
 }
 
 // tree, replay, stats, why: read-only views of DIR. The library builds structs; here only flags become options.
@@ -64,8 +66,7 @@ void register_query_commands(CLI::App* trace_cmd) {
   replay_cmd->add_flag("--json", replay->json, "Print JSON");
   replay_cmd->callback([replay] {
     auto store = trace::open_trace_dir(replay->dir, false);
-    auto r = trace::replay(*store, {replay->session, replay->expand});
-    check(r.error);
+    auto r = checked(trace::replay(*store, {replay->session, replay->expand}));
     if (replay->json) return print_json(trace::replay_to_json(r));
     fmt::print("{}", trace::format_replay(r));
   });
@@ -78,10 +79,9 @@ void register_query_commands(CLI::App* trace_cmd) {
   stats_cmd->add_flag("--json", stats->json, "Print JSON");
   stats_cmd->callback([stats] {
     auto store = trace::open_trace_dir(stats->dir, false);
-    auto r = trace::compute_stats(*store, {stats->session, stats->include_subagents});
-    check(r.error);
-    if (stats->json) return print_json(trace::stats_to_json(r.stats));
-    fmt::print("{}", trace::format_stats(r.stats));
+    auto s = checked(trace::compute_stats(*store, {stats->session, stats->include_subagents}));
+    if (stats->json) return print_json(trace::stats_to_json(s));
+    fmt::print("{}", trace::format_stats(s));
   });
 
   auto why = std::make_shared<Options>();
@@ -95,8 +95,7 @@ void register_query_commands(CLI::App* trace_cmd) {
     auto store = trace::open_trace_dir(why->dir, false);
     trace::WhyOptions options;
     options.max_depth = why->depth;
-    auto r = trace::explain_event(*store, why->event, options);
-    check(r.error);
+    auto r = checked(trace::explain_event(*store, why->event, options));
     if (why->json) return print_json(trace::why_to_json(r));
     fmt::print("{}", trace::format_why(r));
   });
@@ -113,10 +112,9 @@ void register_audit_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--policy", o->policy, "YAML or JSON policy file")->required();
   cmd->add_flag("--json", o->json, "Print JSON");
   cmd->callback([o, &ctx] {
-    auto policy = trace::load_audit_policy(o->policy);
-    check(policy.error);
+    auto policy = checked(trace::load_audit_policy(o->policy));
     auto store = trace::open_trace_dir(o->dir, false);
-    auto report = trace::run_audit(*store, policy.policy);
+    auto report = trace::run_audit(*store, policy);
     if (o->json) {
       print_json(trace::audit_to_json(report));
     } else {

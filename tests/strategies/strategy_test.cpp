@@ -35,15 +35,15 @@ TEST(Presets, ShippedPresetsLoadWithTheirParams) {
 }
 
 TEST(Presets, ScalarsKeepTheirTypesAndQuotedStaysString) {
-  StrategyParse p = parse_strategy_yaml("name: s1\nparams:\n  n: 3\n  x: 0.5\n  on: true\n  q: \"42\"\n  w: word\n",
+  auto p = parse_strategy_yaml("name: s1\nparams:\n  n: 3\n  x: 0.5\n  on: true\n  q: \"42\"\n  w: word\n",
                                         "s1.yaml");
-  ASSERT_TRUE(p.strategy) << p.error;
-  EXPECT_EQ(p.strategy->params, (nlohmann::json{{"n", 3}, {"x", 0.5}, {"on", true}, {"q", "42"}, {"w", "word"}}));
-  EXPECT_EQ(p.strategy->model, "");
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->params, (nlohmann::json{{"n", 3}, {"x", 0.5}, {"on", true}, {"q", "42"}, {"w", "word"}}));
+  EXPECT_EQ(p->model, "");
 }
 
 TEST(Presets, BadFilesGetExactErrors) {
-  auto error = [](const std::string& text) { return parse_strategy_yaml(text, "s.yaml").error; };
+  auto error = [](const std::string& text) { return parse_strategy_yaml(text, "s.yaml").error(); };
   EXPECT_EQ(error("params: {a: 1}\n"), "s.yaml:1:1: missing \"name\" (a string)");
   EXPECT_EQ(error("name: bad name\n"),
             "s.yaml:1:7: name \"bad name\" is not valid; expected 1-64 letters, digits, '-', '_', '.', '+', '~'");

@@ -95,37 +95,37 @@ TEST(AuditExtract, Hosts) {
 }
 
 TEST(AuditPolicy, ParsesYamlAndJson) {
-  PolicyLoad y = parse_audit_policy(kPolicy, "p.yaml");
-  ASSERT_EQ(y.error, "");
-  EXPECT_EQ(y.policy.file_read.allow, (std::vector<std::string>{"plan.md", "src/**", "config.py"}));
-  EXPECT_EQ(y.policy.file_write.deny, (std::vector<std::string>{"/etc/**"}));
-  EXPECT_EQ(y.policy.commands.deny, (std::vector<std::string>{"rm -rf *", "curl *"}));
-  EXPECT_TRUE(y.policy.network.empty());
-  PolicyLoad j = parse_audit_policy(R"({"network": {"allow": ["*.python.org"]}, "files": {"write": {"deny": ["/etc/**"]}}})",
+  auto y = parse_audit_policy(kPolicy, "p.yaml");
+  ASSERT_TRUE(y.ok()) << y.error();
+  EXPECT_EQ(y->file_read.allow, (std::vector<std::string>{"plan.md", "src/**", "config.py"}));
+  EXPECT_EQ(y->file_write.deny, (std::vector<std::string>{"/etc/**"}));
+  EXPECT_EQ(y->commands.deny, (std::vector<std::string>{"rm -rf *", "curl *"}));
+  EXPECT_TRUE(y->network.empty());
+  auto j = parse_audit_policy(R"({"network": {"allow": ["*.python.org"]}, "files": {"write": {"deny": ["/etc/**"]}}})",
                                     "p.json");
-  ASSERT_EQ(j.error, "");
-  EXPECT_EQ(j.policy.network.allow, (std::vector<std::string>{"*.python.org"}));
-  EXPECT_EQ(j.policy.file_write.deny, (std::vector<std::string>{"/etc/**"}));
+  ASSERT_TRUE(j.ok()) << j.error();
+  EXPECT_EQ(j->network.allow, (std::vector<std::string>{"*.python.org"}));
+  EXPECT_EQ(j->file_write.deny, (std::vector<std::string>{"/etc/**"}));
 }
 
 TEST(AuditPolicy, ErrorsSayWhereAndWhat) {
-  EXPECT_EQ(parse_audit_policy("files:\n  read:\n    allow: src/**\n", "p.yaml").error,
+  EXPECT_EQ(parse_audit_policy("files:\n  read:\n    allow: src/**\n", "p.yaml").error(),
             "p.yaml:3:12: files.read.allow must be a list of patterns, e.g. [\"src/**\"]");
-  EXPECT_EQ(parse_audit_policy("files:\n  reed:\n    allow: [a]\n", "p.yaml").error,
+  EXPECT_EQ(parse_audit_policy("files:\n  reed:\n    allow: [a]\n", "p.yaml").error(),
             "p.yaml:2:3: unknown key 'reed' in files, expected read or write");
-  EXPECT_EQ(parse_audit_policy("commands:\n  allow: [git]\nnetwrk: {}\n", "p.yaml").error,
+  EXPECT_EQ(parse_audit_policy("commands:\n  allow: [git]\nnetwrk: {}\n", "p.yaml").error(),
             "p.yaml:3:1: unknown key 'netwrk', expected files, commands or network");
-  EXPECT_EQ(parse_audit_policy("commands:\n  deny:\n    - *.sh\n", "p.yaml").error.substr(0, 12), "p.yaml:3:7: ");
-  EXPECT_NE(parse_audit_policy("commands:\n  deny:\n    - *.sh\n", "p.yaml").error.find("quote patterns"),
+  EXPECT_EQ(parse_audit_policy("commands:\n  deny:\n    - *.sh\n", "p.yaml").error().substr(0, 12), "p.yaml:3:7: ");
+  EXPECT_NE(parse_audit_policy("commands:\n  deny:\n    - *.sh\n", "p.yaml").error().find("quote patterns"),
             std::string::npos);
-  EXPECT_EQ(parse_audit_policy("{\"files\": {\"read\": [1, 2]}}", "p.json").error,
+  EXPECT_EQ(parse_audit_policy("{\"files\": {\"read\": [1, 2]}}", "p.json").error(),
             "p.json:1:20: files.read must be a mapping with keys allow and deny");
-  EXPECT_EQ(parse_audit_policy("{\"commands\": {\"allow\": [\"git\"]", "p.json").error.substr(0, 9), "p.json:1:");
-  EXPECT_EQ(parse_audit_policy("", "p.yaml").error,
+  EXPECT_EQ(parse_audit_policy("{\"commands\": {\"allow\": [\"git\"]", "p.json").error().substr(0, 9), "p.json:1:");
+  EXPECT_EQ(parse_audit_policy("", "p.yaml").error(),
             "p.yaml:1:1: the policy is empty, expected keys files, commands and/or network");
-  EXPECT_EQ(parse_audit_policy("- a\n- b\n", "p.yaml").error,
+  EXPECT_EQ(parse_audit_policy("- a\n- b\n", "p.yaml").error(),
             "p.yaml:1:1: the policy must be a mapping with keys files, commands and/or network");
-  EXPECT_EQ(load_audit_policy("/nonexistent/policy.yaml").error,
+  EXPECT_EQ(load_audit_policy("/nonexistent/policy.yaml").error(),
             "/nonexistent/policy.yaml: cannot read the policy: No such file or directory");
 }
 
@@ -149,9 +149,9 @@ TEST(AuditEgress, EgressAttemptsAreNetworkFindings) {
       e.payload = {{"host", host}, {"port", 443}, {"method", "CONNECT"}};
       store->put_event(e);
     }
-    PolicyLoad policy = parse_audit_policy("network:\n  allow: [\"registry.npmjs.org\"]\n  deny: [\"*.example\"]\n", "p.yaml");
-    ASSERT_EQ(policy.error, "");
-    AuditReport r = run_audit(*store, policy.policy);
+    auto policy = parse_audit_policy("network:\n  allow: [\"registry.npmjs.org\"]\n  deny: [\"*.example\"]\n", "p.yaml");
+    ASSERT_TRUE(policy.ok()) << policy.error();
+    AuditReport r = run_audit(*store, policy.value());
     ASSERT_EQ(r.findings.size(), 2u);
     EXPECT_EQ(r.findings[0].category, "network");
     EXPECT_EQ(r.findings[0].subject, "registry.npmjs.org");
@@ -164,9 +164,9 @@ TEST(AuditEgress, EgressAttemptsAreNetworkFindings) {
 }
 
 TEST_F(FleetStore, AuditFindsAllowedNoPolicyAndViolations) {
-  PolicyLoad p = parse_audit_policy(kPolicy, "policy.yaml");
-  ASSERT_EQ(p.error, "");
-  AuditReport r = run_audit(*store_, p.policy);
+  auto p = parse_audit_policy(kPolicy, "policy.yaml");
+  ASSERT_TRUE(p.ok()) << p.error();
+  AuditReport r = run_audit(*store_, p.value());
   EXPECT_EQ(r.allowed, 6);
   EXPECT_EQ(r.no_policy, 2);
   EXPECT_EQ(r.violations, 3);
@@ -210,9 +210,9 @@ TEST_F(FleetStore, AuditFindsAllowedNoPolicyAndViolations) {
 }
 
 TEST_F(FleetStore, AuditNetworkRulesAndJson) {
-  PolicyLoad p = parse_audit_policy("network:\n  allow: ['*.python.org']\n  deny: ['*.example.com']\n", "net.yaml");
-  ASSERT_EQ(p.error, "");
-  Json j = audit_to_json(run_audit(*store_, p.policy));
+  auto p = parse_audit_policy("network:\n  allow: ['*.python.org']\n  deny: ['*.example.com']\n", "net.yaml");
+  ASSERT_TRUE(p.ok()) << p.error();
+  Json j = audit_to_json(run_audit(*store_, p.value()));
   EXPECT_EQ(j["violations"], 1);
   EXPECT_EQ(j["allowed"], 1);
   EXPECT_EQ(j["no_policy"], 9);  // every file and command check: no rules for them

@@ -31,7 +31,7 @@ const char* kWorkerTail =
     "  +5.000s  #e26  ■ session end  error\n";
 
 TEST_F(FleetStore, ReplaySummarizesSubagentsByDefault) {
-  EXPECT_EQ(format_replay(replay(*store_, {"worker", false})),
+  EXPECT_EQ(format_replay(replay(*store_, {"worker", false}).value()),
             std::string(kWorkerHead) +
                 "  +3.100s        ↳ subagent explorer e7b96be3  1.1s, 2 tool calls, 1 error (--expand-subagents to "
                 "inline)\n" +
@@ -39,7 +39,7 @@ TEST_F(FleetStore, ReplaySummarizesSubagentsByDefault) {
 }
 
 TEST_F(FleetStore, ReplayInlinesSubagentsUnderTheSpawningToolCall) {
-  EXPECT_EQ(format_replay(replay(*store_, {"c457", true})),
+  EXPECT_EQ(format_replay(replay(*store_, {"c457", true}).value()),
             std::string(kWorkerHead) +
                 "  +3.100s        ↳ subagent explorer e7b96be3\n"
                 "  +3.100s  #e14  │ ● session start\n"
@@ -54,11 +54,11 @@ TEST_F(FleetStore, ReplayInlinesSubagentsUnderTheSpawningToolCall) {
 }
 
 TEST_F(FleetStore, ReplayWithoutSessionShowsEveryTopLevelSession) {
-  ReplayResult r = replay(*store_, {});
-  ASSERT_EQ(r.sessions.size(), 3u);
-  EXPECT_EQ(r.sessions[0].label, "planner [planner.jsonl]");
-  EXPECT_EQ(r.sessions[2].label, "reviewer [reviewer.jsonl]");
-  std::string text = format_replay(r);
+  auto r = replay(*store_, {});
+  ASSERT_EQ(r->sessions.size(), 3u);
+  EXPECT_EQ(r->sessions[0].label, "planner [planner.jsonl]");
+  EXPECT_EQ(r->sessions[2].label, "reviewer [reviewer.jsonl]");
+  std::string text = format_replay(*r);
   EXPECT_EQ(text.substr(0, text.find("\n\n") + 2),
             "session 74d11601 planner [planner.jsonl]  2026-01-31T12:00:00.000Z  2.0s  ok, 1 tool call, 0 errors\n"
             "  +0.000s  #e1  ● session start\n"
@@ -71,7 +71,7 @@ TEST_F(FleetStore, ReplayWithoutSessionShowsEveryTopLevelSession) {
 }
 
 TEST_F(FleetStore, ReplayJsonCarriesEventIdsAndOffsets) {
-  Json j = replay_to_json(replay(*store_, {"reviewer", false}));
+  Json j = replay_to_json(replay(*store_, {"reviewer", false}).value());
   ASSERT_EQ(j["sessions"].size(), 1u);
   const Json& lines = j["sessions"][0]["lines"];
   ASSERT_EQ(lines.size(), 10u);
@@ -82,14 +82,14 @@ TEST_F(FleetStore, ReplayJsonCarriesEventIdsAndOffsets) {
 }
 
 TEST_F(FleetStore, ReplaySessionSelectionErrors) {
-  EXPECT_EQ(replay(*store_, {"nobody", false}).error,
+  EXPECT_EQ(replay(*store_, {"nobody", false}).error(),
             "no session matches 'nobody' (give a span id prefix shown by 'harness trace tree', or a session.id)");
   // A one-digit prefix is enough when only one session starts with it (reviewer is 92152b02...).
-  ReplayResult r = replay(*store_, {"9", false});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.sessions.at(0).label, "reviewer [reviewer.jsonl]");
+  auto r = replay(*store_, {"9", false});
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->sessions.at(0).label, "reviewer [reviewer.jsonl]");
   // The agent label (file name) is not a session id.
-  EXPECT_EQ(replay(*store_, {"worker.jsonl", false}).error,
+  EXPECT_EQ(replay(*store_, {"worker.jsonl", false}).error(),
             "no session matches 'worker.jsonl' (give a span id prefix shown by 'harness trace tree', or a "
             "session.id)");
 }
@@ -108,8 +108,8 @@ TEST(Replay, AmbiguousSessionIdListsCandidates) {
   auto store = open_trace_dir(dir + "/trace", false);
   SessionGraph g = load_session_graph(*store, false);
   ASSERT_EQ(g.nodes.size(), 2u);
-  ReplayResult r = replay(*store, {"main", false});
-  EXPECT_EQ(r.error, fmt::format("'main' matches 2 sessions: {} main [a.jsonl], {} main [b.jsonl]; give a longer span "
+  auto r = replay(*store, {"main", false});
+  EXPECT_EQ(r.error(), fmt::format("'main' matches 2 sessions: {} main [a.jsonl], {} main [b.jsonl]; give a longer span "
                                  "id prefix",
                                  g.nodes[0].span.span_id.substr(0, 8), g.nodes[1].span.span_id.substr(0, 8)));
   store.reset();

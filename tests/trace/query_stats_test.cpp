@@ -16,9 +16,9 @@ namespace {
 using testing::FleetStore;
 
 TEST_F(FleetStore, StatsOverTopLevelSessions) {
-  StatsResult r = compute_stats(*store_, {});
-  ASSERT_EQ(r.error, "");
-  Json j = stats_to_json(r.stats);
+  auto r = compute_stats(*store_, {});
+  ASSERT_TRUE(r.ok()) << r.error();
+  Json j = stats_to_json(r.value());
   EXPECT_EQ(j["sessions"], 3);
   EXPECT_EQ(j["subagents"], 0);
   EXPECT_EQ(j["tool_calls"], 7);
@@ -40,7 +40,7 @@ TEST_F(FleetStore, StatsOverTopLevelSessions) {
 }
 
 TEST_F(FleetStore, StatsIncludingSubagents) {
-  Json j = stats_to_json(compute_stats(*store_, {"", true}).stats);
+  Json j = stats_to_json(compute_stats(*store_, {"", true}).value());
   EXPECT_EQ(j["sessions"], 4);
   EXPECT_EQ(j["subagents"], 1);
   EXPECT_EQ(j["tool_calls"], 9);
@@ -55,30 +55,30 @@ TEST_F(FleetStore, StatsIncludingSubagents) {
 
 TEST_F(FleetStore, StatsOfOneSessionBySessionIdOrPrefix) {
   for (std::string ref : {"worker", "c457bad4", "c45"}) {
-    StatsResult r = compute_stats(*store_, {ref, false});
-    ASSERT_EQ(r.error, "") << ref;
-    EXPECT_EQ(r.stats.sessions, 1) << ref;
-    EXPECT_EQ(r.stats.totals.tool_calls, 3) << ref;
-    EXPECT_EQ(r.stats.totals.tool_errors, 1) << ref;
-    EXPECT_EQ(r.stats.totals.usage.input_tokens, 2000) << ref;
-    EXPECT_EQ(r.stats.duration_ms, 5000) << ref;
-    EXPECT_EQ(r.stats.max_depth, 2) << ref;
+    auto r = compute_stats(*store_, {ref, false});
+    ASSERT_TRUE(r.ok()) << r.error() << ref;
+    EXPECT_EQ(r->sessions, 1) << ref;
+    EXPECT_EQ(r->totals.tool_calls, 3) << ref;
+    EXPECT_EQ(r->totals.tool_errors, 1) << ref;
+    EXPECT_EQ(r->totals.usage.input_tokens, 2000) << ref;
+    EXPECT_EQ(r->duration_ms, 5000) << ref;
+    EXPECT_EQ(r->max_depth, 2) << ref;
   }
-  StatsResult with = compute_stats(*store_, {"worker", true});
-  EXPECT_EQ(with.stats.sessions, 2);
-  EXPECT_EQ(with.stats.totals.tool_calls, 5);
-  EXPECT_EQ(with.stats.totals.tool_errors, 2);
-  EXPECT_EQ(with.stats.totals.llm_calls, 2);
-  EXPECT_EQ(with.stats.totals.usage.input_tokens, 2400);
-  EXPECT_DOUBLE_EQ(with.stats.totals.usage.cost_usd, 0.001);
+  auto with = compute_stats(*store_, {"worker", true});
+  EXPECT_EQ(with->sessions, 2);
+  EXPECT_EQ(with->totals.tool_calls, 5);
+  EXPECT_EQ(with->totals.tool_errors, 2);
+  EXPECT_EQ(with->totals.llm_calls, 2);
+  EXPECT_EQ(with->totals.usage.input_tokens, 2400);
+  EXPECT_DOUBLE_EQ(with->totals.usage.cost_usd, 0.001);
   // The subagent alone: it is the selection's root, so its depth counts as 1.
-  StatsResult sub = compute_stats(*store_, {"explorer", false});
-  EXPECT_EQ(sub.stats.totals.tool_calls, 2);
-  EXPECT_EQ(sub.stats.max_depth, 1);
+  auto sub = compute_stats(*store_, {"explorer", false});
+  EXPECT_EQ(sub->totals.tool_calls, 2);
+  EXPECT_EQ(sub->max_depth, 1);
 }
 
 TEST_F(FleetStore, StatsTextGolden) {
-  EXPECT_EQ(format_stats(compute_stats(*store_, {}).stats),
+  EXPECT_EQ(format_stats(compute_stats(*store_, {}).value()),
             "sessions    3 (0 subagents included)\n"
             "tool calls  7 (1 error, 14.3%)\n"
             "llm calls   2 (0 errors)\n"
@@ -90,8 +90,8 @@ TEST_F(FleetStore, StatsTextGolden) {
 }
 
 TEST_F(FleetStore, StatsUnknownSessionIsAnError) {
-  StatsResult r = compute_stats(*store_, {"nobody", false});
-  EXPECT_EQ(r.error, "no session matches 'nobody' (give a span id prefix shown by 'harness trace tree', or a session.id)");
+  auto r = compute_stats(*store_, {"nobody", false});
+  EXPECT_EQ(r.error(), "no session matches 'nobody' (give a span id prefix shown by 'harness trace tree', or a session.id)");
 }
 
 TEST_F(FleetStore, StatsAggregateReadsTheCoveringIndexOnly) {
@@ -107,7 +107,7 @@ TEST(Stats, EmptyStore) {
   std::string dir = testing::temp_dir("stats");
   {
     auto store = Store::open(dir + "/run.db");
-    Json j = stats_to_json(compute_stats(*store, {}).stats);
+    Json j = stats_to_json(compute_stats(*store, {}).value());
     EXPECT_EQ(j["sessions"], 0);
     EXPECT_EQ(j["tool_calls"], 0);
     EXPECT_EQ(j["duration_ms"], 0);
