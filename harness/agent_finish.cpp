@@ -10,6 +10,9 @@
 #include "harness/transcript_pickup.h"
 #include "trace/proxy_usage.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace fs = std::filesystem;
 
 namespace harness {
@@ -85,6 +88,24 @@ void AgentRun::settle_totals() {
   // stream's partial subagents and provisional figures, and proxy spans count too. Status, reports, the
   // observer and budgets then read the totals `trace stats` shows.
   apply_trace_totals(env_.store, record_);
+  env_.ledger.settle(span_.span_id, {record_.input_tokens + record_.output_tokens, record_.cost_usd});
+  compare_costs();
+}
+
+void AgentRun::compare_costs() {
+  trace::CostSides c = trace::cost_sides(env_.store, span_.span_id);
+  if (c.priced_calls == 0) return;
+  span_.attributes["harness.cost.priced_usd"] = c.priced_usd;
+  span_.attributes["harness.cost.stated_usd"] = c.stated_usd;
+  if (c.stated_usd <= 0) return;  // the agent states no dollars: the priced ones are the only figure
+  double gap = std::abs(c.priced_usd - c.stated_usd);
+  // Cents of rounding are no news; a table out of date or a model the CLI prices otherwise is.
+  if (gap > 0.0005 && gap > 0.1 * std::max(c.priced_usd, c.stated_usd))
+    event("cost.disagreement", {{"stated_usd", c.stated_usd},
+                                {"priced_usd", c.priced_usd},
+                                {"priced_calls", c.priced_calls},
+                                {"unpriced_calls", c.unpriced_calls},
+                                {"price_table", c.price_table}});
 }
 
 void AgentRun::finalize() {

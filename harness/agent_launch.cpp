@@ -136,6 +136,7 @@ void AgentRun::open_capture() {
 }
 
 void AgentRun::launch_agent() {
+  env_.ledger.open_agent(span_.span_id, record_.generation);  // before its first model call can reach the proxy
   runners::LaunchSpec spec = agent_spec();
   open_capture();
   if (auto started = watch(ProcessRole::agent, spec); !started.ok()) {

@@ -137,6 +137,9 @@ void AgentRun::on_exit(const ProcessExit& exit) {
             {{"error", failure}, {"process", record_.external_id}, {"exit", status.describe()}});
       return agent_finished(AgentOutcome::crashed, failure);
     }
+    // Refused a model call over budget, the CLI stopped on the error before the loop ended it: still a budget end.
+    if (auto refusal = env_.ledger.refused(span_.span_id))
+      return agent_finished(AgentOutcome::killed_budget, refusal->message() + " (" + status.describe() + ")");
     AgentOutcome outcome = status.ok() ? AgentOutcome::completed : AgentOutcome::crashed;
     agent_finished(outcome, status.describe());
   } else if (phase_ == Phase::verifying) {

@@ -17,6 +17,7 @@
 #include "harness/workspace.h"
 #include "runners/launcher.h"
 #include "telemetry/run_telemetry.h"
+#include "telemetry/spend_ledger.h"
 #include "trace/import.h"
 
 namespace harness {
@@ -31,6 +32,9 @@ struct AgentEnvironment {
   WorkspaceFactory& workspaces;
   const Clock& clock;
   Progress& progress;
+  // What the run has spent, per attempt, generation and run: the proxy refuses calls past a budget, the loop
+  // kills what overran (telemetry/spend_ledger.h).
+  telemetry::SpendLedger& ledger;
   std::string trace_id;
   uint64_t seed = 0;
   std::string demo_agent_path;  // what {demo_agent} in a runner command becomes
@@ -100,6 +104,8 @@ class AgentRun {
   void pick_up_transcripts();
   // The attempt's tokens, cost and tool counts, as its trace holds them once everything has settled.
   void settle_totals();
+  // The proxy's priced dollars beside the agent's own (span attributes); event cost.disagreement when they differ.
+  void compare_costs();
   void start_verify_repeat();
   void verify_finished(const runners::ExitStatus& status);
   void finalize();

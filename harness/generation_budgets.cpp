@@ -1,62 +1,59 @@
 // Budgets while a generation runs: an agent over `budget.agent` is killed; over `budget.generation` or
 // `budget.run` launching stops and the generation's running agents are killed (a run budget also ends the
-// run). Each trip is one budget.exceeded event on the run span. Part of GenerationLoop.
+// run). Each trip is one budget.exceeded event on the run span. What was spent is the run's SpendLedger: the
+// larger of what the LLM proxy saw and what the agents report, so the proxy (which refuses calls once a budget
+// is used up) and the loop judge the same figures. Part of GenerationLoop.
 #include <fmt/format.h>
 
 #include "harness/generation_loop.h"
 
 namespace harness {
-namespace {
 
-bool over(const Budget& b, int64_t tokens, double usd) {
-  return (b.tokens > 0 && tokens > b.tokens) || (b.usd > 0 && usd > b.usd);
+telemetry::SpendLimits spend_limits(const Config& c) {
+  return {{c.agent_budget.tokens, c.agent_budget.usd},
+          {c.generation_budget.tokens, c.generation_budget.usd},
+          {c.run_budget.tokens, c.run_budget.usd}};
 }
 
-bool has_limit(const Budget& b) { return b.tokens > 0 || b.usd > 0; }
-
-}  // namespace
+void GenerationLoop::seed_ledger() {
+  // Resume: what earlier attempts spent still counts against the generation and run budgets.
+  for (const auto& r : env_.state.agents())
+    if (r.status == AttemptStatus::completed || r.status == AttemptStatus::interrupted)
+      env_.ledger.seed(r.generation, {r.input_tokens + r.output_tokens, r.cost_usd});
+}
 
 bool GenerationLoop::enforce_budgets(int generation, ActiveRuns& active) {
-  const Config& c = env_.config;
+  const telemetry::SpendLimits& limits = env_.ledger.limits();
   for (auto& a : active) {
     if (a->phase() != AgentRun::Phase::running) continue;
+    const std::string& id = a->record().span_id;
     const auto& act = a->activity();
-    if (over(c.agent_budget, act.tokens(), act.usage().cost_usd)) {
-      run_event("budget.exceeded", {{"scope", "agent"},
-                                    {"agent", a->record().id},
-                                    {"tokens", act.tokens()},
-                                    {"cost_usd", act.usage().cost_usd}});
-      a->kill(AgentOutcome::killed_budget,
-              fmt::format("agent budget exceeded ({} tokens, ${:.4f})", act.tokens(), act.usage().cost_usd));
-    }
+    env_.ledger.report_live(id, {act.tokens(), act.usage().cost_usd});
+    telemetry::Spend s = env_.ledger.agent(id);
+    auto refusal = env_.ledger.refused(id);
+    // Over its own budget, or refused a call by the proxy (its generation's or the run's is used up).
+    if (!limits.agent.exceeded_by(s) && !(refusal && refusal->scope == "agent")) continue;
+    run_event("budget.exceeded", {{"scope", "agent"}, {"agent", a->record().id}, {"tokens", s.tokens}, {"cost_usd", s.usd}});
+    a->kill(AgentOutcome::killed_budget, refusal ? refusal->message()
+                                                 : fmt::format("agent budget exceeded ({} tokens, ${:.4f})", s.tokens, s.usd));
   }
-  if (!has_limit(c.generation_budget) && !has_limit(c.run_budget)) return false;
+  if (!limits.generation.any() && !limits.run.any()) return false;
   // Tripped already: its agents were stopped and the event sent. Agents still verifying keep the totals over
   // the limit, which is no news.
   if (run_budget_exceeded_ || budget_tripped_in_ == generation) return false;
-  int64_t gen_tokens = 0, run_tokens = 0;
-  double gen_usd = 0, run_usd = 0;
-  for (const auto& r : env_.state.agents()) {
-    if (r.status != AttemptStatus::completed && r.status != AttemptStatus::interrupted) continue;
-    run_tokens += r.input_tokens + r.output_tokens;
-    run_usd += r.cost_usd;
-    if (r.generation == generation) {
-      gen_tokens += r.input_tokens + r.output_tokens;
-      gen_usd += r.cost_usd;
+  telemetry::Spend gen = env_.ledger.generation(generation), run = env_.ledger.run();
+  // The proxy refuses at "used up" (>=), the loop at "over" (>): a refusal trips the scope it names too.
+  bool refused_gen = false, refused_run = false;
+  for (auto& a : active)
+    if (auto r = env_.ledger.refused(a->record().span_id)) {
+      refused_gen = refused_gen || r->scope == "generation";
+      refused_run = refused_run || r->scope == "run";
     }
-  }
-  for (auto& a : active) {
-    if (a->phase() != AgentRun::Phase::running) continue;
-    gen_tokens += a->activity().tokens();
-    run_tokens += a->activity().tokens();
-    gen_usd += a->activity().usage().cost_usd;
-    run_usd += a->activity().usage().cost_usd;
-  }
   const char* scope = nullptr;
-  if (over(c.run_budget, run_tokens, run_usd)) {
+  if (limits.run.exceeded_by(run) || refused_run) {
     scope = "run";
     run_budget_exceeded_ = true;
-  } else if (over(c.generation_budget, gen_tokens, gen_usd)) {
+  } else if (limits.generation.exceeded_by(gen) || refused_gen) {
     scope = "generation";
   }
   if (!scope) return false;
@@ -64,8 +61,8 @@ bool GenerationLoop::enforce_budgets(int generation, ActiveRuns& active) {
   bool run_scope = std::string(scope) == "run";
   run_event("budget.exceeded", {{"scope", scope},
                                 {"generation", generation},
-                                {"tokens", run_scope ? run_tokens : gen_tokens},
-                                {"cost_usd", run_scope ? run_usd : gen_usd}});
+                                {"tokens", run_scope ? run.tokens : gen.tokens},
+                                {"cost_usd", run_scope ? run.usd : gen.usd}});
   for (auto& a : active) a->request_stop();
   for (auto& a : active)
     if (a->phase() == AgentRun::Phase::running)

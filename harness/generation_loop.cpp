@@ -31,6 +31,7 @@ LoopResult GenerationLoop::run() {
   run_ = *env_.state.run();
   LoopResult result;
   discard_unkept_workspaces();
+  seed_ledger();
   for (int g = 1; g <= env_.config.generations; ++g) {
     auto existing = env_.state.generation(g);
     if (existing && existing->status == GenerationStatus::completed) continue;  // resume: done before, never re-run

@@ -21,6 +21,9 @@ struct LoopResult {
   std::string stop_reason;
 };
 
+// budget.{agent,generation,run} as the ledger's limits.
+telemetry::SpendLimits spend_limits(const Config& config);
+
 class GenerationLoop {
  public:
   // How long one wait on the agents' processes lasts at most: timeouts and budgets are checked this often.
@@ -64,6 +67,8 @@ class GenerationLoop {
 
   // Budgets (generation_budgets.cpp): true when a generation or run budget tripped now.
   bool enforce_budgets(int generation, ActiveRuns& active);
+  // The spend of attempts already recorded (a resumed run), into the ledger.
+  void seed_ledger();
 
   // What a resume re-runs (generation_resume.cpp).
   std::vector<AgentRecord> attempts_to_run(int number);

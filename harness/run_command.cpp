@@ -134,7 +134,8 @@ std::string find_demo_agent() {
 // decides (and records) every other connection out.
 std::unique_ptr<telemetry::RunTelemetry> start_telemetry(const Config& c, trace::Store& store,
                                                        const std::string& run_span_id, Progress& progress,
-                                                       bool sandboxed) {
+                                                       bool sandboxed, const trace::PriceTable& prices,
+                                                       telemetry::SpendLedger& ledger) {
   bool egress = sandboxed && !c.sandbox.share_network;
   if (!c.telemetry.otlp_receiver && !c.proxy.enabled && !sandboxed) return nullptr;
   telemetry::TelemetryOptions o;
@@ -156,6 +157,8 @@ std::unique_ptr<telemetry::RunTelemetry> start_telemetry(const Config& c, trace:
   o.openai_upstream = upstream(c.proxy.openai_upstream, "OPENAI_BASE_URL", o.openai_upstream);
   o.otlp_max_body_bytes = static_cast<size_t>(c.telemetry.max_body_mb) << 20;
   o.proxy_max_request_bytes = static_cast<size_t>(c.proxy.max_request_mb) << 20;
+  o.prices = &prices;
+  o.ledger = &ledger;
   std::unique_ptr<telemetry::RunTelemetry> t;
   try {
     t = std::make_unique<telemetry::RunTelemetry>(store, o, run_span_id);
@@ -196,7 +199,11 @@ int drive(const Config& config, const std::string& run_dir, trace::Store& store,
   record_sandbox(store, run0.span_id, sandbox);
   if (!sandbox.warning.empty()) progress->log("WARNING: " + sandbox.warning);
   else if (sandbox.active) progress->log("sandbox: every agent and verify run in a bwrap sandbox of its own");
-  auto telemetry = start_telemetry(config, store, run0.span_id, *progress, sandbox.active);
+  // Validated with the config; a failure here would be a defect, reported as a usage error all the same.
+  auto prices = trace::PriceTable::builtin().with_overrides(config.price_overrides, config.path + ": budget.prices");
+  if (!prices) throw UsageError(prices.error());
+  telemetry::SpendLedger ledger(spend_limits(config));
+  auto telemetry = start_telemetry(config, store, run0.span_id, *progress, sandbox.active, *prices, ledger);
   std::unique_ptr<telemetry::SandboxBridges> bridges;
   std::optional<runners::SandboxPolicy> policy;
   if (sandbox.active) {
@@ -212,7 +219,7 @@ int drive(const Config& config, const std::string& run_dir, trace::Store& store,
   SystemClock clock;
   auto run = run0;
   auto processes = make_agent_processes(config, run_dir, *launcher, *verify_launcher);
-  AgentEnvironment env{config, RunDir{run_dir}, store, state, *processes, *workspaces, clock, *progress,
+  AgentEnvironment env{config, RunDir{run_dir}, store, state, *processes, *workspaces, clock, *progress, ledger,
                        run.trace_id, seed, find_demo_agent()};
   env.telemetry = telemetry.get();
   env.sandboxed = sandbox.active;

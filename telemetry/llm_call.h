@@ -32,6 +32,8 @@ class LlmCallRecorder {
   const trace::Usage& usage() const { return usage_; }
   const std::string& text() const { return text_; }
   const std::string& request_model() const { return request_model_; }
+  // The model that served the call (the response's), else the one asked for: what the call is priced as.
+  const std::string& model() const { return response_model_.empty() ? request_model_ : response_model_; }
   int status() const { return status_; }
   int64_t response_bytes() const { return response_bytes_; }
 

@@ -136,6 +136,38 @@ std::map<std::string, std::string> LlmProxy::agent_env(const std::string& token)
           {"OPENAI_BASE_URL", fmt::format("{}/{}/openai", base_url(), token)}};
 }
 
+void LlmProxy::refuse_over_budget(httplib::Response& res, const AgentTelemetryEntry& agent,
+                                  const std::string& provider, const Refusal& refusal, const std::string& path) {
+  std::string message = refusal.message();
+  res.status = 400;
+  // Each provider's own error shape, so the CLI prints the message; x-should-retry tells the SDKs not to retry.
+  if (provider == "anthropic") {
+    res.set_content(error_body("invalid_request_error", message), "application/json");
+  } else {
+    res.set_content(nlohmann::json{{"error",
+                                    {{"message", message},
+                                     {"type", "invalid_request_error"},
+                                     {"code", "harness_budget_exceeded"},
+                                     {"param", nullptr}}}}
+                        .dump(),
+                    "application/json");
+  }
+  res.set_header("x-should-retry", "false");
+  ++counters_.over_budget;
+  trace::Event e;
+  e.span_id = agent.target.agent_span_id;
+  e.time_ns = wall_now_ns();
+  e.type = "budget.refused";
+  e.payload = {{"scope", refusal.scope},
+               {"tokens", refusal.spent.tokens},
+               {"cost_usd", refusal.spent.usd},
+               {"limit_tokens", refusal.limit.tokens},
+               {"limit_usd", refusal.limit.usd},
+               {"path", path},
+               {"message", message}};
+  store_.put_event(e);
+}
+
 void LlmProxy::reject(httplib::Response& res, const std::string& span_id, int status, const std::string& reason,
                       const std::string& path, size_t bytes) {
   Rejection r{"proxy", status, reason, path, bytes};
@@ -170,6 +202,9 @@ void LlmProxy::handle(const httplib::Request& req, httplib::Response& res) {
                               "/<token>/openai/...", provider),
                   shown_path, req.body.size());
   UpstreamUrl upstream = *parse_upstream_url(*upstream_url);
+  if (options_.ledger)
+    if (auto refusal = options_.ledger->admit(entry->target.agent_span_id))
+      return refuse_over_budget(res, *entry, provider, *refusal, shown_path);
 
   auto call = begin_call(*entry, provider, rest, req.body, *upstream_url, upstream);
   start_upstream(call, req, upstream.path_prefix + rest);
@@ -345,7 +380,19 @@ void LlmProxy::finish_call(const std::shared_ptr<ProxyCall>& call, const std::st
   if (call->thread.joinable()) call->thread.join();
   call->recorder.finish(wall_now_ns(), failure);
   if (!failure.empty()) ++counters_.failed;
-  store_.put_span(call->recorder.span(call->trace_id, call->span_id, call->parent_span_id, call->start_ns));
+  trace::Span span = call->recorder.span(call->trace_id, call->span_id, call->parent_span_id, call->start_ns);
+  const trace::PriceTable& prices = options_.prices ? *options_.prices : trace::PriceTable::builtin();
+  if (auto usd = prices.cost(call->recorder.model(), span.usage)) {
+    span.usage.cost_usd = *usd;
+    span.attributes["harness.usage.priced_cost_usd"] = *usd;
+    span.attributes["harness.price_table"] = prices.date();
+  } else if (!span.usage.empty()) {
+    span.attributes["harness.usage.unpriced"] = "no price for model '" + call->recorder.model() + "'";
+  }
+  store_.put_span(span);
+  if (options_.ledger)
+    options_.ledger->add_call(call->parent_span_id,
+                              Spend{span.usage.input_tokens + span.usage.output_tokens, span.usage.cost_usd});
   std::lock_guard lock(calls_mu_);
   calls_.erase(call);
 }

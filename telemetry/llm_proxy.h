@@ -19,6 +19,8 @@
 
 #include "telemetry/agent_tokens.h"
 #include "telemetry/loopback_server.h"
+#include "telemetry/spend_ledger.h"
+#include "trace/price_table.h"
 #include "trace/store.h"
 
 namespace telemetry {
@@ -31,12 +33,18 @@ struct LlmProxyOptions {
   size_t worker_threads = 64;  // each streamed response holds one for its whole length
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds read_timeout{600};  // silence from the upstream longer than this ends the call
+  // Each call's dollars (its span's cost and harness.usage.priced_cost_usd); null = the built-in table.
+  const trace::PriceTable* prices = nullptr;
+  // Budgets before the spend: a call is admitted only while its agent, generation and run have budget left, and
+  // each forwarded call's usage is added. Null = no budgets at the proxy. Not owned; outlives the proxy.
+  SpendLedger* ledger = nullptr;
 };
 
 struct LlmProxyCounters {
   std::atomic<int64_t> calls{0};
   std::atomic<int64_t> failed{0};   // upstream unreachable or cut short, or client gone
   std::atomic<int64_t> rejected{0};
+  std::atomic<int64_t> over_budget{0};  // answered with the budget error instead of being forwarded
 };
 
 // "https://host:443/v1" -> {"https://host:443", "/v1"}; nullopt-like empty scheme_host_port when not http(s).
@@ -79,6 +87,10 @@ class LlmProxy {
                        const std::string& content_type);
   void reject(httplib::Response& res, const std::string& span_id, int status, const std::string& reason,
               const std::string& path, size_t bytes);
+  // The API-shaped answer to a call over budget (HTTP 400 the CLIs show and do not retry), recorded as event
+  // budget.refused on the agent span.
+  void refuse_over_budget(httplib::Response& res, const AgentTelemetryEntry& agent, const std::string& provider,
+                          const Refusal& refusal, const std::string& path);
   void finish_call(const std::shared_ptr<ProxyCall>& call, const std::string& failure);
 
   trace::Store& store_;

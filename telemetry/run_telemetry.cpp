@@ -15,6 +15,8 @@ RunTelemetry::RunTelemetry(trace::Store& store, TelemetryOptions options, const 
     o.anthropic_upstream = options.anthropic_upstream;
     o.openai_upstream = options.openai_upstream;
     o.max_request_bytes = options.proxy_max_request_bytes;
+    o.prices = options.prices;
+    o.ledger = options.ledger;
     proxy_ = std::make_unique<LlmProxy>(store, tokens_, o);
   }
   if (options.egress_allow) {

@@ -28,6 +28,9 @@ struct TelemetryOptions {
   // Sandboxed agents' egress proxy (egress_proxy.h): it runs when set, allowing only these hosts (may be empty:
   // every attempt is then denied, and recorded).
   std::optional<std::vector<AllowedHost>> egress_allow;
+  // The proxy's price table (null = built-in) and the run's ledger (null = no budgets at the proxy); not owned.
+  const trace::PriceTable* prices = nullptr;
+  SpendLedger* ledger = nullptr;
 };
 
 struct AgentTelemetry {

@@ -122,6 +122,8 @@ struct Config {
   int concurrency = 4;
   RunnerConfig runner;
   Budget agent_budget, generation_budget, run_budget;
+  // budget.prices: model -> {input, output, cache_read, cache_write}, laid over the built-in price table.
+  nlohmann::json price_overrides = nlohmann::json::object();
   StopConfig stop;
   ObserverConfig observer;
   StrategiesConfig strategies;

@@ -13,6 +13,7 @@
 #include "harness/config/config_text.h"
 #include "harness/config/config_walk.h"
 #include "telemetry/allowed_hosts.h"
+#include "trace/price_table.h"
 
 namespace harness {
 namespace fs = std::filesystem;
@@ -100,6 +101,8 @@ std::optional<ConfigValue> ConfigWalker::check_value(const ConfigKey& key, const
       if (!node.IsMap()) return wrong_type(key, node, shown), std::nullopt;
       if (auto j = to_json(node, shown)) return v.json = std::move(*j), std::optional(v);
       return std::nullopt;
+    case KeyType::kPrices:
+      return check_prices(key, node, shown);
     default:
       break;
   }
@@ -167,6 +170,34 @@ std::optional<ConfigValue> ConfigWalker::check_path_or_host_list(const ConfigKey
                       }
                       return path;
                     });
+}
+
+// Each model's prices checked by the price table's own parser, the error placed at that model's entry.
+std::optional<ConfigValue> ConfigWalker::check_prices(const ConfigKey& key, const YAML::Node& node,
+                                                      const std::string& shown) {
+  ConfigValue v;
+  if (!node.IsMap()) return wrong_type(key, node, shown), std::nullopt;
+  v.json = nlohmann::json::object();
+  bool ok = true;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key_node = it->first, value_node = it->second;
+    const std::string name = key_node.IsScalar() ? key_node.Scalar() : "";
+    std::optional<nlohmann::json> price = value_node.IsMap() ? to_json(value_node, shown + "." + name) : std::nullopt;
+    if (!price) {
+      error(place(value_node), fmt::format("wrong type for {}: got {}, expected {}", quote(shown + "." + name),
+                                           describe_node(value_node), "{input, output, cache_read, cache_write}"));
+      ok = false;
+      continue;
+    }
+    nlohmann::json one = {{name, *price}};
+    if (auto checked = trace::PriceTable().with_overrides(one, shown); !checked) {
+      error(place(value_node), checked.error());
+      ok = false;
+      continue;
+    }
+    v.json[name] = *price;
+  }
+  return ok ? std::optional(v) : std::nullopt;
 }
 
 std::optional<ConfigValue> ConfigWalker::check_string_map(const ConfigKey& key, const YAML::Node& node,

@@ -179,9 +179,12 @@ std::vector<ConfigKey> budget_keys() {
   for (const auto& [scope, whom] : scopes) {
     t.push_back(budget_section(scope, "Limits of " + whom + "."));
     ConfigKey tokens{.key = "budget." + scope + ".tokens", .type = KeyType::kInt, .default_value = "0",
-                     .doc = "Tokens (input + output) " + whom + " may use; 0 = no limit.", .min = 0};
+                     .doc = "Tokens (input + output) " + whom + " may use (the larger of what the proxy saw and what the agents "
+                           "report); with the proxy on, a model call is refused once it is used up; 0 = no limit.",
+                     .min = 0};
     ConfigKey usd{.key = "budget." + scope + ".usd", .type = KeyType::kNumber, .default_value = "0",
-                  .doc = "Dollars " + whom + " may spend (as agents report them); 0 = no limit.", .min = 0};
+                  .doc = "Dollars " + whom + " may spend (the larger of what the proxy priced and what the agents report); "
+                         "0 = no limit.", .min = 0};
     if (scope == "agent") {
       tokens.apply = [](Config& c, V v) { c.agent_budget.tokens = v.integer; };
       usd.apply = [](Config& c, V v) { c.agent_budget.usd = v.number; };
@@ -195,6 +198,12 @@ std::vector<ConfigKey> budget_keys() {
     t.push_back(tokens);
     t.push_back(usd);
   }
+  t.push_back({.key = "budget.prices", .type = KeyType::kPrices, .default_value = "{}",
+               .doc = "Prices per model laid over the built-in table (trace/prices.json, dated): each model call the "
+                      "LLM proxy forwards is priced from its usage, and dollar budgets count those dollars. An entry "
+                      "names a model or a model prefix (claude-sonnet-4-5 prices claude-sonnet-4-5-20250929).",
+               .example = "\n  my-model: {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}",
+               .apply = [](Config& c, V v) { c.price_overrides = v.json; }});
   return t;
 }
 

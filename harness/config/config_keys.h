@@ -33,6 +33,7 @@ enum class KeyType {
   kStringMap,
   kCommand,          // argv: a list of strings, or one string split like a shell would
   kJson,             // a free-form map (strategy parameters)
+  kPrices,           // model name -> {input, output, cache_read, cache_write} in USD per million tokens
   kPresetOrSection,  // a preset name, or a map of the keys under it (runner)
   kStrategyList,     // a list whose items are preset names or maps of the keys under "<key>[]"
 };

@@ -54,6 +54,8 @@ std::string expected_text(const ConfigKey& key) {
     case KeyType::kStringMap: return "a map of names to strings";
     case KeyType::kCommand: return "a command: a list of strings, or one string split like a shell would";
     case KeyType::kJson: return "a map";
+    case KeyType::kPrices:
+      return "a map of model name to {input, output, cache_read, cache_write} (USD per million tokens, each >= 0)";
     case KeyType::kPresetOrSection: return fmt::format("a preset name or a map of {}.* keys", key.key);
     case KeyType::kStrategyList: return "a list of strategy preset names or maps of name, params, model";
   }
@@ -80,6 +82,7 @@ std::string type_text(const ConfigKey& key) {
     case KeyType::kStringMap: return "map of strings";
     case KeyType::kCommand: return "command (list or string)";
     case KeyType::kJson: return "map";
+    case KeyType::kPrices: return "map of model to prices";
     case KeyType::kPresetOrSection: return "preset name or section";
     case KeyType::kStrategyList: return "list of strategies";
   }

@@ -81,6 +81,7 @@ class ConfigWalker {
   std::optional<ConfigValue> check_path_or_host_list(const ConfigKey& key, const YAML::Node& node,
                                                      const std::string& shown);
   std::optional<ConfigValue> check_string_map(const ConfigKey& key, const YAML::Node& node, const std::string& shown);
+  std::optional<ConfigValue> check_prices(const ConfigKey& key, const YAML::Node& node, const std::string& shown);
   std::optional<ConfigValue> check_scalar(const ConfigKey& key, const YAML::Node& node, const std::string& shown,
                                           const std::string& text);
   std::optional<ConfigValue> check_number(const ConfigKey& key, const YAML::Node& node, const std::string& shown,

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "harness/generation_loop.h"
 #include "harness/interrupt.h"
 #include "trace/ids.h"
 
@@ -461,9 +462,10 @@ FakeRun::FakeRun(harness::Config c, std::vector<std::string> strategies)
     e.type = "run.created";
     store->put_event(e);
   });
+  ledger = std::make_unique<telemetry::SpendLedger>(harness::spend_limits(config));
   env = std::make_unique<harness::AgentEnvironment>(
       harness::AgentEnvironment{config, harness::RunDir{dir_}, *store, *state, processes, workspaces, clock,
-                                progress, run.trace_id, 1, ""});
+                                progress, *ledger, run.trace_id, 1, ""});
 }
 
 FakeRun::~FakeRun() {

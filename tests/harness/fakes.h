@@ -279,6 +279,7 @@ class FakeRun {
   FakeProgress progress;
   std::unique_ptr<trace::Store> store;
   std::unique_ptr<harness::RunState> state;
+  std::unique_ptr<telemetry::SpendLedger> ledger;
   std::unique_ptr<harness::AgentEnvironment> env;
 
  private:
