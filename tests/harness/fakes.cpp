@@ -489,6 +489,11 @@ harness::LoopResult FakeRun::resume() {
   auto run_record = *state->run();
   run_record.status = harness::RunStatus::running;
   state->save_run(run_record);
+  // A resume is a new process: nothing of the old run's ledger survives but what run.db recorded.
+  ledger = std::make_unique<telemetry::SpendLedger>(harness::spend_limits(config));
+  env = std::make_unique<harness::AgentEnvironment>(
+      harness::AgentEnvironment{config, harness::RunDir{dir_}, *store, *state, processes, workspaces, clock,
+                                progress, *ledger, run_record.trace_id, 1, ""});
   return run();
 }
 

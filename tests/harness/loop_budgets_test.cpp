@@ -131,6 +131,28 @@ TEST(LoopBudgets, RunBudgetEndsTheRunInTheGenerationItTripsIn) {
   EXPECT_EQ(finalized[0]["stop_reason"], "run budget exceeded");
 }
 
+struct Crash {};  // the harness process dying mid-run
+
+TEST(LoopBudgets, AResumedRunKeepsWhatItSpentBeforeTheCrash) {
+  auto c = FakeRun::default_config();
+  c.generations = 3;
+  c.stop.after_fixes = 0;
+  c.run_budget.tokens = 5000;
+  FakeRun run(c, {"spender"});
+  run.processes.script_agent("spender", scripts::spender(3, 1000, 100, 500));  // 3300 tokens, then exits
+  run.processes.at(1200, [] { throw Crash{}; });  // generation 2: its agent made one call
+  EXPECT_THROW(run.run(), Crash);
+  auto result = run.resume();
+  EXPECT_EQ(result.stop_reason, "run budget exceeded") << "generation 1's 3300 tokens still count";
+  auto again = run.agent("g02-a01", 2);
+  EXPECT_EQ(to_string(again.outcome), "killed_budget");
+  EXPECT_EQ(again.input_tokens + again.output_tokens, 2200) << "3300 recorded + 2200 crossed 5000";
+  EXPECT_EQ(run.planner.planned, (std::vector<int>{1, 2}));
+  auto budget = run.events("budget.exceeded");
+  ASSERT_EQ(budget.size(), 1u);
+  EXPECT_EQ(budget[0]["tokens"], 5500);
+}
+
 TEST(LoopBudgets, RunBudgetCountsEveryGenerationAndStopsLaunching) {
   auto c = FakeRun::default_config();
   c.generations = 2;
