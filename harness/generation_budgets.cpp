@@ -31,8 +31,13 @@ bool GenerationLoop::enforce_budgets(int generation, ActiveRuns& active) {
     env_.ledger.report_live(id, {act.tokens(), act.usage().cost_usd});
     telemetry::Spend s = env_.ledger.agent(id);
     auto refusal = env_.ledger.refused(id);
-    // Over its own budget, or refused a call by the proxy (its generation's or the run's is used up).
-    if (!limits.agent.exceeded_by(s) && !(refusal && refusal->scope == "agent")) continue;
+    if (!limits.agent.exceeded_by(s)) {
+      if (!refusal || refusal->scope != "agent") continue;
+      // Refused by the proxy at "used up": it can spend no more, so the CLI gets time to show the error and stop
+      // on its own (then it ends as killed_budget all the same); one that hangs on is killed after the grace.
+      auto [at, fresh] = refused_at_.emplace(id, env_.clock.steady_ms());
+      if (env_.clock.steady_ms() - at->second < kRefusalGraceMs) continue;
+    }
     run_event("budget.exceeded", {{"scope", "agent"}, {"agent", a->record().id}, {"tokens", s.tokens}, {"cost_usd", s.usd}});
     a->kill(AgentOutcome::killed_budget, refusal ? refusal->message()
                                                  : fmt::format("agent budget exceeded ({} tokens, ${:.4f})", s.tokens, s.usd));

@@ -6,6 +6,7 @@
 // resume re-runs in generation_resume.cpp.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,7 +81,10 @@ class GenerationLoop {
   GenerationPlanner& planner_;
   RunRecord run_;
   bool run_budget_exceeded_ = false;
-  int budget_tripped_in_ = 0;       // the generation whose budget tripped (its event is sent once)
+  int budget_tripped_in_ = 0;
+  // When the proxy first refused each agent a call (agent span id -> steady ms); killed kRefusalGraceMs later.
+  std::map<std::string, int64_t> refused_at_;
+  static constexpr int64_t kRefusalGraceMs = 10'000;       // the generation whose budget tripped (its event is sent once)
   std::string system_stop_reason_;  // set when Slurm failed every launch of a streak (see launch_ready)
   int64_t last_progress_ms_ = 0;
 };
