@@ -89,12 +89,6 @@ Spend SpendLedger::agent(const std::string& id) const {
   return it == agents_.end() ? Spend{} : it->second.spend();
 }
 
-Spend SpendLedger::proxy_seen(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  auto it = agents_.find(id);
-  return it == agents_.end() ? Spend{} : it->second.proxy;
-}
-
 int64_t SpendLedger::proxy_calls(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = agents_.find(id);

@@ -66,8 +66,6 @@ class SpendLedger {
   std::optional<Refusal> refused(const std::string& agent_span_id) const;
 
   Spend agent(const std::string& agent_span_id) const;
-  // Proxy-seen part of an agent's spend (calls, tokens, priced dollars).
-  Spend proxy_seen(const std::string& agent_span_id) const;
   int64_t proxy_calls(const std::string& agent_span_id) const;
   Spend generation(int generation) const;
   Spend run() const;

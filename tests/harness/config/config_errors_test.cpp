@@ -46,6 +46,15 @@ TEST_F(ConfigErrors, UnknownKeySuggestsTheClosestSibling) {
                         "'target.repo'?")}));
 }
 
+TEST_F(ConfigErrors, BadPricesNameTheModelAndTheValue) {
+  EXPECT_EQ(errors_of(minimal_config("budget:\n  prices:\n    m: {input: -1, output: 2}\n    n: 3\n")),
+            (V{at(10, 8, "budget.prices.m.input: expected a number >= 0 (USD per million tokens), got -1"),
+               at(11, 8, "wrong type for 'budget.prices.n': got '3', expected {input, output, cache_read, "
+                         "cache_write}")}));
+  EXPECT_EQ(errors_of(minimal_config("budget:\n  prices:\n    m: {input: 1}\n")),
+            V{at(10, 8, "budget.prices.m: input and output prices are required")});
+}
+
 TEST_F(ConfigErrors, UnknownKeyAtTheWrongLevelNamesWhereItBelongs) {
   EXPECT_EQ(errors_of(minimal_config("idle_timeout: 5m\n")),
             V{at(8, 1, "unknown key: got 'idle_timeout', expected one of name, target, verify, generations, "
