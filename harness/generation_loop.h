@@ -60,6 +60,9 @@ class GenerationLoop {
   GenerationRecord open_generation(int number);
   void launch_ready(Pass& pass);
   void close_unlaunched(Pass& pass);
+  // The agents of the pass that just finished, observed one by one (observer.incremental) in slot order.
+  void learn_from_finished(Pass& pass);
+  void report_lesson(const AgentRecord& agent, const AgentLesson& lesson);
   void interrupt_agents(Pass& pass);
   void pump(ActiveRuns& active, std::chrono::milliseconds timeout);
   GenEnd end_on_system_failure(Pass& pass);

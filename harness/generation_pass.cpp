@@ -2,6 +2,7 @@
 // through one wait on all their processes (timeouts, budgets, Ctrl-C, the stop rule for Slurm failures), then
 // finished (observer, convergence, checkpoint) in one transaction. Part of GenerationLoop.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -62,6 +63,10 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
   pass.span_id = gen.span_id;
   pass.queue = attempts_to_run(number);
   std::reverse(pass.queue.begin(), pass.queue.end());  // pop_back() launches slot order
+  // A resumed generation: attempts that completed before the crash but were not observed yet are observed now,
+  // before anything launches, as they would have been.
+  for (const auto& [slot, a] : latest_attempts(env_.state.agents(number)))
+    if (a.status == AttemptStatus::completed) report_lesson(a, planner_.learn_from_agent(a, pass.queue));
   GenEnd end = GenEnd::completed;
   while (!pass.queue.empty() || !pass.active.empty()) {
     if (interrupt_requested()) {
@@ -85,6 +90,7 @@ GenerationLoop::GenEnd GenerationLoop::run_generation(int number) {
       pass.stop_launching = true;
       if (run_budget_exceeded_) end = GenEnd::run_budget;
     }
+    learn_from_finished(pass);
     std::erase_if(pass.active, [](const auto& a) { return a->phase() == AgentRun::Phase::done; });
     report_progress(number, env_.config.population, pass.active);
   }
@@ -124,6 +130,28 @@ void GenerationLoop::launch_ready(Pass& pass) {
     }
     if (run->phase() != AgentRun::Phase::done) pass.active.push_back(std::move(run));
   }
+}
+
+void GenerationLoop::learn_from_finished(Pass& pass) {
+  // Slot order when several finished in the same wait, so a run's observation ids do not depend on the order
+  // the processes' exits were read in.
+  std::vector<const AgentRun*> done;
+  for (const auto& a : pass.active)
+    if (a->phase() == AgentRun::Phase::done) done.push_back(a.get());
+  std::sort(done.begin(), done.end(), [](const auto* x, const auto* y) { return x->record().slot < y->record().slot; });
+  for (const auto* a : done) report_lesson(a->record(), planner_.learn_from_agent(a->record(), pass.queue));
+}
+
+void GenerationLoop::report_lesson(const AgentRecord& agent, const AgentLesson& lesson) {
+  if (!lesson.observed) return;
+  if (lesson.new_observations > 0)
+    env_.progress.log(fmt::format("{} observed: {} new observation{} ({} in all) for the agents still to launch",
+                                  agent.id, lesson.new_observations, lesson.new_observations == 1 ? "" : "s",
+                                  lesson.total_observations));
+  for (const auto& m : lesson.moved)
+    env_.progress.log(fmt::format("{} moved from {} to {}: {} failed the same way ({})", m.agent_id, m.from, m.to,
+                                  fmt::join(m.failed_agents, " and "), m.observation));
+  if (!lesson.write_error.empty()) env_.progress.log(fmt::format("observations.md: {}", lesson.write_error));
 }
 
 void GenerationLoop::close_unlaunched(Pass& pass) {

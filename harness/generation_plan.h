@@ -24,6 +24,23 @@ struct GenerationSummary {
   std::string note;  // one line for the log
 };
 
+// A queued attempt given another strategy mid-generation (strategies.reallocate_after).
+struct SlotMove {
+  std::string agent_id;
+  std::string from, to;
+  std::string observation;              // the [important] observation the failed agents shared
+  std::vector<std::string> failed_agents;
+};
+
+// What one finished agent taught the rest of its generation.
+struct AgentLesson {
+  bool observed = false;  // false: nothing to observe (never launched), or observer.incremental is off
+  int new_observations = 0;
+  int total_observations = 0;
+  std::vector<SlotMove> moved;
+  std::string write_error;  // observations.md could not be written (run.db has the observations)
+};
+
 class GenerationPlanner {
  public:
   virtual ~GenerationPlanner() = default;
@@ -38,6 +55,14 @@ class GenerationPlanner {
   // finish_generation: record what was observed (observations, observations.md, convergence), called inside the
   // transaction that completes the generation, so a crash before it commits leaves nothing half-recorded.
   virtual GenerationSummary finish_generation(int number, const std::vector<AgentRecord>& agents) = 0;
+  // After one agent of a running generation is checkpointed (observer.incremental): its findings join the
+  // observations that the prompts of agents launched later get, and attempts still in `queued` may be given
+  // other strategies. What it changes in `queued` is saved with the findings, in one transaction.
+  virtual AgentLesson learn_from_agent(const AgentRecord& finished, std::vector<AgentRecord>& queued) {
+    (void)finished;
+    (void)queued;
+    return {};
+  }
 };
 
 }  // namespace harness

@@ -3,21 +3,25 @@
 // generation into observations (rules, then the optional LLM observer), observations.md and a convergence record.
 #include "harness/planner.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "harness/config/config_presets.h"
 #include "observer/convergence.h"
 #include "observer/observation_set.h"
+#include "observer/observe_agent.h"
 #include "observer/observe_generation.h"
 #include "observer/prompt_context.h"
 #include "observer/shell_command.h"
 #include "strategies/allocation.h"
 #include "strategies/meta_agent.h"
+#include "strategies/steering.h"
 
 namespace fs = std::filesystem;
 
@@ -60,6 +64,7 @@ class Planner : public GenerationPlanner {
                    pool(env), env.seed) {
     observer::ensure_observer_schema(env_.store);
     observations_ = observer::ObservationSet::load(env_.store);
+    observed_ = observer::observed_agents(env_.store);  // a resumed generation: who was already observed
     std::string path = env_.config.prompt_template.empty()
                            ? (harness_home() / "templates" / "agent_prompt.mustache").string()
                            : env_.config.prompt_template;
@@ -131,14 +136,14 @@ class Planner : public GenerationPlanner {
     for (const auto& a : finished)
       if (!a.span_id.empty()) outcomes_.push_back(outcome_of(a));  // empty: never launched (stop rule)
     observe_options_ = observe_options(number);
-    observations_before_ = observations_.size();
+    for (const auto& [span, findings] : observed_)
+      if (findings.generation == number) observe_options_.already_observed.insert(span);
     assessment_ = observer::assess_generation(env_.store, number, outcomes_, observations_, observe_options_);
   }
 
   GenerationSummary finish_generation(int number, const std::vector<AgentRecord>& agents) override {
     if (!assessment_ || assessment_->generation != number) observe_generation(number, agents);
     auto finished = latest(agents);
-    size_t before = observations_before_;
     observer::ObserveResult r = observer::record_generation(env_.store, std::move(*assessment_), outcomes_,
                                                             observations_, observe_options_);
     assessment_.reset();
@@ -150,7 +155,7 @@ class Planner : public GenerationPlanner {
     record_results(number, finished);
 
     GenerationSummary s;
-    s.new_observations = static_cast<int>(observations_.size() - before);
+    s.new_observations = static_cast<int>(observations_.added_in(number).size());
     s.new_important = record.new_important;
     s.total_observations = static_cast<int>(observations_.size());
     s.note = fmt::format("{} new observations ({} important), {} in all", s.new_observations, s.new_important,
@@ -158,7 +163,90 @@ class Planner : public GenerationPlanner {
     return s;
   }
 
+  AgentLesson learn_from_agent(const AgentRecord& a, std::vector<AgentRecord>& queued) override {
+    AgentLesson lesson;
+    if (!env_.config.observer.incremental || a.span_id.empty() || observed_.count(a.span_id)) return lesson;
+    size_t before = observations_.size();
+    // The rules only read run.db: no transaction is held while they run.
+    observer::AgentFindings findings = observer::assess_agent(env_.store, outcome_of(a), observations_);
+    observed_[a.span_id] = findings;
+    lesson.observed = true;
+    lesson.new_observations = static_cast<int>(observations_.size() - before);
+    lesson.total_observations = static_cast<int>(observations_.size());
+    lesson.moved = steer(a.generation, queued);
+    env_.store.transaction([&] {
+      lesson.write_error = observer::record_agent(env_.store, findings, observations_, env_.dir.observations());
+      for (const auto& record : queued)
+        for (const auto& m : lesson.moved)
+          if (m.agent_id == record.id) env_.state.save_agent(record);
+      for (const auto& m : lesson.moved)
+        generation_event(a.generation, "allocation.steered",
+                         {{"agent", m.agent_id}, {"from", m.from}, {"to", m.to}, {"observation", m.observation},
+                          {"failed_agents", m.failed_agents}});
+    });
+    return lesson;
+  }
+
  private:
+  // strategies.reallocate_after: the queued attempts of a strategy that failed the same way often enough get
+  // the least used other strategy of the pool.
+  std::vector<SlotMove> steer(int number, std::vector<AgentRecord>& queued) {
+    std::vector<SlotMove> moves;
+    if (env_.config.strategies.reallocate_after < 2 || queued.empty()) return moves;
+    std::vector<strategies::FinishedAgent> finished;
+    std::map<std::string, int> slots;
+    std::vector<AgentRecord> generation = latest(env_.state.agents(number));
+    for (const auto& a : generation) {
+      auto it = observed_.find(a.span_id);
+      if (a.span_id.empty() || it == observed_.end()) continue;
+      strategies::FinishedAgent f;
+      f.agent_id = a.id;
+      f.strategy = a.strategy;
+      f.failed = !a.verify.passed() && !a.verify.partial();
+      for (const auto& id : it->second.matched)
+        if (const auto* o = observations_.find(id); o && o->priority == observer::Priority::important)
+          f.important.push_back(id);
+      finished.push_back(std::move(f));
+    }
+    auto failures = strategies::repeated_failures(finished, env_.config.strategies.reallocate_after);
+    if (failures.empty()) return moves;
+    // Slots by strategy: the generation's attempts as they stand, the queued ones as they will be.
+    std::map<std::string, const AgentRecord*> queued_by_id;
+    for (const auto& q : queued) queued_by_id[q.id] = &q;
+    for (const auto& a : generation)
+      if (!queued_by_id.count(a.id)) ++slots[a.strategy];
+    for (const auto& q : queued) ++slots[q.strategy];
+    std::set<std::string> avoid;
+    for (const auto& f : failures) avoid.insert(f.strategy);
+    // The queue launches from its back: walk it in launch order so the first slots to run are moved first.
+    for (auto it = queued.rbegin(); it != queued.rend(); ++it) {
+      AgentRecord& q = *it;
+      auto failure = std::find_if(failures.begin(), failures.end(),
+                                  [&](const auto& f) { return f.strategy == q.strategy; });
+      if (failure == failures.end()) continue;
+      auto to = strategies::replacement(allocator_.pool(), avoid, slots);
+      if (!to) break;  // every strategy of the pool failed this way: nothing better to give
+      --slots[q.strategy];
+      ++slots[to->name];
+      moves.push_back({q.id, q.strategy, to->name, failure->observation, failure->agents});
+      q.strategy = to->name;
+      q.strategy_json = {{"name", to->name}, {"params", to->params}, {"model", to->model}};
+      if (!to->space.empty()) q.strategy_json["space"] = to->space;
+    }
+    return moves;
+  }
+
+  void generation_event(int number, const std::string& type, nlohmann::json payload) {
+    auto gen = env_.state.generation(number);
+    if (!gen) return;
+    trace::Event e;
+    e.span_id = gen->span_id;
+    e.time_ns = env_.clock.wall_ns();
+    e.type = type;
+    e.payload = std::move(payload);
+    env_.store.put_event(e);
+  }
+
   observer::ObserveOptions observe_options(int number) {
     observer::ObserveOptions opts;
     opts.llm.command = env_.config.observer.command;
@@ -267,7 +355,8 @@ class Planner : public GenerationPlanner {
   std::optional<observer::Assessment> assessment_;
   std::vector<observer::AgentOutcome> outcomes_;
   observer::ObserveOptions observe_options_;
-  size_t observations_before_ = 0;
+  // The agents observed one by one (observer.incremental), by agent span id; loaded from run.db on resume.
+  std::map<std::string, observer::AgentFindings> observed_;
 };
 
 }  // namespace

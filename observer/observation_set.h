@@ -14,7 +14,7 @@
 
 namespace observer {
 
-constexpr int kObserverSchemaVersion = 1;
+constexpr int kObserverSchemaVersion = 2;  // 2: observed_agents (observe_agent.h)
 // Creates the observer's tables in run.db (observations, evidence, per-generation additions, convergence).
 void ensure_observer_schema(trace::Store& store);
 

@@ -14,8 +14,8 @@
 namespace observer {
 namespace {
 
-// Version 1. A later version adds statements here and raises kObserverSchemaVersion; ensure_schema refuses a file
-// written by a newer harness.
+// A later version adds statements here (CREATE ... IF NOT EXISTS, so an older file upgrades in place) and raises
+// kObserverSchemaVersion; ensure_schema refuses a file written by a newer harness. Version 2 added observed_agents.
 const char* kObserverDdl = R"sql(
 CREATE TABLE IF NOT EXISTS observations(
   id TEXT PRIMARY KEY, ord INTEGER NOT NULL, fingerprint TEXT NOT NULL UNIQUE, priority TEXT NOT NULL,
@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS convergence(
   partial_fixes INTEGER NOT NULL, new_observations INTEGER NOT NULL, new_important INTEGER NOT NULL,
   total_observations INTEGER NOT NULL, tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, wall_ms INTEGER NOT NULL,
   kills INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS observed_agents(
+  agent_span_id TEXT PRIMARY KEY, agent TEXT NOT NULL, generation INTEGER NOT NULL, observed_ns INTEGER NOT NULL,
+  new_ids TEXT NOT NULL, matched TEXT NOT NULL);
 )sql";
 
 }  // namespace

@@ -35,6 +35,7 @@ Assessment assess_generation(trace::Store& store, int generation, const std::vec
   std::vector<AgentTrace> traces = load_agent_traces(store, agent_spans);
   std::vector<Observation> found;
   for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (options.already_observed.count(outcomes[i].agent_span_id)) continue;
     std::vector<Observation> got = extract_observations(traces[i], outcomes[i], options.rules);
     found.insert(found.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
   }
@@ -60,7 +61,8 @@ ObserveResult record_generation(trace::Store& store, Assessment assessment, cons
                                 const ObservationSet& observations, const ObserveOptions& options) {
   const int generation = assessment.generation;
   ObserveResult result;
-  result.new_ids = std::move(assessment.new_ids);
+  // Everything first seen in the generation, the agents observed one by one included.
+  result.new_ids = observations.added_in(generation);
   result.llm_error = std::move(assessment.llm_error);
   result.digest = std::move(assessment.digest);
   trace::Span span;

@@ -1,5 +1,5 @@
 // The observer's step after a generation, in two phases for the generation loop:
-// - assess_generation: rules over every agent, the optional LLM observer (observer.command, up to its timeout),
+// - assess_generation: rules over every agent not observed yet (observe_agent.h), the optional LLM observer (observer.command, up to its timeout),
 //   merged into the run's ObservationSet in memory. It only reads run.db, so it runs outside any store
 //   transaction and never holds the write lock the receiver and proxy threads need while the command runs.
 // - record_generation: save the set to run.db, rewrite observations.md atomically, store the convergence record
@@ -9,6 +9,7 @@
 // set is the caller's).
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct ObserveOptions {
   // Build ObserveResult::digest even without an LLM observer (a meta-agent reads it). Built from the same traces.
   bool want_digest = false;
   DigestOptions digest;
+  // Agent span ids already observed one by one (observe_agent.h): the rules are not run on them again (their
+  // findings are in the set), though they are in the digest and the convergence record like every agent.
+  std::set<std::string> already_observed;
 };
 
 struct ObserveResult {

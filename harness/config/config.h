@@ -69,6 +69,7 @@ struct ObserverConfig {
   std::string command;             // optional LLM observer: digest JSON on stdin, observations JSON on stdout
   double command_timeout_s = 120;
   size_t prompt_budget_chars = 6000;
+  bool incremental = true;         // observe each agent as it finishes: later agents of its generation see it
 };
 
 struct StrategyConfig {
@@ -81,6 +82,7 @@ struct StrategiesConfig {
   std::string allocation = "round_robin";  // fixed | round_robin | bandit | evolve
   std::vector<StrategyConfig> list;        // from `strategies.list` (inline or preset names)
   std::string meta_command;                // optional meta-agent
+  int reallocate_after = 2;                // failures the same way before a strategy's remaining slots move; 0 off
 };
 
 struct WorkspaceConfig {

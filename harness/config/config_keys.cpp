@@ -235,6 +235,10 @@ std::vector<ConfigKey> loop_keys() {
       {.key = "observer.prompt_budget_chars", .type = KeyType::kInt, .default_value = "6000",
        .doc = "Characters of observations put into a prompt, most important first.", .min = 0,
        .apply = [](Config& c, V v) { c.observer.prompt_budget_chars = static_cast<size_t>(v.integer); }},
+      {.key = "observer.incremental", .type = KeyType::kBool, .default_value = "true",
+       .doc = "Observe each agent as soon as it finishes, so agents launched later in the same generation start "
+              "with what it showed (population > concurrency); false: only after the whole generation.",
+       .apply = [](Config& c, V v) { c.observer.incremental = v.boolean; }},
 
       {.key = "strategies", .type = KeyType::kSection, .doc = "The debugging strategies agents are given."},
       {.key = "strategies.allocation", .type = KeyType::kEnum, .default_value = "round_robin",
@@ -264,6 +268,11 @@ std::vector<ConfigKey> loop_keys() {
       {.key = "strategies.meta_command", .type = KeyType::kString, .default_value = "\"\"",
        .doc = "Optional meta-agent (/bin/sh -c) that proposes the next generation's strategies.",
        .apply = [](Config& c, V v) { c.strategies.meta_command = v.text; }},
+      {.key = "strategies.reallocate_after", .type = KeyType::kInt, .default_value = "2",
+       .doc = "When this many agents of one strategy in a generation failed the same way (shared an [important] "
+              "observation, no fix), its slots not launched yet go to the least used other strategies; 0 = off. "
+              "Needs observer.incremental.",
+       .min = 0, .max = kIntMax, .apply = [](Config& c, V v) { c.strategies.reallocate_after = static_cast<int>(v.integer); }},
 
       {.key = "workspace", .type = KeyType::kSection, .doc = "The agents' workspaces."},
       {.key = "workspace.root", .type = KeyType::kPath, .default_value = "\"\"",

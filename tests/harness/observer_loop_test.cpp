@@ -58,7 +58,7 @@ TEST(ObserverLoop, FindingsReachTheNextGenerationAccumulateAndTheirEvidenceOpens
   EXPECT_EQ(tool_error->priority, observer::Priority::important);
   for (int slot = 1; slot <= 2; ++slot) {
     std::string prompt = read_file(run + fmt::format("/gen-002/agent-{:02}/prompt.md", slot));
-    size_t section = prompt.find("## What earlier generations observed");
+    size_t section = prompt.find("## What the agents before you observed");
     ASSERT_NE(section, std::string::npos) << prompt;
     // Generation 1's top important observation is the first line of the section.
     std::string top = "\n- [important] O-0001 (seen 2×, gen 1) " + failed_fix->text + " — evidence g01-a01#e";

@@ -184,13 +184,13 @@ TEST(ObservationSet, EmptyStoreLoadsEmptySetAndNewerSchemaIsRefused) {
   TempDir dir;
   auto store = trace::Store::open(dir.file("run.db"));
   EXPECT_EQ(ObservationSet::load(*store).size(), 0u);
-  store->set_meta("schema.observer", "2");
+  store->set_meta("schema.observer", "3");
   try {
     ObservationSet::load(*store);
     FAIL() << "a newer observer schema must be refused";
   } catch (const trace::StoreError& e) {
     EXPECT_EQ(std::string(e.what()), dir.file("run.db") +
-                                         ": observer schema version 2 is newer than this harness understands (1)");
+                                         ": observer schema version 3 is newer than this harness understands (2)");
   }
 }
 

@@ -74,7 +74,7 @@ TEST(Prompt, FirstGenerationPromptSaysSoAndHasNoObservationsSection) {
   EXPECT_NE(prompt.find("You are in the first generation"), std::string::npos) << prompt;
   EXPECT_NE(prompt.find("`Hypothesis:`"), std::string::npos);
   EXPECT_NE(prompt.find("`Root cause:`"), std::string::npos);
-  EXPECT_EQ(prompt.find("What earlier generations observed"), std::string::npos);
+  EXPECT_EQ(prompt.find("What the agents before you observed"), std::string::npos);
   EXPECT_EQ(prompt.find("Partial fixes so far"), std::string::npos);
   EXPECT_EQ(prompt.find("{{"), std::string::npos);
 }
@@ -118,7 +118,7 @@ TEST(Prompt, GenerationTwoPromptContainsGenerationOnesTopImportantObservation) {
   in.total_observations = set.size();
   in.partial_fixes = partial_fix_texts(set);
   std::string prompt = render_prompt(shipped_template(), in);
-  EXPECT_NE(prompt.find("## What earlier generations observed\n"), std::string::npos) << prompt;
+  EXPECT_NE(prompt.find("## What the agents before you observed\n"), std::string::npos) << prompt;
   EXPECT_NE(prompt.find("\n" + render_line(top) + "\n"), std::string::npos) << prompt;
   EXPECT_NE(prompt.find(render_lines(in.observations)), std::string::npos) << prompt;
   EXPECT_EQ(prompt.find("You are in the first generation"), std::string::npos);
