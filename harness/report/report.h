@@ -32,6 +32,8 @@ struct Headline {
   std::string status;  // "run <id>: completed, exit 0, 1 validated fix found"
   std::string resume_hint;  // the command that continues an interrupted run, else empty
   std::string warning;      // what the reader must know first (agents ran unconfined), else empty
+  // Agents whose CLI's stated cost and the price table disagree (ReportData::cost_disagreements), else empty.
+  std::string cost_note;
 };
 Headline make_headline(const ReportData& d);
 

@@ -238,6 +238,18 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   sort_observations(d.observations);
 
   d.attempts = state.agents();
+  std::map<std::string, std::string> agent_of_span;
+  for (const auto& a : d.attempts) agent_of_span[a.span_id] = a.id;
+  if (store.has_table("events"))
+    store.query("SELECT span_id, payload FROM events WHERE type='cost.disagreement' ORDER BY id", {},
+                [&](const trace::Row& r) {
+                  auto p = nlohmann::json::parse(r.text(1), nullptr, false);
+                  if (!p.is_object()) return;
+                  auto it = agent_of_span.find(r.text(0));
+                  d.cost_disagreements.push_back({it == agent_of_span.end() ? r.text(0) : it->second,
+                                                  p.value("stated_usd", 0.0), p.value("priced_usd", 0.0),
+                                                  p.value("price_table", "")});
+                });
   LatestAttempts latest = latest_attempt_per_slot(d.attempts);
   int64_t last_activity_ns = tally_attempts(d, latest);
   fill_generations(d, state, store, latest, last_activity_ns);

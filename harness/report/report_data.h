@@ -63,6 +63,14 @@ struct ReportStrategy {
   ReportTally tally;
 };
 
+// An agent whose CLI stated a cost more than 10% away from what the price table makes of its calls
+// (event cost.disagreement, harness/agent_finish.cpp).
+struct CostDisagreement {
+  std::string agent;  // "g01-a02"
+  double stated_usd = 0, priced_usd = 0;
+  std::string price_table;  // the table's date
+};
+
 struct ReportWinner {
   AgentRecord agent;
   std::string patch;             // patch.diff text, clipped to kPatchLimit
@@ -89,6 +97,7 @@ struct ReportData {
   std::optional<ReportWinner> winner;          // the first validated fix (earliest to finish)
   std::optional<AgentRecord> best_partial;     // when there is no winner: the most repeats passed
   std::vector<ReportObservation> observations; // by priority, count (desc), id
+  std::vector<CostDisagreement> cost_disagreements;  // in the order they were found
   bool observations_available = false;         // false: no observer output found in this run
   ReportTally totals;
   int64_t wall_ns = 0;                         // run duration so far

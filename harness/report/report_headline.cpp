@@ -1,7 +1,9 @@
 // The headline every report format opens with: was a validated fix found, by whom, and how far the run got.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "harness/report/report.h"
+#include "harness/report/report_text.h"
 
 namespace harness {
 
@@ -40,6 +42,19 @@ Headline make_headline(const ReportData& d) {
   if (d.sandbox == "unconfined")
     h.warning = "agents ran unconfined (no sandbox): " +
                 (d.sandbox_warning.empty() ? std::string("the sandbox could not be used here") : d.sandbox_warning);
+  if (!d.cost_disagreements.empty()) {
+    const auto& c = d.cost_disagreements;
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < c.size() && i < 3; ++i)
+      parts.push_back(fmt::format("{} stated {}, priced {}", c[i].agent, report_text::cost(c[i].stated_usd),
+                                  report_text::cost(c[i].priced_usd)));
+    std::string more = c.size() > 3 ? fmt::format(" and {} more", c.size() - 3) : "";
+    h.cost_note = fmt::format(
+        "the CLI's stated cost and the price table ({}) disagree by more than 10% for {} agent{}: {}{}; the "
+        "budgets count the larger, budget.prices can correct the table",
+        c.front().price_table.empty() ? "built in" : c.front().price_table, c.size(), c.size() == 1 ? "" : "s",
+        fmt::join(parts, "; "), more);
+  }
   if (d.run.status == RunStatus::interrupted) h.resume_hint = fmt::format("harness resume {}", d.run_dir);
   return h;
 }

@@ -128,7 +128,8 @@ std::string render_summary_json(const ReportData& d) {
                 {"run_dir", text(d.run_dir)}};
   out["headline"] = {{"validated_fix", h.fix_found}, {"title", h.title}, {"detail", text(h.detail)},
                      {"resume_command", h.resume_hint.empty() ? Json(nullptr) : Json(text(h.resume_hint))},
-                     {"warning", h.warning.empty() ? Json(nullptr) : Json(text(h.warning))}};
+                     {"warning", h.warning.empty() ? Json(nullptr) : Json(text(h.warning))},
+                     {"cost_note", h.cost_note.empty() ? Json(nullptr) : Json(text(h.cost_note))}};
   out["winner"] = winner(d);
   Json convergence = Json::array(), generations = Json::array(), strategies = Json::array();
   for (const auto& g : d.generations) {

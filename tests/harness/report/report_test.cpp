@@ -209,6 +209,45 @@ TEST_F(ReportTest, UnconfinedAgentsAreAWarningInEveryFormat) {
   fs::remove_all(dir_ + "-plain");
 }
 
+// A CLI's stated cost far from what the price table makes of its calls (event cost.disagreement): every report
+// names the agent and both figures, not only run.db.
+TEST_F(ReportTest, ACostDisagreementIsNamedInEveryFormat) {
+  fill_interrupted_run(dir_);
+  {
+    auto store = trace::Store::open(dir_ + "/run.db");
+    RunState state(*store);
+    AgentRecord agent = state.agents().front();
+    trace::Event e;
+    e.span_id = agent.span_id;
+    e.time_ns = 1;
+    e.type = "cost.disagreement";
+    e.payload = {{"stated_usd", 0.52}, {"priced_usd", 0.31}, {"priced_calls", 4}, {"unpriced_calls", 0},
+                 {"price_table", "2025-11-01"}};
+    store->put_event(e);
+    store->flush();
+    ASSERT_FALSE(agent.id.empty());
+    ReportData d = load(dir_, interrupted_run_observations());
+    ASSERT_EQ(d.cost_disagreements.size(), 1u);
+    EXPECT_EQ(d.cost_disagreements[0].agent, agent.id);
+    const std::string note = "the CLI's stated cost and the price table (2025-11-01) disagree by more than 10% for 1 "
+                             "agent: " + agent.id + " stated $0.52, priced $0.31; the budgets count the larger, "
+                             "budget.prices can correct the table";
+    EXPECT_EQ(make_headline(d).cost_note, note);
+    expect_in_order(render_markdown(d), {"# Run interrupted", "> **Cost:** " + note, "## Convergence"});
+    std::string html_note = note;
+    html_note.replace(html_note.find("CLI's"), 5, "CLI&#39;s");
+    EXPECT_NE(render_html(d).find("<strong>Cost:</strong> " + html_note), std::string::npos);
+    EXPECT_EQ(nlohmann::json::parse(render_summary_json(d))["headline"]["cost_note"], note);
+  }
+  fs::create_directories(dir_ + "-plain");
+  fill_interrupted_run(dir_ + "-plain");
+  ReportData plain = load(dir_ + "-plain", interrupted_run_observations());
+  EXPECT_EQ(make_headline(plain).cost_note, "");
+  EXPECT_EQ(render_markdown(plain).find("**Cost:**"), std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(render_summary_json(plain))["headline"]["cost_note"].is_null());
+  fs::remove_all(dir_ + "-plain");
+}
+
 TEST_F(ReportTest, ConvergenceCarriesOnWithoutObservations) {
   fill_interrupted_run(dir_);
   ReportData d = load(dir_);  // no observations table and none given: generation 2 has no figures of its own
