@@ -160,6 +160,41 @@ TEST_P(LoopCrashResume, ResumesToTheSameRun) {
 
 INSTANTIATE_TEST_SUITE_P(AtEveryWait, LoopCrashResume, ::testing::Range(1, kWaits + 1));
 
+// A loop detected before the crash stays recorded once: the attempt it ended is completed (killed_loop), so resume
+// neither runs it again nor detects it twice; the generation that crashed is re-run and detects its own.
+TEST(LoopResume, ADetectionBeforeTheCrashIsKeptExactlyOnce) {
+  auto looper = [] {
+    FakeScript s;
+    s.print(jsonl::session_start());
+    for (int i = 0; i < 8; ++i) s.print(jsonl::tool_failed(fmt::format("t{}", i), "make: *** [test] Error 2")).silent(20);
+    return s.exit(0);
+  };
+  auto c = FakeRun::default_config();
+  c.stop.after_fixes = 0;
+  FakeRun one(c, {"looper"});  // generation 1 alone: how many waits it takes
+  one.processes.script_agent("looper", looper());
+  one.processes.script_verify(scripts::verify_state_fixed());
+  one.run();
+  ASSERT_EQ(to_string(one.agent("g01-a01").outcome), "killed_loop");
+  const int gen1_waits = one.processes.waits();
+
+  c.generations = 2;
+  FakeRun run(c, {"looper"});
+  run.processes.script_agent("looper", looper());
+  run.processes.script_verify(scripts::verify_state_fixed());
+  run.processes.on_wait(gen1_waits + 1, [] { throw Crash{}; });  // generation 2's agent has just started
+  EXPECT_THROW(run.run(), Crash);
+  EXPECT_EQ(run.count("agent.loop_detected"), 1);
+  EXPECT_EQ(run.resume().exit_code, 1);
+  auto first = run.agent("g01-a01");
+  EXPECT_EQ(to_string(first.outcome), "killed_loop");
+  EXPECT_EQ(first.attempt, 1);
+  EXPECT_EQ(to_string(run.agent("g02-a01", 2).outcome), "killed_loop");
+  auto detections = run.events("agent.loop_detected");
+  ASSERT_EQ(detections.size(), 2u) << "generation 1's, kept, and generation 2's re-run";
+  EXPECT_EQ(detections[0]["kind"], "repeat");
+}
+
 // The observer's slow step (observer.command, minutes) holds no store transaction, so the receiver and proxy
 // threads keep writing; what it found is recorded inside the transaction that completes the generation.
 TEST(LoopResume, TheObserverRunsOutsideTheTransactionThatRecordsIt) {
