@@ -230,4 +230,19 @@ TEST_F(ExampleProject, DemoAgentSkipsRuledOutEditsAndFindsTheRestWithinItsBudget
   EXPECT_EQ(make_test(ws).exit_code, 0);
 }
 
+// Its test command is the prompt's verify command, not a command another agent's strategy or an observation
+// quotes near the word "verify" (a bisect strategy's "run `git bisect` with the verify command").
+TEST_F(ExampleProject, DemoAgentRunsTheVerifyCommandOfItsPromptNotOneAnObservationQuotes) {
+  std::string prompt = std::string(kBug) +
+      "\n## How a fix is verified\n\nA fix counts only when this command exits 0 on every repeat:\n\n"
+      "    make test\n\n## What the agents before you observed\n\n"
+      "- [informational] O-0003 (seen 1×, gen 1) Goal: strategy bisect: run `git bisect` with the verify command\n"
+      "- instructions: use the history: run `git bisect` with the verify command\n";
+  auto ws = workspace("agent-verify-command");
+  Shell r = demo_agent(ws, prompt, "reproduce-first", 3, "--param budget_steps=1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(R"("input":{"command":"make test"})"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("git bisect\"}"), std::string::npos) << r.output;
+}
+
 }  // namespace

@@ -37,15 +37,23 @@ PromptKnowledge read_prompt(const std::string& prompt) {
   static const std::regex backticked("`([^`]+)`");
   PromptKnowledge k;
   std::set<std::string> negative;
+  std::string verify_block;  // the indented command under "## How a fix is verified": the surest source
+  bool in_verify_section = false;
   std::istringstream in(prompt);
   for (std::string raw; std::getline(in, raw);) {
     const std::string line = trim(raw);
     if (line.empty()) continue;
     const std::string low = lower(line);
+    if (line.rfind("## ", 0) == 0) in_verify_section = low.find("verif") != std::string::npos;
+    if (in_verify_section && verify_block.empty() && raw.rfind("    ", 0) == 0) verify_block = line;
     if (k.bug.empty() && line[0] != '#' && line[0] != '-' && line.find("---") != 0) k.bug = line.substr(0, 300);
-    if (std::regex_search(line, observation)) ++k.observation_lines;
+    const bool is_observation = std::regex_search(line, observation);
+    if (is_observation) ++k.observation_lines;
     std::smatch m;
-    if (k.test_command.empty() && low.find("verif") != std::string::npos && std::regex_search(line, m, backticked))
+    // Not from an observation: those quote other agents' strategies and commands ("run `git bisect` with the
+    // verify command"), which are not the test.
+    if (k.test_command.empty() && !is_observation && low.find("verif") != std::string::npos &&
+        std::regex_search(line, m, backticked))
       k.test_command = trim(m[1]);
     const bool helped = contains_any(low, kHelped);
     const bool ruled_out = contains_any(low, kRuledOut);
@@ -62,6 +70,7 @@ PromptKnowledge read_prompt(const std::string& prompt) {
   // An edit that helped somewhere stays: a failed fix often carries a partial fix that was right.
   for (const auto& id : negative)
     if (!k.helped.count(id)) k.ruled_out.insert(id);
+  if (!verify_block.empty()) k.test_command = verify_block;
   return k;
 }
 

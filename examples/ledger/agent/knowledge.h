@@ -11,7 +11,9 @@ namespace demo {
 
 struct PromptKnowledge {
   std::string bug;                   // the first non-empty, non-heading line: the session's goal
-  std::string test_command;          // from a line mentioning "verif" with a `command` in backticks; may be empty
+  // The indented command under a "## ...verif..." heading (the harness prompt's "How a fix is verified"), else
+  // the first `command` in backticks on a line mentioning "verif" that is not an observation; may be empty.
+  std::string test_command;
   std::set<std::string> helped;      // edit ids an earlier agent saw make a failing check pass
   std::set<std::string> ruled_out;   // edit ids an earlier agent tried without effect (never in `helped`)
   int observation_lines = 0;         // "- [priority] ..." lines seen
