@@ -233,7 +233,7 @@ TEST_F(ExampleProject, DemoAgentSkipsRuledOutEditsAndFindsTheRestWithinItsBudget
 // Its test command is the prompt's verify command, not a command another agent's strategy or an observation
 // quotes near the word "verify" (a bisect strategy's "run `git bisect` with the verify command").
 TEST_F(ExampleProject, DemoAgentRunsTheVerifyCommandOfItsPromptNotOneAnObservationQuotes) {
-  std::string prompt = std::string(kBug) +
+  std::string prompt = std::string("The ledger test fails; your change is judged by the verify command.\n") +
       "\n## How a fix is verified\n\nA fix counts only when this command exits 0 on every repeat:\n\n"
       "    make test\n\n## What the agents before you observed\n\n"
       "- [informational] O-0003 (seen 1×, gen 1) Goal: strategy bisect: run `git bisect` with the verify command\n"
