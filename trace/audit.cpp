@@ -121,8 +121,9 @@ void audit_tool_calls(Store& store, const AuditPolicy& policy, const AddFinding&
 // of the agent, judged by the policy like a host a command named.
 void audit_egress(Store& store, const AuditPolicy& policy, const AddFinding& add) {
   Statement st(internal::db(store),
-               "SELECT id, span_id, time_ns, lower(coalesce(json_extract(payload, '$.host'), '')) FROM events "
-               "WHERE type IN ('egress.allowed', 'egress.denied')");
+               fmt::format("SELECT id, span_id, time_ns, lower(coalesce(json_extract(payload, '$.host'), '')) "
+                           "FROM events WHERE {}",
+                           kEgressEventsSql));
   while (st.step()) {
     std::string host = st.text(3);
     if (host.empty()) continue;
@@ -153,17 +154,24 @@ AuditReport run_audit(Store& store, const AuditPolicy& policy) {
   audit_file_events(store, policy, add);
   audit_tool_calls(store, policy, add);
   audit_egress(store, policy, add);
-  std::stable_sort(subjects.begin(), subjects.end(), [](const Subject& a, const Subject& b) {
+  // Sorted by index: a finding is seven strings, too heavy to move about a million times.
+  std::vector<uint32_t> order(subjects.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+    const Subject& a = subjects[x];
+    const Subject& b = subjects[y];
     if (a.time_ns != b.time_ns) return a.time_ns < b.time_ns;
     return a.finding.event_id < b.finding.event_id;
   });
-  for (auto& s : subjects) {
-    switch (s.finding.verdict) {
+  report.findings.reserve(subjects.size());
+  for (uint32_t i : order) {
+    AuditFinding& f = subjects[i].finding;
+    switch (f.verdict) {
       case Verdict::allowed: ++report.allowed; break;
       case Verdict::no_policy: ++report.no_policy; break;
       case Verdict::violation: ++report.violations; break;
     }
-    report.findings.push_back(std::move(s.finding));
+    report.findings.push_back(std::move(f));
   }
   return report;
 }
@@ -180,22 +188,26 @@ std::string format_audit(const AuditReport& r) {
     return Row{f.category, one_line(f.subject, kSubjectWidth), f.event_id ? fmt::format("#e{}", f.event_id) : "-",
                fmt::format("{} {}", short_id(f.session_id), f.session), f.rule};
   };
-  // One set of column widths for all sections, so a long report reads as one table.
+  // One set of column widths for all sections, so a long report reads as one table. Each row is built once.
   std::array<size_t, 5> width{};
+  std::vector<Row> rows;
+  rows.reserve(r.findings.size());
   for (const auto& f : r.findings) {
-    Row row = row_of(f);
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_width(row[c]));
+    rows.push_back(row_of(f));
+    for (size_t c = 0; c < rows.back().size(); ++c) width[c] = std::max(width[c], display_width(rows.back()[c]));
   }
   for (Section sec : {Section{Verdict::violation, "VIOLATIONS", "✗"}, Section{Verdict::no_policy, "NO POLICY", "?"},
                       Section{Verdict::allowed, "ALLOWED", "✓"}}) {
-    std::vector<Row> rows;
-    for (const auto& f : r.findings)
-      if (f.verdict == sec.verdict) rows.push_back(row_of(f));
-    if (rows.empty()) continue;
-    out += fmt::format("{} ({})\n", sec.title, rows.size());
-    for (const auto& row : rows)
+    size_t n = 0;
+    for (const auto& f : r.findings) n += f.verdict == sec.verdict;
+    if (n == 0) continue;
+    out += fmt::format("{} ({})\n", sec.title, n);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (r.findings[i].verdict != sec.verdict) continue;
+      const Row& row = rows[i];
       out += fmt::format("  {} {}  {}  {}  {}  {}\n", sec.marker, pad_right(row[0], width[0]),
                          pad_right(row[1], width[1]), pad_right(row[2], width[2]), pad_right(row[3], width[3]), row[4]);
+    }
   }
   out += fmt::format("{} against {}: {} allowed, {} without policy, {}\n", plural(r.findings.size(), "check"),
                      r.policy_source, r.allowed, r.no_policy, plural(r.violations, "violation"));

@@ -33,17 +33,22 @@ CREATE INDEX IF NOT EXISTS events_span ON events(span_id);
 // Indexes the trace queries need (tree/stats/replay/why/audit). Created with the schema, and on opening an older
 // file of the same version that lacks them, so queries on a 1M-event store stay interactive. spans_usage covers
 // the per-session aggregates (stats and tree never read the wide attribute rows); the partial indexes hold only
-// session-like spans and file events, so the bulk of writes does not pay for them.
+// session-like spans, file and egress events and tool spans (by lower-case name, as audit looks them up), so the
+// bulk of writes does not pay for them. events_touch finds a path's uses (why); events_files lists the file events
+// in rowid order (audit), so reading their rows walks the table forward instead of jumping about in path order.
 std::string query_indexes() {
   return fmt::format(R"sql(
 CREATE INDEX IF NOT EXISTS spans_structural ON spans(kind, parent_span_id) WHERE {};
 CREATE INDEX IF NOT EXISTS spans_usage ON spans(session_id, kind, status, input_tokens, output_tokens,
   cache_read_tokens, cache_creation_tokens, cost_usd);
 CREATE INDEX IF NOT EXISTS events_touch ON events(json_extract(payload, '$.path'), time_ns) WHERE {};
+CREATE INDEX IF NOT EXISTS events_files ON events(type) WHERE {};
+CREATE INDEX IF NOT EXISTS events_egress ON events(time_ns) WHERE {};
+CREATE INDEX IF NOT EXISTS spans_tools ON spans(lower(name)) WHERE kind = 'tool';
 )sql",
-                     kStructuralSpansSql, kFileEventsSql);
+                     kStructuralSpansSql, kFileEventsSql, kFileEventsSql, kEgressEventsSql);
 }
-constexpr int kQueryIndexCount = 3;
+constexpr int kQueryIndexCount = 6;
 
 using internal::check;
 
@@ -88,7 +93,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
       store->exec("COMMIT");
     } else {
       Statement st(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
-                       "('spans_structural', 'spans_usage', 'events_touch')");
+                       "('spans_structural', 'spans_usage', 'events_touch', 'events_files', 'events_egress', 'spans_tools')");
       if (st.step() && st.int64(0) < kQueryIndexCount) {
         store->exec("BEGIN IMMEDIATE");
         store->exec(query_indexes().c_str());

@@ -32,6 +32,8 @@ constexpr int kStoreSchemaVersion = 1;
 // Spans that are neither llm nor tool calls: sessions, subagents and the harness's run/generation/agent/verify spans.
 inline constexpr const char* kStructuralSpansSql = "kind NOT IN ('llm', 'tool')";
 inline constexpr const char* kFileEventsSql = "type IN ('file.read', 'file.write')";
+// What the sandbox's egress proxy saw (audit reads them through a partial index of this WHERE clause).
+inline constexpr const char* kEgressEventsSql = "type IN ('egress.allowed', 'egress.denied')";
 
 // Fatal store failures (cannot open, newer schema, disk full). Caught once at the top of the CLI.
 class StoreError : public std::runtime_error {
