@@ -34,6 +34,8 @@ class ImportError : public std::runtime_error {
 constexpr size_t kImportBatchRows = 50'000;
 
 // The run store of a trace directory (DIR/run.db), created with its trace id when missing.
+// create=false (the trace tools): the store is read through a memory map of up to kQueryMmapBytes.
+constexpr int64_t kQueryMmapBytes = int64_t{2} << 30;
 std::unique_ptr<Store> open_trace_dir(const std::string& dir, bool create);
 std::string trace_id_of(Store& store);
 
