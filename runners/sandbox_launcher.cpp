@@ -163,6 +163,9 @@ std::vector<std::string> sandbox_argv(const LaunchSpec& spec, const SandboxPolic
   for (const auto& p : spec.writable_paths) add(p, true);
   if (auto home = spec.env.find("HOME"); home != spec.env.end()) add(home->second, true);
   for (const auto& p : policy.writable) add(p, true);
+  // The forwarder runs first inside: its binary must be there too, even under the host's /tmp (a build there).
+  const bool with_init = !policy.init.empty() && !policy.bridges.empty() && !policy.share_network;
+  if (with_init && !policy.init.front().empty() && policy.init.front().front() == '/') add(policy.init.front(), false);
   if (!spec.cwd.empty())
     if (auto git = worktree_git_dirs(canonical_or_as_is(spec.cwd))) {
       add(git->common, false);
@@ -182,7 +185,7 @@ std::vector<std::string> sandbox_argv(const LaunchSpec& spec, const SandboxPolic
   argv.insert(argv.end(), {"--setenv", "TMPDIR", "/tmp"});
   if (!spec.cwd.empty()) argv.insert(argv.end(), {"--chdir", canonical_or_as_is(spec.cwd)});
   argv.push_back("--");
-  if (!policy.init.empty() && !policy.bridges.empty() && !policy.share_network) {
+  if (with_init) {
     argv.insert(argv.end(), policy.init.begin(), policy.init.end());
     for (const auto& b : policy.bridges) {
       argv.push_back("--forward");

@@ -2,6 +2,7 @@
 // run's bridges (harness/sandbox_setup.h) reaches a server on the host's 127.0.0.1 at its own port through the
 // forwarder inside (`harness __sandbox-init`), and no other host port. Skipped where bwrap cannot create namespaces.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -56,6 +57,43 @@ TEST(SandboxBridge, BridgesAHostServerAtItsOwnPortAndNothingElse) {
   ::close(other_fd);
   fs::remove_all(dir);
   EXPECT_EQ(out.out, "hello from the host\nrefused\n");
+}
+
+// A harness built under /tmp (private inside the sandbox): the forwarder's binary is bound in, so agents start.
+TEST(SandboxBridge, AForwarderBinaryUnderTmpIsStillThereInside) {
+  if (auto why = runners::probe_sandbox(runners::SandboxPolicy{})) GTEST_SKIP() << *why;
+  fs::path dir = fs::path(HARNESS_SOURCE_DIR) / "build" / ("sandbox_tmp_init_test_" + std::to_string(::getpid()));
+  fs::path tmp = fs::temp_directory_path() / ("harness-init-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::remove_all(tmp);
+  fs::create_directories(dir / "ws");
+  fs::create_directories(tmp);
+  fs::copy_file(HARNESS_BINARY, tmp / "harness");
+  int fd = sockets::listen_loopback(0);
+  int port = sockets::local_port(fd);
+  std::thread server([fd] {
+    int c = sockets::accept_retry(fd);
+    if (c < 0) return;  // shut down below: nothing came through
+    const char answer[] = "through the forwarder\n";
+    ssize_t n = ::write(c, answer, sizeof answer - 1);
+    (void)n;
+    ::close(c);
+  });
+  telemetry::SandboxBridges bridges({port});
+  runners::SandboxPolicy policy = sandbox_policy(Config{}, &bridges);
+  policy.init = {(tmp / "harness").string(), "__sandbox-init"};
+  runners::LaunchSpec spec = runners::testing::shell(
+      "python3 -c 'import socket\ns=socket.create_connection((\"127.0.0.1\"," + std::to_string(port) +
+      "),2); print(s.recv(100).decode().strip())'");
+  spec.cwd = (dir / "ws").string();
+  auto launcher = runners::make_sandbox_launcher(runners::make_local_launcher(), policy);
+  auto out = runners::testing::run_to_end(*launcher, spec);
+  ::shutdown(fd, SHUT_RDWR);  // wakes the accept when nothing connected (the forwarder could not start)
+  server.join();
+  ::close(fd);
+  fs::remove_all(dir);
+  fs::remove_all(tmp);
+  EXPECT_EQ(out.out, "through the forwarder\n");
 }
 
 // sandbox.share_network: no bridges, the host's network as it is (a host loopback server is reached directly and
