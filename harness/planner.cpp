@@ -237,14 +237,7 @@ class Planner : public GenerationPlanner {
   }
 
   void generation_event(int number, const std::string& type, nlohmann::json payload) {
-    auto gen = env_.state.generation(number);
-    if (!gen) return;
-    trace::Event e;
-    e.span_id = gen->span_id;
-    e.time_ns = env_.clock.wall_ns();
-    e.type = type;
-    e.payload = std::move(payload);
-    env_.store.put_event(e);
+    if (auto gen = env_.state.generation(number)) put_event(gen->span_id, type, std::move(payload));
   }
 
   observer::ObserveOptions observe_options(int number) {
@@ -336,10 +329,12 @@ class Planner : public GenerationPlanner {
   }
 
   void run_event(const std::string& type, nlohmann::json payload) {
-    auto run = env_.state.run();
-    if (!run) return;
+    if (auto run = env_.state.run()) put_event(run->span_id, type, std::move(payload));
+  }
+
+  void put_event(const std::string& span_id, const std::string& type, nlohmann::json payload) {
     trace::Event e;
-    e.span_id = run->span_id;
+    e.span_id = span_id;
     e.time_ns = env_.clock.wall_ns();
     e.type = type;
     e.payload = std::move(payload);

@@ -8,33 +8,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 use_agent_clis
 
-repo="$work/repo"
-mkdir -p "$repo"
-printf 'echo 5\n' >"$repo/calc.sh"
-printf 'r=$(sh calc.sh); if [ "$r" = 4 ]; then echo PASSED; else echo "FAILED: add(2,2) = $r"; exit 1; fi\n' >"$repo/test.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/codex_turns.sh"
 git -C "$repo" init -q && git -C "$repo" add . && git -C "$repo" -c user.email=e2e@x -c user.name=e2e commit -qm init
-
-cat >"$work/script.yaml" <<'YAML'
-turns:
-  - name: run-test
-    expect_contains: "make test.sh pass"
-    tool_use:
-      - {name: exec_command, input: {cmd: "sh test.sh"}}
-    usage: {input_tokens: 2000, output_tokens: 40, cache_read_input_tokens: 1000}
-  - name: patch
-    expect_contains: "FAILED: add(2,2) = 5"
-    tool_use:
-      - name: exec_command
-        input: {cmd: "apply_patch <<'EOF'\n*** Begin Patch\n*** Update File: calc.sh\n@@\n-echo 5\n+echo 4\n*** End Patch\nEOF\n"}
-    usage: {input_tokens: 2100, output_tokens: 60, cache_read_input_tokens: 1500}
-  - name: rerun
-    tool_use:
-      - {name: exec_command, input: {cmd: "sh test.sh"}}
-    usage: {input_tokens: 2200, output_tokens: 20}
-  - name: done
-    text: "Fixed calc.sh; the test passes."
-    usage: {input_tokens: 2300, output_tokens: 10, cache_read_input_tokens: 2000}
-YAML
 start_model_server "$work/script.yaml"
 cat >"$work/harness.yaml" <<YAML
 name: e2e-codex-budget

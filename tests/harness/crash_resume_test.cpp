@@ -1,36 +1,19 @@
 // SIGKILL the harness at 20+ points of a scripted run, resume each, and compare with an uninterrupted run:
 // the same generations, the same completed agents (strategy, verify), no duplicates, nothing lost.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "loop_fixture.h"
 #include "trace/store.h"
 
-extern char** environ;
 namespace fs = std::filesystem;
+using harness_test::event_count;
 using harness_test::LoopFixture;
 
 namespace {
-
-int64_t event_count(const std::string& db) {
-  try {
-    auto store = trace::Store::open(db, trace::Store::Mode::read_only);
-    int64_t n = 0;
-    store->query("SELECT COUNT(*) FROM events", {}, [&](const trace::Row& r) { n = r.int64(0); });
-    return n;
-  } catch (const std::exception&) {
-    return 0;  // not created yet, or mid-creation
-  }
-}
 
 // generation -> slot -> "strategy/verify/outcome" of the completed attempt; fails on a duplicate completion.
 std::map<int, std::map<int, std::string>> completed_agents(const nlohmann::json& status) {
@@ -67,24 +50,8 @@ TEST(CrashResume, KilledAtManyPointsResumesToTheSameRun) {
   for (int i = 0; i < kPoints; ++i) {
     int64_t kill_at = 1 + (total_events - 2) * i / kPoints;
     std::string run = f.dir() + "/crash" + std::to_string(i);
-    std::string bin = HARNESS_BINARY;
-    std::vector<std::string> args = {bin, "run", cfg, "--run-dir", run, "--seed", "5", "--quiet"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid;
-    ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ), 0);
-    int status = 0;
-    bool killed = false;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-      if (event_count(run + "/run.db") >= kill_at) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        killed = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    bool killed = harness_test::run_killed_at_event({"run", cfg, "--run-dir", run, "--seed", "5", "--quiet"},
+                                                    run + "/run.db", kill_at);
     if (!killed) continue;  // finished before the point: nothing to resume
     auto resumed = f.harness("resume " + run + " --quiet");
     ASSERT_EQ(resumed.exit_code, 0) << "kill point " << kill_at << ": " << resumed.output;

@@ -3,14 +3,8 @@
 // strategy whose agents failed the same way twice gives its remaining slots to another (strategies.reallocate_after)
 // and the move is saved, so a resume runs the moved slot as moved.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
-#include <chrono>
-#include <fstream>
 #include <map>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -19,24 +13,12 @@
 #include "observer/observe_agent.h"
 #include "trace/store.h"
 
-extern char** environ;
+using harness_test::event_count;
+using harness_test::events_of;
 using harness_test::LoopFixture;
+using harness_test::read_file;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::vector<nlohmann::json> events_of(const std::string& run_dir, const std::string& type) {
-  auto store = trace::Store::open(run_dir + "/run.db", trace::Store::Mode::read_only);
-  std::vector<nlohmann::json> out;
-  store->for_each_event([&](const trace::Event& e) {
-    if (e.type == type) out.push_back(e.payload);
-  });
-  return out;
-}
 
 std::string prompt_of(const std::string& run, int slot) {
   return read_file(run + fmt::format("/gen-001/agent-{:02}/prompt.md", slot));
@@ -151,17 +133,6 @@ TEST(IncrementalObserver, AStrategyThatFailedTheSameWayTwiceGivesItsRemainingSlo
   EXPECT_TRUE(events_of(off, "allocation.steered").empty());
 }
 
-int64_t event_count(const std::string& db) {
-  try {
-    auto store = trace::Store::open(db, trace::Store::Mode::read_only);
-    int64_t n = 0;
-    store->query("SELECT COUNT(*) FROM events", {}, [&](const trace::Row& r) { n = r.int64(0); });
-    return n;
-  } catch (const std::exception&) {
-    return 0;  // not created yet, or mid-creation
-  }
-}
-
 // What must come out the same after a crash and resume: each slot's strategy and verify, and every observation
 // (by fingerprint) with its count.
 std::map<std::string, std::string> outcome_of_run(LoopFixture& f, const std::string& run) {
@@ -190,24 +161,8 @@ TEST(IncrementalObserver, ACrashedRunResumesWithItsObservationsAndMovesExactly) 
   for (int i = 0; i < kPoints; ++i) {
     int64_t kill_at = 1 + (total_events - 2) * (i + 1) / (kPoints + 1);
     std::string run = f.dir() + "/crash" + std::to_string(i);
-    std::string bin = HARNESS_BINARY;
-    std::vector<std::string> args = {bin, "run", cfg, "--run-dir", run, "--seed", "1", "--quiet"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid;
-    ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ), 0);
-    int status = 0;
-    bool killed = false;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-      if (event_count(run + "/run.db") >= kill_at) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        killed = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    bool killed = harness_test::run_killed_at_event({"run", cfg, "--run-dir", run, "--seed", "1", "--quiet"},
+                                                    run + "/run.db", kill_at);
     if (!killed) continue;
     auto again = f.harness("resume " + run + " --quiet");
     ASSERT_EQ(again.exit_code, 0) << "kill point " << kill_at << ": " << again.output;

@@ -1,15 +1,22 @@
 #include "loop_fixture.h"
 
 #include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
+
+#include "trace/store.h"
+
+extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -120,6 +127,53 @@ nlohmann::json LoopFixture::status(const std::string& run_dir) {
   auto r = harness("status " + run_dir + " --json");
   if (r.exit_code != 0) throw std::runtime_error("status failed: " + r.output);
   return nlohmann::json::parse(r.output);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<nlohmann::json> events_of(const std::string& run_dir, const std::string& type) {
+  auto store = trace::Store::open(run_dir + "/run.db", trace::Store::Mode::read_only);
+  std::vector<nlohmann::json> out;
+  store->for_each_event([&](const trace::Event& e) {
+    if (e.type == type) out.push_back(e.payload);
+  });
+  return out;
+}
+
+int64_t event_count(const std::string& db) {
+  try {
+    auto store = trace::Store::open(db, trace::Store::Mode::read_only);
+    int64_t n = 0;
+    store->query("SELECT COUNT(*) FROM events", {}, [&](const trace::Row& r) { n = r.int64(0); });
+    return n;
+  } catch (const std::exception&) {
+    return 0;  // not created yet, or mid-creation
+  }
+}
+
+bool run_killed_at_event(const std::vector<std::string>& args, const std::string& db, int64_t kill_at) {
+  std::string bin = HARNESS_BINARY;
+  std::vector<std::string> words = {bin};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : words) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
+    throw std::runtime_error("posix_spawn failed");
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (event_count(db) >= kill_at) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
 }
 
 }  // namespace harness_test

@@ -28,6 +28,16 @@ std::vector<int> run_processes(const std::string& run_dir, const std::string& cm
 // SIGKILLs what run_processes() finds; returns how many.
 int kill_run_processes(const std::string& run_dir, const std::string& cmdline);
 
+// A file's whole text ("" when it cannot be read).
+std::string read_file(const std::string& path);
+// The payloads of a run's events of one type, in order.
+std::vector<nlohmann::json> events_of(const std::string& run_dir, const std::string& type);
+// Events in a run store; 0 while it does not exist yet or is being created.
+int64_t event_count(const std::string& db);
+// Starts the real harness with `args`, SIGKILLs it as soon as `db` holds `kill_at` events, and returns true; false
+// when it finished before that point (nothing to resume).
+bool run_killed_at_event(const std::vector<std::string>& args, const std::string& db, int64_t kill_at);
+
 class LoopFixture {
  public:
   LoopFixture();

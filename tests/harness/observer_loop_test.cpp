@@ -13,24 +13,11 @@
 #include "observer/observation_set.h"
 #include "trace/store.h"
 
+using harness_test::events_of;
 using harness_test::LoopFixture;
+using harness_test::read_file;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Payloads of the run's events of one type, in order.
-std::vector<nlohmann::json> events_of(const std::string& run_dir, const std::string& type) {
-  auto store = trace::Store::open(run_dir + "/run.db", trace::Store::Mode::read_only);
-  std::vector<nlohmann::json> out;
-  store->for_each_event([&](const trace::Event& e) {
-    if (e.type == type) out.push_back(e.payload);
-  });
-  return out;
-}
 
 TEST(ObserverLoop, FindingsReachTheNextGenerationAccumulateAndTheirEvidenceOpens) {
   LoopFixture f;
