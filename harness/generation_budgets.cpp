@@ -31,10 +31,13 @@ bool GenerationLoop::enforce_budgets(int generation, ActiveRuns& active) {
     env_.ledger.report_live(id, {act.tokens(), act.usage().cost_usd});
     telemetry::Spend s = env_.ledger.agent(id);
     auto refusal = env_.ledger.refused(id);
-    if (!limits.agent.exceeded_by(s)) {
-      if (!refusal || refusal->scope != "agent") continue;
-      // Refused by the proxy at "used up": it can spend no more, so the CLI gets time to show the error and stop
-      // on its own (then it ends as killed_budget all the same); one that hangs on is killed after the grace.
+    const bool over = limits.agent.exceeded_by(s), refused = refusal && refusal->scope == "agent";
+    if (!over && !refused) continue;
+    // Refused by the proxy at "used up", or over budget through calls the proxy saw (it refuses the next one):
+    // either way it can spend no more, so the CLI gets time to show the error and stop on its own (it ends as
+    // killed_budget all the same); one that hangs on is killed after the grace. An agent whose spend the proxy
+    // does not see is killed at once: nothing else stops it.
+    if (refused || env_.ledger.proxy_calls(id) > 0) {
       auto [at, fresh] = refused_at_.emplace(id, env_.clock.steady_ms());
       if (env_.clock.steady_ms() - at->second < kRefusalGraceMs) continue;
     }

@@ -192,7 +192,7 @@ class Planner : public GenerationPlanner {
   // the least used other strategy of the pool.
   std::vector<SlotMove> steer(int number, std::vector<AgentRecord>& queued) {
     std::vector<SlotMove> moves;
-    if (env_.config.strategies.reallocate_after < 2 || queued.empty()) return moves;
+    if (env_.config.strategies.reallocate_after < 1 || queued.empty()) return moves;
     std::vector<strategies::FinishedAgent> finished;
     std::map<std::string, int> slots;
     std::vector<AgentRecord> generation = latest(env_.state.agents(number));

@@ -6,7 +6,7 @@ namespace strategies {
 
 std::vector<RepeatedFailure> repeated_failures(const std::vector<FinishedAgent>& finished, int threshold) {
   std::vector<RepeatedFailure> out;
-  if (threshold < 2) return out;
+  if (threshold < 1) return out;
   std::set<std::string> done;
   // strategy -> observation -> the failed agents that matched it
   std::map<std::string, std::map<std::string, std::vector<std::string>>> seen;

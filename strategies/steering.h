@@ -29,8 +29,9 @@ struct RepeatedFailure {
   std::vector<std::string> agents;  // the failed agents of the strategy that share it, in order of `finished`
 };
 
-// The strategies that have failed the same way at least `threshold` times among `finished` (threshold < 2: none),
-// in order of the agent that completed the count.
+// The strategies that have failed the same way at least `threshold` times among `finished`,
+// in order of the agent that completed the count. Threshold 1: one failed agent with an [important] observation
+// is enough; 0 or less: none.
 std::vector<RepeatedFailure> repeated_failures(const std::vector<FinishedAgent>& finished, int threshold);
 
 // The strategy to run instead of an avoided one: the pool's strategy outside `avoid` with the fewest slots in the

@@ -270,8 +270,8 @@ std::vector<ConfigKey> loop_keys() {
        .apply = [](Config& c, V v) { c.strategies.meta_command = v.text; }},
       {.key = "strategies.reallocate_after", .type = KeyType::kInt, .default_value = "2",
        .doc = "When this many agents of one strategy in a generation failed the same way (shared an [important] "
-              "observation, no fix), its slots not launched yet go to the least used other strategies; 0 = off. "
-              "Needs observer.incremental.",
+              "observation, no fix), its slots not launched yet go to the least used other strategies; 1 = after one "
+              "such failure, 0 = off. Needs observer.incremental.",
        .min = 0, .max = kIntMax, .apply = [](Config& c, V v) { c.strategies.reallocate_after = static_cast<int>(v.integer); }},
 
       {.key = "workspace", .type = KeyType::kSection, .doc = "The agents' workspaces."},

@@ -16,8 +16,9 @@ using namespace telemetry::testing;
 
 namespace {
 
-// Stops at the first refusal, as the real CLIs do on a non-retryable 400; prints what it was told.
-const char* kAgentPy = R"PY(import json, os, sys, urllib.request, urllib.error
+// Stops at the first refusal, as the real CLIs do on a non-retryable 400; prints what it was told after a pause
+// (a CLI takes a moment to render the error): over budget through the proxy, it is not killed before it can.
+const char* kAgentPy = R"PY(import json, os, sys, time, urllib.request, urllib.error
 for i in range(10):
     req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
                                  data=json.dumps({"model": "budget-model", "stream": True}).encode(),
@@ -25,6 +26,7 @@ for i in range(10):
     try:
         body = urllib.request.urlopen(req).read().decode()
     except urllib.error.HTTPError as e:
+        time.sleep(0.5)
         print(json.dumps({"hv": 1, "type": "error", "session": "main",
                           "message": "refused %d %s %s" % (e.code, e.headers.get("x-should-retry"), e.read().decode())}))
         sys.exit(1)

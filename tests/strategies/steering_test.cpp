@@ -35,11 +35,13 @@ TEST(Steering, DifferentFailuresFixesAndOneAgentRepeatingItselfDoNotCount) {
   EXPECT_TRUE(repeated_failures({agent("a1", "s", {"O-1"}), agent("a2", "s", {"O-1"}, false)}, 2).empty());
   // One agent matching the same observation twice is one sighting.
   EXPECT_TRUE(repeated_failures({agent("a1", "s", {"O-1", "O-1"})}, 2).empty());
-  // Threshold 3 wants a third; threshold 0 or 1 is off.
+  // Threshold 3 wants a third; threshold 1 is the first failure; 0 is off.
   std::vector<FinishedAgent> two = {agent("a1", "s", {"O-1"}), agent("a2", "s", {"O-1"})};
   EXPECT_TRUE(repeated_failures(two, 3).empty());
-  EXPECT_TRUE(repeated_failures(two, 1).empty());
   EXPECT_TRUE(repeated_failures(two, 0).empty());
+  auto first = repeated_failures(two, 1);  // one failure is enough
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].agents, (std::vector<std::string>{"a1"}));
   two.push_back(agent("a3", "s", {"O-1"}));
   auto r = repeated_failures(two, 3);
   ASSERT_EQ(r.size(), 1u);
