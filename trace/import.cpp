@@ -29,7 +29,9 @@ std::string sniff_head(const std::string& path) {
   char buf[4096];
   // Read at most 1 MiB looking for a line: a file of one huge line must not be loaded to sniff it.
   size_t budget = 1 << 20;
-  while (budget > 0 && in.read(buf, sizeof buf), in.gcount() > 0) {
+  while (budget > 0) {
+    in.read(buf, sizeof buf);
+    if (in.gcount() <= 0) break;
     std::string_view chunk(buf, in.gcount());
     budget -= std::min<size_t>(budget, chunk.size());
     for (char c : chunk) {
