@@ -12,6 +12,9 @@ namespace {
 
 using claude_test::TempDir;
 
+constexpr const char* kCannotTell =
+    ": cannot tell its format from its first line; pass --format jsonl|claude-stream|claude-transcript|codex|otlp";
+
 // The import's answer: the sniffed format's file count, or the error.
 std::string import_auto(const std::string& file, const std::string& out) {
   try {
@@ -25,18 +28,14 @@ TEST(ImportSniff, AFirstLineOverOneMiBIsAnsweredNotSpunOn) {
   TempDir dir;
   std::string file = dir.path() + "/huge.jsonl";
   std::ofstream(file) << "{\"a\":\"" << std::string(2 << 20, 'x') << "\"}\n";
-  EXPECT_EQ(import_auto(file, dir.path() + "/out"),
-            file + ": cannot tell its format from its first line; pass --format "
-                   "jsonl|claude-stream|claude-transcript|codex|otlp");
+  EXPECT_EQ(import_auto(file, dir.path() + "/out"), file + kCannotTell);
 }
 
 TEST(ImportSniff, OverOneMiBOfBlankLinesIsAnsweredNotSpunOn) {
   TempDir dir;
   std::string file = dir.path() + "/blank.jsonl";
   std::ofstream(file) << std::string(2 << 20, '\n') << R"({"hv":1,"type":"session.start","session":"m"})" << "\n";
-  EXPECT_EQ(import_auto(file, dir.path() + "/out"),
-            file + ": cannot tell its format from its first line; pass --format "
-                   "jsonl|claude-stream|claude-transcript|codex|otlp");
+  EXPECT_EQ(import_auto(file, dir.path() + "/out"), file + kCannotTell);
 }
 
 TEST(ImportSniff, AShortFirstLineAfterAFewBlankLinesIsSniffed) {
