@@ -8,6 +8,7 @@
 #include "observer/fingerprint.h"
 #include "observer/shell_command.h"
 #include "observer/text.h"
+#include "trace/json_parse.h"
 
 namespace observer {
 namespace {
@@ -131,7 +132,7 @@ Json build_digest(const std::vector<AgentTrace>& traces, int generation, const s
 }
 
 LlmObserverResult parse_llm_observations(std::string_view output, int generation, const LlmObserverOptions& options) {
-  Json j = Json::parse(output, nullptr, /*allow_exceptions=*/false);
+  Json j = trace::parse_untrusted_json(output);
   if (j.is_discarded()) {
     std::string start = clip_utf8(one_line(output), 80);
     return fail(fmt::format("observer.command output is not JSON: \"{}\"", start));

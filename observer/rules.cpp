@@ -9,6 +9,7 @@
 
 #include "observer/rules_internal.h"
 #include "observer/text.h"
+#include "trace/json_parse.h"
 
 namespace observer {
 namespace {
@@ -100,7 +101,7 @@ std::string RuleContext::tool_target(const trace::Span& tool) const {
   std::string name = field_text(tool.attributes, "gen_ai.tool.name", tool.name);
   if (name.empty()) name = "tool";
   std::string args = field_text(tool.attributes, "gen_ai.tool.call.arguments");
-  trace::Json j = trace::Json::parse(args, nullptr, /*allow_exceptions=*/false);
+  trace::Json j = trace::parse_untrusted_json(args);
   if (j.is_object()) {
     for (const char* key : {"command", "cmd"}) {
       if (auto it = j.find(key); it != j.end()) {

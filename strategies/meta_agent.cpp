@@ -1,4 +1,5 @@
 #include "strategies/meta_agent.h"
+#include "trace/json_parse.h"
 
 #include <exception>
 
@@ -61,7 +62,7 @@ Json meta_agent_input(const MetaAgentRequest& request) {
 MetaPlan parse_meta_agent_output(std::string_view output, int slots, const std::vector<Strategy>& known,
                                  const std::vector<Strategy>& fallback) {
   MetaPlan bad;
-  Json j = Json::parse(output, nullptr, /*allow_exceptions=*/false);
+  Json j = trace::parse_untrusted_json(output);
   if (j.is_discarded()) {
     bad.error = fmt::format("meta.command output is not JSON: \"{}\"", preview(output));
     return bad;

@@ -4,6 +4,7 @@
 
 #include "trace/otlp_json.h"
 #include "trace/redact.h"
+#include "trace/json_parse.h"
 
 namespace telemetry {
 namespace {
@@ -60,7 +61,7 @@ void read_openai_usage(const Json& u, trace::Usage& usage) {
 LlmCallRecorder::LlmCallRecorder(std::string provider, std::string path, std::string_view request_body)
     : provider_(std::move(provider)), path_(std::move(path)), sse_([this](const SseEvent& e) { on_event(e); }) {
   request_bytes_ = static_cast<int64_t>(request_body.size());
-  Json req = Json::parse(request_body, nullptr, /*allow_exceptions=*/false);
+  Json req = trace::parse_untrusted_json(request_body);
   request_model_ = string_at(req, "model");
   request_stream_ = at(req, "stream").is_boolean() && at(req, "stream").get<bool>();
 }
@@ -85,7 +86,7 @@ void LlmCallRecorder::finish(int64_t end_ns, const std::string& failure) {
   if (is_sse_) {
     sse_.finish();
   } else if (!body_.empty()) {
-    Json j = Json::parse(body_, nullptr, false);
+    Json j = trace::parse_untrusted_json(body_);
     if (!j.is_discarded()) on_json_body(j);
     if (status_ >= 400 && error_message_.empty()) error_message_ = clip(body_, kErrorKept);
   }
@@ -104,7 +105,7 @@ void LlmCallRecorder::add_text(std::string_view t) {
 
 void LlmCallRecorder::on_event(const SseEvent& e) {
   if (e.data == "[DONE]") return;  // Chat Completions' end marker
-  Json j = Json::parse(e.data, nullptr, false);
+  Json j = trace::parse_untrusted_json(e.data);
   if (!j.is_object()) {
     ++bad_events_;
     return;

@@ -11,6 +11,7 @@
 #include "telemetry/llm_call.h"
 #include "telemetry/telemetry_events.h"
 #include "trace/ids.h"
+#include "trace/json_text.h"
 
 namespace telemetry {
 
@@ -74,7 +75,7 @@ std::string describe(httplib::Error e) {
 }
 
 std::string error_body(const std::string& type, const std::string& message) {
-  return nlohmann::json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump();
+  return trace::json_text(nlohmann::json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}});
 }
 
 }  // namespace
@@ -100,15 +101,26 @@ LlmProxy::LlmProxy(trace::Store& store, AgentTokens& tokens, LlmProxyOptions opt
       throw std::invalid_argument(fmt::format("LLM proxy upstream '{}' is not an http(s) URL", *url));
   auto& http = server_.http();
   http.set_payload_max_length(options_.max_request_bytes);
-  http.Post(R"(/[^/]+/.*)", [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
+  http.Post(R"(/[^/]+/.*)", [this](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
+    httplib::Request with_body = req;  // headers and path as they came; the body read within the limit
+    switch (read_bounded_body(reader, options_.max_request_bytes, with_body.body, res)) {
+      case BodyRead::ok: return handle(with_body, res);
+      case BodyRead::too_large:  // the error handler records it; the rest of the body is never read
+        res.status = 413;
+        res.set_header("Connection", "close");
+        return;
+      case BodyRead::failed: res.status = 400; return;
+    }
+  });
   http.Get(R"(/[^/]+/.*)", [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
   http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // an upstream's answer or one of our refusals
     std::string token = req.path.size() > 1 ? req.path.substr(1, req.path.find('/', 1) - 1) : "";
     auto entry = tokens_.find(token);
     std::string reason =
-        res.status == 413 ? fmt::format("request body larger than the proxy's {}-byte limit (proxy.max_request_mb)",
-                                        options_.max_request_bytes)
+        res.status == 413 ? fmt::format("request body larger than the proxy's {}-byte limit (proxy.max_request_mb), "
+                                        "counted after decompression", options_.max_request_bytes)
         : res.status == 404 ? fmt::format("{} {} is not proxied: use POST or GET under /<agent token>/anthropic/ "
                                           "or /<agent token>/openai/", req.method, entry ? "this path" : req.path)
                             : fmt::format("malformed HTTP request (HTTP {})", res.status);

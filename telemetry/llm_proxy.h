@@ -30,7 +30,7 @@ struct LlmProxyOptions {
   std::string anthropic_upstream;  // e.g. https://api.anthropic.com (a path prefix is allowed)
   std::string openai_upstream;     // e.g. https://api.openai.com/v1
   size_t max_request_bytes = 64u << 20;
-  size_t worker_threads = 64;  // each streamed response holds one for its whole length
+  size_t worker_threads = 256;  // the most connections at once: each streamed response holds one throughout
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds read_timeout{600};  // silence from the upstream longer than this ends the call
   // Each call's dollars (its span's cost and harness.usage.priced_cost_usd); null = the built-in table.

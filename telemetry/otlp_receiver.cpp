@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "telemetry/telemetry_events.h"
+#include "trace/json_parse.h"
+#include "trace/json_text.h"
 #include "trace/otlp_json.h"
 #include "trace/redact.h"
 
@@ -46,9 +48,10 @@ OtlpReceiver::OtlpReceiver(trace::Store& store, AgentTokens& tokens, OtlpReceive
     : store_(store), tokens_(tokens), options_(std::move(options)) {
   auto& http = server_.http();
   http.set_payload_max_length(options_.max_body_bytes);
-  http.Post("/v1/traces", [this](const httplib::Request& req, httplib::Response& res) { handle(Signal::traces, req, res); });
-  http.Post("/v1/logs", [this](const httplib::Request& req, httplib::Response& res) { handle(Signal::logs, req, res); });
-  http.Post("/v1/metrics", [this](const httplib::Request& req, httplib::Response& res) { handle(Signal::metrics, req, res); });
+  for (auto [path, signal] : {std::pair{"/v1/traces", Signal::traces}, std::pair{"/v1/logs", Signal::logs},
+                               std::pair{"/v1/metrics", Signal::metrics}})
+    http.Post(path, [this, signal = signal](const httplib::Request& req, httplib::Response& res,
+                                            const httplib::ContentReader& reader) { handle(signal, req, res, reader); });
   // httplib answers oversized bodies (413) and unknown paths (404) itself, with an empty body, before any handler:
   // this is where they are recorded and given a clear text.
   http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -57,7 +60,8 @@ OtlpReceiver::OtlpReceiver(trace::Store& store, AgentTokens& tokens, OtlpReceive
     std::string span = entry ? entry->target.agent_span_id : options_.run_span_id;
     if (res.status == 413)
       reject(res, span, 413,
-             fmt::format("body larger than the receiver's {}-byte limit (telemetry.max_body_mb)",
+             fmt::format("body larger than the receiver's {}-byte limit (telemetry.max_body_mb), counted after "
+                         "decompression",
                          options_.max_body_bytes),
              req);
     else if (res.status != 404)
@@ -92,7 +96,8 @@ void OtlpReceiver::reject(httplib::Response& res, const std::string& span_id, in
   record_rejection(store_, span_id, r);
 }
 
-void OtlpReceiver::handle(Signal signal, const httplib::Request& req, httplib::Response& res) {
+void OtlpReceiver::handle(Signal signal, const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
   auto entry = tokens_.find(req.get_header_value(kAgentTokenHeader));
   if (!entry)
     return reject(res, options_.run_span_id, 401,
@@ -106,7 +111,17 @@ void OtlpReceiver::handle(Signal signal, const httplib::Request& req, httplib::R
     res.set_content("{}", "application/json");
     return;
   }
-  std::string body = req.body;
+  std::string body;
+  switch (read_bounded_body(reader, options_.max_body_bytes, body, res)) {
+    case BodyRead::ok: break;
+    case BodyRead::too_large:  // the error handler records it; the rest of the body is never read
+      res.status = 413;
+      res.set_header("Connection", "close");
+      return;
+    case BodyRead::failed:
+      return reject(res, entry->target.agent_span_id, 400,
+                    "the body could not be read (truncated, bad chunking or bad Content-Encoding)", req);
+  }
   decode(*entry, body, res);
   if (res.status != 200) reject(res, entry->target.agent_span_id, res.status, res.body, req);
 }
@@ -115,11 +130,10 @@ void OtlpReceiver::decode(AgentTelemetryEntry& entry, std::string& body, httplib
   // Redacted before anything is parsed or kept: the raw copy and the spans both come from the redacted text.
   trace::redact_in_place(body);
   trace::Json doc;
-  try {
-    doc = trace::Json::parse(body);
-  } catch (const trace::Json::parse_error& e) {
+  std::string problem = trace::parse_untrusted_json(body, doc);
+  if (!problem.empty()) {
     res.status = 400;
-    res.body = fmt::format("malformed OTLP JSON: {}", e.what());
+    res.body = fmt::format("malformed OTLP JSON: {}", problem);
     return;
   }
   if (!doc.is_object()) {
@@ -188,7 +202,7 @@ void OtlpReceiver::decode(AgentTelemetryEntry& entry, std::string& body, httplib
   if (!partial.empty())
     reply["partialSuccess"] = {{"errorMessage", fmt::format("{} problem(s); first: {}", st.problems.size(), partial)}};
   res.status = 200;
-  res.set_content(reply.dump(), "application/json");
+  res.set_content(trace::json_text(reply), "application/json");
 }
 
 void OtlpReceiver::finish_agent(AgentTelemetryEntry& entry) {

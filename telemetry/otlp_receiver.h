@@ -23,7 +23,7 @@ struct OtlpReceiverOptions {
   std::string run_span_id;                // refusals without a valid token are recorded here
   size_t max_body_bytes = 16u << 20;      // larger bodies get 413
   uint64_t raw_limit = 64ull << 20;       // per agent: otlp.jsonl kept up to this; decoding goes on past it
-  size_t worker_threads = 16;
+  size_t worker_threads = 256;  // the most connections answered at once (held sockets must not starve others)
 };
 
 struct OtlpReceiverCounters {
@@ -49,7 +49,8 @@ class OtlpReceiver {
 
  private:
   enum class Signal { traces, logs, metrics };
-  void handle(Signal signal, const httplib::Request& req, httplib::Response& res);
+  void handle(Signal signal, const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader& reader);
   void reject(httplib::Response& res, const std::string& span_id, int status, const std::string& reason,
               const httplib::Request& req);
   void decode(AgentTelemetryEntry& entry, std::string& body, httplib::Response& res);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "trace/json_text.h"
 #include "trace/redact.h"
 
 namespace telemetry {
@@ -9,7 +10,7 @@ namespace telemetry {
 std::string rejection_body(const Rejection& r) {
   nlohmann::json body = {{"type", "error"},
                          {"error", {{"type", "harness_" + r.server}, {"message", r.reason}}}};
-  return body.dump();
+  return trace::json_text(body);  // a reason may quote the bad bytes of a request: never a throwing dump
 }
 
 void record_rejection(trace::Store& store, const std::string& span_id, const Rejection& r) {

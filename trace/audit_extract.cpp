@@ -5,6 +5,7 @@
 #include <set>
 
 #include "trace/model.h"
+#include "trace/json_parse.h"
 
 namespace trace {
 namespace {
@@ -192,7 +193,7 @@ std::vector<std::string> audited_tool_names() {
 }
 
 std::string command_from_arguments(std::string_view arguments) {
-  Json j = Json::parse(arguments, nullptr, false);
+  Json j = trace::parse_untrusted_json(arguments);
   if (j.is_discarded()) {
     for (const char* key : {"command", "cmd"})
       if (std::string c = string_field_of_clipped_json(arguments, key); !c.empty()) return c;
@@ -207,7 +208,7 @@ std::string command_from_arguments(std::string_view arguments) {
 }
 
 std::string url_from_arguments(std::string_view arguments) {
-  Json j = Json::parse(arguments, nullptr, false);
+  Json j = trace::parse_untrusted_json(arguments);
   if (j.is_discarded()) return string_field_of_clipped_json(arguments, "url");
   if (j.is_object() && j.contains("url") && j["url"].is_string()) return j["url"].get<std::string>();
   if (j.is_string()) return j.get<std::string>();

@@ -10,6 +10,7 @@
 
 #include "trace/import.h"
 #include "trace/store_internal.h"
+#include "trace/json_parse.h"
 
 namespace trace {
 namespace {
@@ -22,7 +23,7 @@ std::string agent_id_of(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::string line;
   if (std::getline(in, line)) {
-    Json j = Json::parse(line, nullptr, false);
+    Json j = trace::parse_untrusted_json(line);
     if (j.is_object()) {
       auto it = j.find("agentId");
       if (it != j.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) return *it;

@@ -16,6 +16,7 @@
 #include "trace/line_splitter.h"
 #include "trace/session_usage.h"
 #include "trace/time_parse.h"
+#include "trace/json_parse.h"
 
 namespace trace {
 namespace {
@@ -66,7 +67,7 @@ std::vector<Turn> rollout_turns(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   LineSplitter lines([&](std::string_view line, int64_t, bool oversize, size_t) {
     if (oversize) return;
-    Json j = Json::parse(line, nullptr, false);
+    Json j = trace::parse_untrusted_json(line);
     if (!j.is_object() || !j["payload"].is_object()) return;
     const Json& p = j["payload"];
     int64_t t = j["timestamp"].is_string() ? parse_iso8601_ns(j["timestamp"].get<std::string>()).value_or(0) : 0;

@@ -6,6 +6,7 @@
 
 #include "trace/decoders.h"
 #include "trace/otlp_json.h"
+#include "trace/json_parse.h"
 
 namespace trace {
 namespace {
@@ -105,10 +106,9 @@ class OtlpDecoder : public Decoder {
 
   void complete() {
     Json doc;
-    try {
-      doc = Json::parse(buf_);
-    } catch (const Json::parse_error& e) {
-      decode_error(document_line_, fmt::format("invalid JSON: {}", e.what()), buf_);
+    std::string problem = parse_untrusted_json(buf_, doc);
+    if (!problem.empty()) {
+      decode_error(document_line_, fmt::format("invalid JSON: {}", problem), buf_);
       buf_.clear();
       return;
     }

@@ -6,6 +6,7 @@
 
 #include "trace/decoders.h"
 #include "trace/ids.h"
+#include "trace/json_parse.h"
 
 namespace trace {
 
@@ -39,7 +40,7 @@ std::string first_key(std::string_view head) {
 }  // namespace
 
 std::optional<Format> sniff_format(std::string_view first_line, std::string_view file_name) {
-  Json j = Json::parse(first_line, nullptr, false);
+  Json j = trace::parse_untrusted_json(first_line);
   if (j.is_discarded() || !j.is_object()) {
     // OTLP files are usually pretty-printed: the head of the file shows the document's first key.
     std::string key = first_key(first_line);

@@ -10,6 +10,7 @@
 
 #include "trace/export_otlp.h"
 #include "trace/otlp_json.h"
+#include "trace/json_parse.h"
 
 namespace trace {
 namespace {
@@ -35,7 +36,7 @@ std::optional<Target> parse_endpoint(const std::string& endpoint) {
 std::string clipped(const std::string& s) { return s.size() > 300 ? s.substr(0, 300) + "…" : s; }
 
 int64_t rejected_spans(const std::string& body) {
-  Json j = Json::parse(body, nullptr, false);
+  Json j = trace::parse_untrusted_json(body);
   if (!j.is_object() || !j.contains("partialSuccess") || !j["partialSuccess"].is_object()) return 0;
   const Json& r = j["partialSuccess"].value("rejectedSpans", Json(0));
   return json_int64(r).value_or(0);

@@ -13,6 +13,7 @@
 
 #include "harness/report/report.h"
 #include "harness/state/run_dir.h"
+#include "trace/json_parse.h"
 
 namespace fs = std::filesystem;
 
@@ -243,7 +244,7 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   if (store.has_table("events"))
     store.query("SELECT span_id, payload FROM events WHERE type='cost.disagreement' ORDER BY id", {},
                 [&](const trace::Row& r) {
-                  auto p = nlohmann::json::parse(r.text(1), nullptr, false);
+                  auto p = trace::parse_untrusted_json(r.text(1));
                   if (!p.is_object()) return;
                   auto it = agent_of_span.find(r.text(0));
                   d.cost_disagreements.push_back({it == agent_of_span.end() ? r.text(0) : it->second,

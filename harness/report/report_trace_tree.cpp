@@ -7,6 +7,7 @@
 
 #include "harness/report/report_data.h"
 #include "harness/report/report_text.h"
+#include "trace/json_parse.h"
 
 namespace harness {
 namespace {
@@ -58,7 +59,7 @@ std::string tool_subject(const trace::Span& s) {
   const auto& at = s.attributes;
   if (!at.contains("gen_ai.tool.call.arguments")) return "";
   const auto& raw = at["gen_ai.tool.call.arguments"];
-  nlohmann::json args = raw.is_string() ? nlohmann::json::parse(raw.get<std::string>(), nullptr, false) : raw;
+  nlohmann::json args = raw.is_string() ? trace::parse_untrusted_json(raw.get<std::string>()) : raw;
   if (args.is_object()) {
     for (const char* key : {"command", "file_path", "path", "pattern", "query", "url", "description", "prompt"})
       if (args.contains(key) && args[key].is_string()) return report_text::one_line(args[key].get<std::string>(), 60);

@@ -280,6 +280,24 @@ TEST_F(ProxyFixture, BadRequestsAreRefusedAndRecorded) {
   EXPECT_EQ(send(path("/v1/messages"), "{}").status, 200);
 }
 
+TEST_F(ProxyFixture, ACompressionBombIsRefusedBeforeItReachesTheUpstream) {
+  upstream.chunks = anthropic_stream();
+  start(upstream.url());
+  // 4 MiB of spaces, about 4 KiB gzipped: within the limit on the wire, 64 times it once expanded. It was forwarded.
+  httplib::Client c("127.0.0.1", port);
+  c.set_compress(true);
+  auto bomb = c.Post(path("/v1/messages").c_str(), "{}" + std::string(4 << 20, ' '), "application/json");
+  ASSERT_TRUE(bomb);
+  EXPECT_EQ(bomb->status, 413);
+  EXPECT_NE(bomb->body.find("counted after decompression"), std::string::npos) << bomb->body;
+  EXPECT_TRUE(upstream.seen().empty());
+  // A compressed request within the limit goes on, expanded.
+  auto fine = c.Post(path("/v1/messages").c_str(), R"({"model": "m", "stream": true})", "application/json");
+  ASSERT_TRUE(fine);
+  EXPECT_EQ(fine->status, 200);
+  ASSERT_EQ(upstream.seen().size(), 1u);
+}
+
 TEST_F(ProxyFixture, NoKeyOrAuthorizationTextIsStoredAnywhere) {
   upstream.chunks = anthropic_stream();
   start(upstream.url());
