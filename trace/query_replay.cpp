@@ -93,6 +93,10 @@ ReplayLine line_for_llm(const Span& llm) {
   return l;
 }
 
+// Subagent levels inlined by --expand-subagents. The walk recurses once per level, and an agent can print a chain
+// of thousands; a deeper subagent gets its summary line and is replayed on its own with --session.
+constexpr int kMaxExpandedDepth = 32;
+
 class Replayer {
  public:
   Replayer(Store& store, const SessionGraph& graph, bool expand) : store_(store), g_(graph), expand_(expand) {}
@@ -163,14 +167,17 @@ class Replayer {
     l.type = "subagent";
     l.marker = "↳";
     l.what = fmt::format("subagent {} {}", n.label(), short_id(n.span.span_id));
-    if (expand_) {
+    if (expand_ && depth + 1 < kMaxExpandedDepth) {
       out.push_back(std::move(l));
       timeline(node, depth + 1, out);
       return;
     }
     SessionTotals t = load_session_totals(store_, n.span.span_id);
-    l.detail = fmt::format("{}, {}, {} (--expand-subagents to inline)", format_duration_ms(n.duration_ms()),
-                           plural(t.tool_calls, "tool call"), plural(t.tool_errors, "error"));
+    std::string how = expand_ ? fmt::format("nested deeper than {} levels: --session {} replays it", kMaxExpandedDepth,
+                                            short_id(n.span.span_id))
+                              : "--expand-subagents to inline";
+    l.detail = fmt::format("{}, {}, {} ({})", format_duration_ms(n.duration_ms()), plural(t.tool_calls, "tool call"),
+                           plural(t.tool_errors, "error"), how);
     out.push_back(std::move(l));
   }
 

@@ -2,7 +2,6 @@
 #include "trace/store_internal.h"
 
 #include <algorithm>
-#include <functional>
 
 #include <fmt/format.h>
 
@@ -58,16 +57,16 @@ void link(SessionGraph& g, const std::vector<std::pair<std::string, std::string>
     int p = g.nodes[i].parent;
     (p < 0 ? g.roots : g.nodes[p].children).push_back(static_cast<int>(i));
   }
-  // Depth: nodes are in start order, but a child may start before its parent (clock skew): resolve recursively.
-  std::vector<bool> done(g.nodes.size(), false);
-  std::function<int(int)> depth_of = [&](int i) -> int {
-    if (done[i]) return g.nodes[i].depth;
-    int parent_depth = g.nodes[i].parent >= 0 ? depth_of(g.nodes[i].parent) : 0;
+  // Depth, from the roots down (the links are free of cycles now). Not recursive: an agent can print a chain of
+  // thousands of nested subagents, and one stack frame per level overflowed the stack.
+  std::vector<int> stack(g.roots.begin(), g.roots.end());
+  while (!stack.empty()) {
+    int i = stack.back();
+    stack.pop_back();
+    int parent_depth = g.nodes[i].parent >= 0 ? g.nodes[g.nodes[i].parent].depth : 0;
     g.nodes[i].depth = is_session_kind(g.nodes[i].span.kind) ? parent_depth + 1 : 0;
-    done[i] = true;
-    return g.nodes[i].depth;
-  };
-  for (size_t i = 0; i < g.nodes.size(); ++i) depth_of(static_cast<int>(i));
+    for (int c : g.nodes[i].children) stack.push_back(c);
+  }
 }
 
 }  // namespace

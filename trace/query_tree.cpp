@@ -1,6 +1,7 @@
 #include "trace/query_tree.h"
 
 #include <array>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -29,7 +30,14 @@ std::string tokens_text(const Usage& u) {
   return fmt::format("{}/{}", format_count(u.input_tokens), format_count(u.output_tokens));
 }
 
-Json node_json(const TraceTree& t, int i) {
+// Levels of "children" nested in --json; below that, a subtree is listed flat under its ancestor at this level,
+// each node with its parent_span_id. An agent can print thousands of nested subagents, and every reader of
+// nested JSON (ours, nlohmann's dump, jq) recurses once per level.
+constexpr int kMaxJsonLevels = 100;
+// Levels drawn with tree lines; deeper lines keep the indent of this level and say their depth instead.
+constexpr int kMaxDrawnLevels = 40;
+
+Json node_fields(const TraceTree& t, int i) {
   const SessionNode& n = t.graph.nodes[i];
   const SessionTotals& f = shown_totals(t, i);
   Json j = {{"span_id", n.span.span_id},
@@ -49,10 +57,52 @@ Json node_json(const TraceTree& t, int i) {
             {"cost_usd", round_cost(f.usage.cost_usd)}};
   if (n.is_session()) j["depth"] = n.depth;
   if (auto sid = n.span.attributes.find("session.id"); sid != n.span.attributes.end()) j["session_id"] = *sid;
-  Json children = Json::array();
-  for (int c : n.children) children.push_back(node_json(t, c));
-  j["children"] = std::move(children);
+  j["children"] = Json::array();
   return j;
+}
+
+// Every node below `i`, depth-first, as flat entries naming their parent.
+Json flat_descendants(const TraceTree& t, int i) {
+  Json out = Json::array();
+  std::vector<int> stack(t.graph.nodes[i].children.rbegin(), t.graph.nodes[i].children.rend());
+  while (!stack.empty()) {
+    int d = stack.back();
+    stack.pop_back();
+    Json j = node_fields(t, d);
+    j["parent_span_id"] = t.graph.nodes[t.graph.nodes[d].parent].span.span_id;
+    out.push_back(std::move(j));
+    const auto& kids = t.graph.nodes[d].children;
+    stack.insert(stack.end(), kids.rbegin(), kids.rend());
+  }
+  return out;
+}
+
+// The nested JSON of the tree under `root`, built bottom-up (children before their parents) without recursion.
+Json node_json(const TraceTree& t, int root) {
+  std::vector<std::pair<int, int>> order;  // (node, level), pre-order
+  std::vector<std::pair<int, int>> stack = {{root, 0}};
+  while (!stack.empty()) {
+    auto [i, level] = stack.back();
+    stack.pop_back();
+    order.emplace_back(i, level);
+    if (level + 1 < kMaxJsonLevels)
+      for (int c : t.graph.nodes[i].children) stack.emplace_back(c, level + 1);
+  }
+  std::unordered_map<int, Json> built;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    auto [i, level] = *it;
+    Json j = node_fields(t, i);
+    if (level + 1 < kMaxJsonLevels) {
+      for (int c : t.graph.nodes[i].children) {
+        j["children"].push_back(std::move(built[c]));
+        built.erase(c);
+      }
+    } else {
+      j["children"] = flat_descendants(t, i);
+    }
+    built[i] = std::move(j);
+  }
+  return std::move(built[root]);
 }
 
 std::string summary_line(const TraceTree& t) {
@@ -101,23 +151,27 @@ std::string format_tree(const TraceTree& t) {
   struct Item {
     int node;
     std::string prefix, connector;
+    int level;
   };
   std::vector<Item> stack;
-  for (size_t r = t.graph.roots.size(); r-- > 0;) stack.push_back({t.graph.roots[r], "", ""});
+  for (size_t r = t.graph.roots.size(); r-- > 0;) stack.push_back({t.graph.roots[r], "", "", 0});
   while (!stack.empty()) {
     Item item = std::move(stack.back());
     stack.pop_back();
     const SessionNode& n = t.graph.nodes[item.node];
     const SessionTotals& f = shown_totals(t, item.node);
-    std::string name = item.prefix + item.connector + one_line(display_name(n), kMaxNameWidth);
+    std::string name = item.prefix + item.connector;
+    if (item.level > kMaxDrawnLevels) name += fmt::format("[level {}] ", item.level);
+    name += one_line(display_name(n), kMaxNameWidth);
     rows.push_back({short_id(n.span.span_id), std::string(to_string(n.span.kind)), name,
                     n.status_text(), format_duration_ms(n.duration_ms()), format_thousands(f.tool_calls),
                     or_dash(f.tool_errors, format_thousands(f.tool_errors)), format_thousands(f.llm_calls),
                     tokens_text(f.usage), f.usage.cost_usd > 0 ? format_cost(f.usage.cost_usd) : "-"});
     std::string child_prefix = item.prefix;
-    if (!item.connector.empty()) child_prefix += item.connector == "└─ " ? "   " : "│  ";
+    if (!item.connector.empty() && item.level < kMaxDrawnLevels)
+      child_prefix += item.connector == "└─ " ? "   " : "│  ";
     for (size_t c = n.children.size(); c-- > 0;)
-      stack.push_back({n.children[c], child_prefix, c + 1 == n.children.size() ? "└─ " : "├─ "});
+      stack.push_back({n.children[c], child_prefix, c + 1 == n.children.size() ? "└─ " : "├─ ", item.level + 1});
   }
   std::array<size_t, 10> width{};
   for (const Row& row : rows)

@@ -47,11 +47,29 @@ Children load_subtree(trace::Store& store, const std::string& root, int& count) 
   return children;
 }
 
-int64_t subtree_tokens(const Children& children, const trace::Span& span) {
-  int64_t sum = span.usage.input_tokens + span.usage.output_tokens;
-  if (auto it = children.find(span.span_id); it != children.end())
-    for (const auto& c : it->second) sum += subtree_tokens(children, c);
-  return sum;
+// Tokens of every span and all below it, summed once bottom-up without recursion: an agent can print a chain of
+// thousands of nested subagents, which a recursive walk (once per line) turned into a stack overflow.
+std::map<std::string, int64_t> subtree_tokens(const Children& children, const std::string& root) {
+  std::map<std::string, int64_t> sums;
+  std::vector<const trace::Span*> order;  // pre-order: parents before children
+  std::vector<std::string> stack = {root};
+  while (!stack.empty()) {
+    std::string id = std::move(stack.back());
+    stack.pop_back();
+    auto it = children.find(id);
+    if (it == children.end()) continue;
+    for (const auto& c : it->second) {
+      order.push_back(&c);
+      stack.push_back(c.span_id);
+    }
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const trace::Span& s = **it;
+    int64_t& sum = sums[s.span_id];
+    sum += s.usage.input_tokens + s.usage.output_tokens;
+    sums[s.parent_span_id] += sum;
+  }
+  return sums;
 }
 
 // What a tool call was about, in a few words: the command, the path or the pattern it was given.
@@ -68,7 +86,7 @@ std::string tool_subject(const trace::Span& s) {
   return raw.is_string() ? report_text::one_line(raw.get<std::string>(), 60) : "";
 }
 
-std::string span_line(const Children& children, const trace::Span& s) {
+std::string span_line(const std::map<std::string, int64_t>& tokens_below, const trace::Span& s) {
   std::string line = fmt::format("{} {}", trace::to_string(s.kind), report_text::one_line(s.name, 60));
   if (s.kind == trace::SpanKind::tool) {
     std::string subject = tool_subject(s);
@@ -76,7 +94,8 @@ std::string span_line(const Children& children, const trace::Span& s) {
   }
   if (s.end_ns > s.start_ns) line += " " + report_text::duration(s.end_ns - s.start_ns);
   if (s.kind == trace::SpanKind::session || s.kind == trace::SpanKind::subagent || s.kind == trace::SpanKind::llm) {
-    int64_t tokens = subtree_tokens(children, s);
+    auto it = tokens_below.find(s.span_id);
+    int64_t tokens = it == tokens_below.end() ? s.usage.input_tokens + s.usage.output_tokens : it->second;
     if (tokens > 0) line += ", " + report_text::tokens(tokens) + " tokens";
   }
   if (s.status == trace::SpanStatus::error) {
@@ -88,8 +107,12 @@ std::string span_line(const Children& children, const trace::Span& s) {
   return line;
 }
 
+// Levels drawn below the root; deeper subtrees are one line saying so (the indent alone would fill a page).
+constexpr int kMaxLevels = 24;
+
 struct TreeWriter {
   const Children& children;
+  const std::map<std::string, int64_t>& tokens_below;
   int max_lines;
   int lines = 0;
   int hidden = 0;
@@ -104,10 +127,14 @@ struct TreeWriter {
     out += prefix + text + "\n";
   }
 
-  void walk(const std::string& parent, const std::string& indent) {
+  void walk(const std::string& parent, const std::string& indent, int level) {
     auto it = children.find(parent);
     if (it == children.end()) return;
     const auto& kids = it->second;
+    if (level >= kMaxLevels) {
+      add(indent + "└─ ", fmt::format("… more nested deeper than {} levels, not shown", kMaxLevels));
+      return;
+    }
     for (size_t i = 0; i < kids.size();) {
       size_t j = i + 1;  // fold a run of LLM calls with the same name
       if (kids[i].kind == trace::SpanKind::llm)
@@ -125,8 +152,8 @@ struct TreeWriter {
         add(branch, fmt::format("llm {} ×{}, {} tokens{}", report_text::one_line(kids[i].name, 60), j - i,
                                 report_text::tokens(tokens), errors ? fmt::format(", {} failed ✗", errors) : ""));
       } else {
-        add(branch, span_line(children, kids[i]));
-        walk(kids[i].span_id, indent + (last ? "   " : "│  "));
+        add(branch, span_line(tokens_below, kids[i]));
+        walk(kids[i].span_id, indent + (last ? "   " : "│  "), level + 1);
       }
       i = j;
     }
@@ -141,9 +168,13 @@ std::string render_trace_tree(trace::Store& store, const std::string& root_span_
   if (span_count) *span_count = count;
   for (auto& [parent, kids] : children)
     std::stable_sort(kids.begin(), kids.end(), [](const auto& a, const auto& b) { return a.start_ns < b.start_ns; });
-  TreeWriter writer{children, max_lines, 0, 0, {}};
-  if (auto root = store.span(root_span_id)) writer.add("", span_line(children, *root));
-  writer.walk(root_span_id, "");
+  std::map<std::string, int64_t> tokens_below = subtree_tokens(children, root_span_id);
+  TreeWriter writer{children, tokens_below, max_lines, 0, 0, {}};
+  if (auto root = store.span(root_span_id)) {
+    tokens_below[root->span_id] += root->usage.input_tokens + root->usage.output_tokens;
+    writer.add("", span_line(tokens_below, *root));
+  }
+  writer.walk(root_span_id, "", 0);
   if (writer.hidden > 0) writer.out += fmt::format("… {} more lines not shown\n", writer.hidden);
   if (static_cast<size_t>(count) >= kMaxSpansRead) writer.out += fmt::format("… stopped after {} spans\n", count);
   return writer.out;

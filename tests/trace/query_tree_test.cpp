@@ -1,6 +1,8 @@
 // trace tree: golden text on the fleet fixture and on a store with harness run/generation/agent spans, the JSON
 // figures, and robustness (empty store, a parent cycle in bad input).
 #include "trace/query_tree.h"
+#include "trace/json_parse.h"
+#include "trace/query_replay.h"
 #include "trace/store_internal.h"
 
 #include <gtest/gtest.h>
@@ -148,6 +150,51 @@ TEST_F(HarnessStore, StructuralQueryUsesThePartialIndexAndWritesNeedNoTemporaryT
     Statement explain(trace::internal::db(*store_), std::string("EXPLAIN ") + write);
     while (explain.step()) EXPECT_NE(explain.text(1), "OpenEphemeral") << write;
   }
+}
+
+}  // namespace
+}  // namespace trace
+
+namespace trace {
+namespace {
+
+// An agent printed a chain of 8,000 subagents, each spawned by a tool call of the one above (issue 18): tree,
+// tree --json and replay --expand-subagents segfaulted (one stack frame per level). They now answer, bounded.
+TEST_F(HarnessStore, AChainOfThousandsOfNestedSubagentsIsBoundedNotACrash) {
+  constexpr int kLevels = 8000;
+  auto id = [](char kind, int n) { return fmt::format("{}{:015}", kind, n); };
+  store_->put_span(span(id('a', 0), "", id('a', 0), SpanKind::session, "claude", 0, 100));
+  for (int i = 1; i <= kLevels; ++i) {  // batched by the store
+    std::string parent_session = i == 1 ? id('a', 0) : id('s', i - 1);
+    store_->put_span(span(id('t', i), parent_session, parent_session, SpanKind::tool, "Task", 1, 99));
+    store_->put_span(span(id('s', i), id('t', i), id('s', i), SpanKind::subagent, "nested", 1, 99));
+  }
+  store_->flush();
+  TraceTree t = build_tree(*store_);
+  EXPECT_EQ(t.max_depth, kLevels + 1);
+  std::string text = format_tree(t);
+  EXPECT_NE(text.find("[level 8000] nested"), std::string::npos);
+  // The drawn indent stops growing: no line carries thousands of tree characters.
+  size_t longest = 0;
+  for (size_t b = 0, e; b < text.size(); b = e + 1) longest = std::max(longest, (e = text.find('\n', b)) - b);
+  EXPECT_LT(longest, 400u);
+
+  Json j = tree_to_json(t);
+  std::string dumped = j.dump();  // nlohmann's dump recurses too
+  EXPECT_LE(json_nesting_depth(dumped, 100000), 2 * 100 + 4);  // {roots: [ 100 x {children: [ ]} ... {children: []}
+  // The subtree below level 100 is listed flat under its ancestor, each node naming its parent: nothing is lost.
+  const Json* n = &j["roots"][0];
+  for (int level = 1; level < 100; ++level) n = &(*n)["children"][0];
+  ASSERT_EQ((*n)["children"].size(), static_cast<size_t>(kLevels - 99));
+  EXPECT_EQ((*n)["children"].back()["span_id"], id('s', kLevels));
+  EXPECT_EQ((*n)["children"].back()["parent_span_id"], id('s', kLevels - 1));
+
+  ReplayOptions options;
+  options.expand_subagents = true;
+  auto replayed = replay(*store_, options);
+  ASSERT_TRUE(replayed.ok());
+  std::string replay_text = format_replay(replayed.value());
+  EXPECT_NE(replay_text.find("nested deeper than 32 levels: --session"), std::string::npos);
 }
 
 }  // namespace

@@ -356,3 +356,43 @@ TEST_F(ReportTest, ManyGenerationsCollapse) {
 }
 
 }  // namespace
+
+namespace {
+
+// The winner's tree in the report, on a chain of 6,000 subagents an agent printed (issue 18): one recursive call
+// per level (and a token sum per line) overflowed the stack; the tree now stops drawing at 24 levels and says so,
+// with each line's tokens summed once.
+TEST_F(ReportTest, TheWinnersTreeOfAThousandsDeepChainIsBounded) {
+  auto store = trace::Store::open(dir_ + "/run.db");
+  auto span = [](const std::string& id, const std::string& parent, trace::SpanKind kind, const std::string& name) {
+    trace::Span s;
+    s.trace_id = std::string(32, 'a');
+    s.span_id = id;
+    s.parent_span_id = parent;
+    s.kind = kind;
+    s.name = name;
+    s.start_ns = 1;
+    s.end_ns = 2;
+    s.status = trace::SpanStatus::ok;
+    s.usage.input_tokens = 10;
+    return s;
+  };
+  auto id = [](char kind, int n) { return fmt::format("{}{:015}", kind, n); };
+  store->put_span(span(id('a', 0), "", trace::SpanKind::session, "claude"));
+  constexpr int kLevels = 6000;
+  for (int i = 1; i <= kLevels; ++i) {
+    store->put_span(span(id('t', i), i == 1 ? id('a', 0) : id('s', i - 1), trace::SpanKind::tool, "Task"));
+    store->put_span(span(id('s', i), id('t', i), trace::SpanKind::subagent, "nested"));
+  }
+  store->flush();
+  int count = 0;
+  std::string tree = render_trace_tree(*store, id('a', 0), 400, &count);
+  EXPECT_EQ(count, 2 * kLevels);
+  // The root's line counts every token below it: 12,001 spans of 10 tokens.
+  EXPECT_NE(tree.find("session claude"), std::string::npos) << tree.substr(0, 300);
+  EXPECT_NE(tree.find("120.0k tokens"), std::string::npos) << tree.substr(0, 300);
+  EXPECT_NE(tree.find("… more nested deeper than 24 levels, not shown"), std::string::npos);
+  EXPECT_LT(count_of(tree, "\n"), 30u);
+}
+
+}  // namespace
