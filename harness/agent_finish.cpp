@@ -19,12 +19,16 @@ namespace harness {
 
 void AgentRun::agent_finished(AgentOutcome outcome, const std::string& reason) {
   drop_process(false);
+  if (stderr_log_) stderr_log_->close();
   end_telemetry();  // what the agent exported is settled before the attempt is recorded
   if (capture_) capture_->finish();
   record_.outcome = outcome;
   record_.exit_description = reason;
   record_.end_reason = reason;
-  if (capture_ && capture_->raw_truncated()) event("capture.truncated", {{"limit_bytes", kRawLimit}});
+  if (capture_ && capture_->raw_truncated())
+    event("capture.truncated", {{"limit_bytes", static_cast<uint64_t>(env_.config.limits.stdout_mb) << 20}});
+  if (stderr_log_ && stderr_log_->bytes_cut() > 0)
+    event("log.truncated", {{"file", "stderr.log"}, {"bytes_cut", stderr_log_->bytes_cut()}});
   if (capture_ && !env_.config.runner.transcripts.empty()) {
     try {
       pick_up_transcripts();
@@ -110,6 +114,11 @@ void AgentRun::compare_costs() {
 
 void AgentRun::finalize() {
   phase_ = Phase::done;
+  if (verify_log_) {
+    verify_log_->close();
+    if (verify_log_->bytes_cut() > 0)
+      event("log.truncated", {{"file", "verify.log"}, {"bytes_cut", verify_log_->bytes_cut()}});
+  }
   std::string patch;
   if (workspace_) {
     try {

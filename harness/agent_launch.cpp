@@ -94,7 +94,8 @@ runners::LaunchSpec AgentRun::agent_spec() {
     spec.argv.push_back(expand(arg));
   }
   spec.cwd = workspace_->path();
-  spec.stderr_path = dir_ + "/stderr.log";
+  spec.stderr_path = dir_ + "/stderr.log";  // where a launcher that cannot pipe stderr (Slurm) writes it
+  spec.stderr_pipe = true;                   // else it comes back to be bounded and redacted (on_stderr)
   for (const auto& [k, v] : runner.env) spec.env[k] = expand(v);
   // Markers that let a resumed run find and kill what a crashed harness left running (leftovers.h).
   name_job(spec, "agent");
@@ -132,7 +133,8 @@ void AgentRun::open_capture() {
   ctx.scope = fmt::format("raw:{}", raw.id);  // as trace::rebuild derives it: rebuilt ids are the same
   ctx.label = record_.id;
   ctx.live_clock = true;
-  capture_ = std::make_unique<trace::StreamCapture>(trace::make_decoder(format, ctx), raw_path, kRawLimit);
+  capture_ = std::make_unique<trace::StreamCapture>(trace::make_decoder(format, ctx), raw_path,
+                                                 static_cast<uint64_t>(env_.config.limits.stdout_mb) << 20);
 }
 
 void AgentRun::launch_agent() {

@@ -42,7 +42,8 @@ class RealAgentProcesses final : public AgentProcesses {
                      runners::ProcessLauncher& verify)
       : config_(config), run_dir_(std::move(run_dir)), agents_(agents), verify_(verify) {}
 
-  Started start(ProcessRole role, const runners::LaunchSpec& spec, OutputHandler on_output) override {
+  Started start(ProcessRole role, const runners::LaunchSpec& spec, OutputHandler on_output,
+                OutputHandler on_stderr) override {
     auto& launcher = role == ProcessRole::agent ? agents_ : verify_;
     std::unique_ptr<runners::RunningProcess> started;
     // The launchers throw from deep in their set-up (runners/launcher.h); here that becomes the seam's value.
@@ -57,7 +58,7 @@ class RealAgentProcesses final : public AgentProcesses {
     runners::RunningProcess& running = process->running();
     // Its own group outlives us unless the second Ctrl-C (which _exit()s at once) KILLs it: see interrupt.h.
     track_process_group(running.pid());
-    reactor_.add(running, std::move(on_output));
+    reactor_.add(running, std::move(on_output), std::move(on_stderr));
     handles_[&running] = process.get();
     return std::unique_ptr<AgentProcess>(std::move(process));
   }

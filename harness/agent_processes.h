@@ -63,7 +63,9 @@ class AgentProcesses {
 
   virtual ~AgentProcesses() = default;
   // The started process, or why it could not start (an expected failure of one attempt, not an exception).
-  virtual Started start(ProcessRole role, const runners::LaunchSpec& spec, OutputHandler on_output) = 0;
+  // `on_stderr` gets its stderr the same way when spec.stderr_pipe is set.
+  virtual Started start(ProcessRole role, const runners::LaunchSpec& spec, OutputHandler on_output,
+                        OutputHandler on_stderr) = 0;
   // Waits until a process printed (handed to its OutputHandler) or ended, or `timeout` passed; returns the
   // ends. An ended process is reported once; its handle stays valid until the caller drops it.
   virtual std::vector<ProcessExit> wait(std::chrono::milliseconds timeout) = 0;

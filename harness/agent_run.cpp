@@ -38,7 +38,9 @@ AgentRun::~AgentRun() {
 }
 
 base::Result<void, StartFailure> AgentRun::watch(ProcessRole role, const runners::LaunchSpec& spec) {
-  Started started = env_.processes.start(role, spec, [this](std::string_view chunk) { on_output(chunk); });
+  Started started = env_.processes.start(
+      role, spec, [this](std::string_view chunk) { on_output(chunk); },
+      [this](std::string_view chunk) { on_stderr(chunk); });
   if (!started.ok()) return base::unexpected(started.error());
   process_ = std::move(started).value();
   return {};
@@ -116,12 +118,23 @@ void AgentRun::on_output(std::string_view bytes) {
   if (phase_ != Phase::verifying) return;
   if (verify_output_tail_.size() < kVerifyOutputKept)
     verify_output_tail_.append(bytes.substr(0, kVerifyOutputKept - verify_output_tail_.size()));
-  if (verify_log_bytes_ < kVerifyLogLimit) {
-    std::ofstream log(dir_ + "/verify.log", std::ios::binary | std::ios::app);
-    size_t n = std::min<uint64_t>(bytes.size(), kVerifyLogLimit - verify_log_bytes_);
-    log.write(bytes.data(), static_cast<std::streamsize>(n));
-    verify_log_bytes_ += n;
+  if (!verify_log_) verify_log_ = open_log("verify.log", env_.config.limits.verify_log_mb, "limits.verify_log_mb");
+  verify_log_->write(bytes);
+}
+
+void AgentRun::on_stderr(std::string_view bytes) {
+  if (phase_ == Phase::running) {
+    if (!stderr_log_) stderr_log_ = open_log("stderr.log", env_.config.limits.stderr_mb, "limits.stderr_mb");
+    stderr_log_->write(bytes);
+  } else if (phase_ == Phase::verifying) {
+    if (!verify_log_) verify_log_ = open_log("verify.log", env_.config.limits.verify_log_mb, "limits.verify_log_mb");
+    verify_log_->write(bytes);
   }
+}
+
+std::unique_ptr<BoundedLog> AgentRun::open_log(const std::string& name, int64_t limit_mb, const char* key) const {
+  uint64_t half = static_cast<uint64_t>(limit_mb) << 19;  // MiB / 2
+  return std::make_unique<BoundedLog>(dir_ + "/" + name, half, half, key);
 }
 
 void AgentRun::on_exit(const ProcessExit& exit) {

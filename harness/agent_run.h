@@ -15,6 +15,7 @@
 #include "harness/state/run_dir.h"
 #include "harness/state/run_state.h"
 #include "harness/workspace.h"
+#include "harness/bounded_log.h"
 #include "runners/launcher.h"
 #include "telemetry/run_telemetry.h"
 #include "telemetry/spend_ledger.h"
@@ -83,14 +84,15 @@ class AgentRun {
   int64_t elapsed_ms() const;
 
  private:
-  static constexpr uint64_t kRawLimit = 64ull << 20;  // stdout kept verbatim up to this; decoding goes on
-  static constexpr uint64_t kVerifyLogLimit = 4ull << 20;  // verify.log bound
   static constexpr size_t kVerifyOutputKept = 256u << 10;  // per repeat, for finding the first failure
   static constexpr std::chrono::milliseconds kKillGrace{2000};
   // After a normal exit: what the process left in the background is ended with this much grace.
   static constexpr std::chrono::milliseconds kExitedGrace{200};
 
   void on_output(std::string_view bytes);
+  void on_stderr(std::string_view bytes);
+  // stderr.log or verify.log, bounded by limits.* (`key` names it) and redacted.
+  std::unique_ptr<BoundedLog> open_log(const std::string& name, int64_t limit_mb, const char* key) const;
   // Starts the process and watches it; the failure when it could not start.
   base::Result<void, StartFailure> watch(ProcessRole role, const runners::LaunchSpec& spec);
   // Stops watching the current process (killing its tree first when `kill`), and drops it.
@@ -138,8 +140,8 @@ class AgentRun {
   int64_t verify_started_ms_ = 0;
   int verify_repeat_ = 0;
   std::string verify_output_tail_;
-  bool verify_log_truncated_ = false;
-  uint64_t verify_log_bytes_ = 0;
+  std::unique_ptr<BoundedLog> stderr_log_;
+  std::unique_ptr<BoundedLog> verify_log_;
   std::string system_failure_;
   bool launched_ = false;
 };

@@ -37,7 +37,8 @@ void AgentRun::start_verify_repeat() {
   runners::LaunchSpec spec;
   spec.argv = {"/bin/sh", "-c", env_.config.verify.command};
   spec.cwd = workspace_->path();
-  spec.stderr_path = dir_ + "/verify.log";
+  spec.stderr_path = dir_ + "/verify.log";  // Slurm's; else piped back into the bounded, redacted log
+  spec.stderr_pipe = true;
   spec.env["HARNESS_VERIFY_REPEAT"] = std::to_string(repeat);
   name_job(spec, "verify");
   sandbox_paths(spec, "verify-home");

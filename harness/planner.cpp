@@ -299,9 +299,12 @@ class Planner : public GenerationPlanner {
     o.verify.repeats = a.verify.repeats;
     o.verify.first_failure = a.verify.first_failure;
     std::string log = env_.dir.agent(a.generation, a.slot, a.attempt) + "/verify.log";
-    if (fs::exists(log)) {
-      std::string text = read_text(log);
-      o.verify.log_tail = text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+    if (std::ifstream in(log, std::ios::binary | std::ios::ate); in) {  // its end only: it may be megabytes
+      auto size = static_cast<std::streamoff>(in.tellg());
+      std::streamoff from = std::max<std::streamoff>(0, size - 2000);
+      in.seekg(from);
+      o.verify.log_tail.assign(static_cast<size_t>(size - from), '\0');
+      in.read(o.verify.log_tail.data(), size - from);
     }
     o.changed_files = a.changed_files;
     o.tokens_in = a.input_tokens;

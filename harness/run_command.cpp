@@ -156,6 +156,7 @@ std::unique_ptr<telemetry::RunTelemetry> start_telemetry(const Config& c, trace:
   o.anthropic_upstream = upstream(c.proxy.anthropic_upstream, "ANTHROPIC_BASE_URL", o.anthropic_upstream);
   o.openai_upstream = upstream(c.proxy.openai_upstream, "OPENAI_BASE_URL", o.openai_upstream);
   o.otlp_max_body_bytes = static_cast<size_t>(c.telemetry.max_body_mb) << 20;
+  o.otlp_raw_limit = static_cast<uint64_t>(c.limits.otlp_mb) << 20;
   o.proxy_max_request_bytes = static_cast<size_t>(c.proxy.max_request_mb) << 20;
   o.prices = &prices;
   o.ledger = &ledger;

@@ -20,6 +20,9 @@ struct LaunchSpec {
   std::vector<std::string> unset_env;        // removed from it
   std::string stdin_path;                    // empty: /dev/null (agents must not wait for a terminal)
   std::string stderr_path;                   // appended to (empty: /dev/null), bounded by the caller's policy
+  // stderr comes back on a second pipe (read_stderr) instead, so the caller can bound and redact it; a launcher
+  // that cannot (Slurm: srun's stderr carries the job's own messages) appends to stderr_path as without it.
+  bool stderr_pipe = false;
   // What a batch system calls it (the Slurm job name and comment); the local launcher ignores both. Every attempt
   // of one agent shares a job name, so that a resumed run can find and cancel what an earlier attempt left.
   std::string job_name;
@@ -46,6 +49,9 @@ class RunningProcess {
   // Reads what is available on stdout into `out` (appends at most 64 KiB, so a fast writer cannot grow memory);
   // returns false at EOF.
   virtual bool read_stdout(std::string& out) = 0;
+  // The same for stderr, when it was started with LaunchSpec::stderr_pipe (else -1 and false).
+  virtual int stderr_fd() const { return -1; }
+  virtual bool read_stderr(std::string& /*out*/) { return false; }
   // A descriptor that poll() reports readable once the process has ended (a pidfd), or -1 when there is none; lets a
   // reactor learn of an exit without polling try_wait().
   virtual int exit_fd() const { return -1; }

@@ -171,8 +171,19 @@ class LocalLauncher final : public ProcessLauncher {
 
     ParentFd stdin_fd(
         open_or_throw(spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path, O_RDONLY, command, "stdin"));
-    ParentFd stderr_fd(open_or_throw(spec.stderr_path.empty() ? "/dev/null" : spec.stderr_path,
-                                     O_WRONLY | O_CREAT | O_APPEND, command, "stderr"));
+    ParentFd stderr_fd;
+    ParentFd stderr_read;
+    if (spec.stderr_pipe) {
+      int err_fds[2];
+      if (::pipe2(err_fds, O_CLOEXEC) != 0)
+        throw LaunchError("cannot start " + quoted(command) + ": pipe: " + std::strerror(errno));
+      stderr_read.reset(above_stdio(err_fds[0]));
+      stderr_fd.reset(above_stdio(err_fds[1]));
+      ::fcntl(stderr_read.get(), F_SETFL, ::fcntl(stderr_read.get(), F_GETFL) | O_NONBLOCK);
+    } else {
+      stderr_fd.reset(open_or_throw(spec.stderr_path.empty() ? "/dev/null" : spec.stderr_path,
+                                    O_WRONLY | O_CREAT | O_APPEND, command, "stderr"));
+    }
     int pipe_fds[2];
     // Close-on-exec on both ends: the child gets its write end through dup2 onto 1, no other child gets
     // either.
@@ -203,7 +214,7 @@ class LocalLauncher final : public ProcessLauncher {
     // A pidfd becomes readable when the process ends, so a reactor learns of exits from poll() alone.
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     retire.started = true;
-    return std::make_unique<LocalProcess>(pid, stdout_read.release(), pidfd, token);
+    return std::make_unique<LocalProcess>(pid, stdout_read.release(), pidfd, token, stderr_read.release());
   }
 };
 

@@ -28,8 +28,8 @@ ExitStatus exit_status_from_wait(int wait_status) {
   return status;
 }
 
-LocalProcess::LocalProcess(int pid, int stdout_fd, int pidfd, std::string tree_token)
-    : pid_(pid), stdout_fd_(stdout_fd), pidfd_(pidfd), tree_token_(std::move(tree_token)) {}
+LocalProcess::LocalProcess(int pid, int stdout_fd, int pidfd, std::string tree_token, int stderr_fd)
+    : pid_(pid), stdout_fd_(stdout_fd), pidfd_(pidfd), stderr_fd_(stderr_fd), tree_token_(std::move(tree_token)) {}
 
 LocalProcess::~LocalProcess() {
   collect_leader(false);
@@ -42,6 +42,7 @@ LocalProcess::~LocalProcess() {
   // Nothing the agent started may outlive its handle; what is left now gets SIGKILL at once.
   kill_tree(std::chrono::milliseconds(0));
   close_stdout();
+  if (stderr_fd_ >= 0) ::close(stderr_fd_);
   if (pidfd_ >= 0) ::close(pidfd_);
 }
 
@@ -50,21 +51,30 @@ void LocalProcess::close_stdout() {
   stdout_fd_ = -1;
 }
 
-bool LocalProcess::read_stdout(std::string& out) {
-  if (stdout_fd_ < 0) return false;
+namespace {
+
+// One chunk from a non-blocking pipe; at EOF (or an error no retry will cure) closes it and returns false.
+bool read_chunk(int& fd, std::string& out) {
+  if (fd < 0) return false;
   char buffer[kReadChunk];
   for (;;) {
-    ssize_t n = ::read(stdout_fd_, buffer, sizeof buffer);
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n > 0) {
       out.append(buffer, static_cast<size_t>(n));
       return true;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-    close_stdout();  // EOF, or an error that no retry will cure
+    ::close(fd);
+    fd = -1;
     return false;
   }
 }
+
+}  // namespace
+
+bool LocalProcess::read_stdout(std::string& out) { return read_chunk(stdout_fd_, out); }
+bool LocalProcess::read_stderr(std::string& out) { return read_chunk(stderr_fd_, out); }
 
 void LocalProcess::collect_leader(bool block) {
   if (status_) return;

@@ -15,8 +15,8 @@ namespace runners {
 
 class LocalProcess final : public RunningProcess {
  public:
-  // Takes ownership of both descriptors (pidfd may be -1).
-  LocalProcess(int pid, int stdout_fd, int pidfd, std::string tree_token);
+  // Takes ownership of the descriptors (pidfd and stderr_fd may be -1).
+  LocalProcess(int pid, int stdout_fd, int pidfd, std::string tree_token, int stderr_fd = -1);
   ~LocalProcess() override;
   LocalProcess(const LocalProcess&) = delete;
   LocalProcess& operator=(const LocalProcess&) = delete;
@@ -24,6 +24,8 @@ class LocalProcess final : public RunningProcess {
   int pid() const override { return pid_; }
   int stdout_fd() const override { return stdout_fd_; }
   bool read_stdout(std::string& out) override;
+  int stderr_fd() const override { return stderr_fd_; }
+  bool read_stderr(std::string& out) override;
   int exit_fd() const override { return pidfd_; }
   std::optional<ExitStatus> try_wait() override;
   void kill_tree(std::chrono::milliseconds grace) override;
@@ -45,6 +47,7 @@ class LocalProcess final : public RunningProcess {
   int pid_;
   int stdout_fd_;
   int pidfd_;
+  int stderr_fd_ = -1;
   std::string tree_token_;
   std::optional<ExitStatus> status_;
   bool tree_ended_ = false;  // kill_tree() has run to completion

@@ -22,8 +22,8 @@ constexpr std::chrono::seconds kOrphanReapInterval{1};
 
 }  // namespace
 
-void ProcessReactor::add(RunningProcess& process, OutputHandler on_output) {
-  watched_.push_back(Watched{&process, std::move(on_output)});
+void ProcessReactor::add(RunningProcess& process, OutputHandler on_output, OutputHandler on_stderr) {
+  watched_.push_back(Watched{&process, std::move(on_output), std::move(on_stderr)});
 }
 
 void ProcessReactor::remove(RunningProcess& process) {
@@ -41,8 +41,22 @@ bool ProcessReactor::pump(Watched& watched, bool& produced) {
   return open;
 }
 
+// stderr is not activity (an agent that only complains may still be stuck), so it never counts as output.
+bool ProcessReactor::pump_stderr(Watched& watched, bool& got) {
+  chunk_.clear();
+  bool open = watched.process->read_stderr(chunk_);
+  got = !chunk_.empty();
+  if (got && watched.on_stderr) watched.on_stderr(chunk_);
+  chunk_.clear();
+  return open;
+}
+
 void ProcessReactor::finish(size_t index, ExitStatus status, Progress& progress) {
   Watched& watched = watched_[index];
+  for (int i = 0; i < kDrainChunks; ++i) {
+    bool got = false;
+    if (!pump_stderr(watched, got) || !got) break;
+  }
   bool produced = false;
   for (int i = 0; i < kDrainChunks; ++i) {
     bool got = false;
@@ -73,6 +87,10 @@ ProcessReactor::Progress ProcessReactor::wait(std::chrono::milliseconds timeout)
       fds.push_back(pollfd{fd, POLLIN, 0});
       owner.push_back(i);
     }
+    if (int fd = watched_[i].process->stderr_fd(); fd >= 0) {
+      fds.push_back(pollfd{fd, POLLIN, 0});
+      owner.push_back(i);
+    }
     if (int fd = watched_[i].process->exit_fd(); fd >= 0) {
       fds.push_back(pollfd{fd, POLLIN, 0});
       owner.push_back(i);
@@ -95,6 +113,11 @@ ProcessReactor::Progress ProcessReactor::wait(std::chrono::milliseconds timeout)
       Watched& watched = watched_[owner[f]];
       if (fds[f].fd == watched.process->exit_fd()) {
         exit_ready[owner[f]] = true;
+        continue;
+      }
+      if (fds[f].fd == watched.process->stderr_fd()) {
+        bool got = false;
+        if (!pump_stderr(watched, got)) fds[f].fd = -1;
         continue;
       }
       bool produced = false;

@@ -30,7 +30,8 @@ class ProcessReactor {
   };
 
   // The reactor does not own the process; remove() it (or let it finish) before destroying it.
-  void add(RunningProcess& process, OutputHandler on_output);
+  // `on_stderr` receives its stderr the same way, when it was started with LaunchSpec::stderr_pipe.
+  void add(RunningProcess& process, OutputHandler on_output, OutputHandler on_stderr = {});
   // Stops watching it (e.g. after a kill whose status the caller does not need); no more calls for it.
   void remove(RunningProcess& process);
   size_t size() const { return watched_.size(); }
@@ -45,9 +46,11 @@ class ProcessReactor {
   struct Watched {
     RunningProcess* process;
     OutputHandler on_output;
+    OutputHandler on_stderr;
   };
   // Reads one chunk and hands it on; false at end of stream.
   bool pump(Watched& watched, bool& produced);
+  bool pump_stderr(Watched& watched, bool& got);
   void finish(size_t index, ExitStatus status, Progress& progress);
 
   std::vector<Watched> watched_;

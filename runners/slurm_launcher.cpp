@@ -123,6 +123,7 @@ class SlurmLauncher final : public ProcessLauncher {
     if (spec.argv.empty() || spec.argv.front().empty()) throw LaunchError("cannot start: empty command");
     LaunchSpec srun_spec = spec;
     srun_spec.argv = srun_argv(options_, spec);
+    srun_spec.stderr_pipe = false;  // srun's stderr is read back from its file for the job's own messages
     bool own_stderr = spec.stderr_path.empty();
     if (own_stderr) srun_spec.stderr_path = temporary_stderr_path();
     const std::string& stderr_path = srun_spec.stderr_path;

@@ -172,6 +172,7 @@ void OtlpReceiver::decode(AgentTelemetryEntry& entry, std::string& body, httplib
     res.body = "the agent this token belonged to has ended";
     return;
   }
+  trace::redact_secret_attributes(doc);  // kept and decoded without them
   std::string line = doc.dump(-1, ' ', false, trace::Json::error_handler_t::replace) + "\n";
   if (s.raw && s.raw_written + line.size() <= options_.raw_limit) {
     std::fwrite(line.data(), 1, line.size(), s.raw);

@@ -7,6 +7,7 @@ RunTelemetry::RunTelemetry(trace::Store& store, TelemetryOptions options, const 
     OtlpReceiverOptions o;
     o.run_span_id = run_span_id;
     o.max_body_bytes = options.otlp_max_body_bytes;
+    o.raw_limit = options.otlp_raw_limit;
     receiver_ = std::make_unique<OtlpReceiver>(store, tokens_, o);
   }
   if (options.proxy) {

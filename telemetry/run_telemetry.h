@@ -24,6 +24,7 @@ struct TelemetryOptions {
   std::string anthropic_upstream = "https://api.anthropic.com";
   std::string openai_upstream = "https://api.openai.com/v1";
   size_t otlp_max_body_bytes = 16u << 20;
+  uint64_t otlp_raw_limit = 64ull << 20;  // per agent's otlp.jsonl
   size_t proxy_max_request_bytes = 64u << 20;
   // Sandboxed agents' egress proxy (egress_proxy.h): it runs when set, allowing only these hosts (may be empty:
   // every attempt is then denied, and recorded).

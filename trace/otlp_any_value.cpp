@@ -1,7 +1,9 @@
 // OTLP JSON value encoding: AnyValue <-> plain JSON, key/value lists, and trace/span ids (hex or base64).
 #include <charconv>
+#include <vector>
 
 #include "trace/otlp_json.h"
+#include "trace/redact.h"
 
 namespace trace {
 namespace {
@@ -121,6 +123,28 @@ Json to_any_value(const Json& value) {
   }
 }
 
+size_t redact_secret_attributes(Json& doc) {
+  size_t count = 0;
+  std::vector<Json*> todo = {&doc};  // no recursion, whatever the nesting
+  while (!todo.empty()) {
+    Json* j = todo.back();
+    todo.pop_back();
+    if (j->is_object()) {
+      auto key = j->find("key");
+      auto value = j->find("value");
+      if (key != j->end() && key->is_string() && value != j->end() && is_secret_name(key->get_ref<const std::string&>())) {
+        *value = Json{{"stringValue", "[REDACTED:secret]"}};
+        ++count;
+        continue;
+      }
+      for (auto& [k, v] : j->items()) todo.push_back(&v);
+    } else if (j->is_array()) {
+      for (auto& v : *j) todo.push_back(&v);
+    }
+  }
+  return count;
+}
+
 Json from_key_values(const Json& list) {
   Json out = Json::object();
   if (!list.is_array()) return out;
@@ -129,7 +153,12 @@ Json from_key_values(const Json& list) {
     auto key = kv.find("key");
     if (key == kv.end() || !key->is_string()) continue;
     auto value = kv.find("value");
-    out[key->get<std::string>()] = value == kv.end() ? Json(nullptr) : from_any_value(*value);
+    const std::string& name = key->get_ref<const std::string&>();
+    // The text redaction sees "key" and "value" apart: an attribute named like a secret (api_key) is blanked here.
+    if (is_secret_name(name) && value != kv.end())
+      out[name] = "[REDACTED:secret]";
+    else
+      out[name] = value == kv.end() ? Json(nullptr) : from_any_value(*value);
   }
   return out;
 }

@@ -26,7 +26,11 @@ std::optional<int64_t> json_int64(const Json& value);
 // Plain JSON -> AnyValue; integers become decimal strings as the OTLP JSON mapping writes int64.
 Json to_any_value(const Json& value);
 // [{"key": k, "value": AnyValue}, ...] -> {"k": plain, ...}; entries without a string key are skipped.
+// Attributes named like a secret (api_key, *_token: redact.h's is_secret_name) get "[REDACTED:secret]".
 Json from_key_values(const Json& list);
+// The same on a whole document, in place, before it is kept as sent: every {"key": <secret name>, "value": ...}
+// gets the redacted string value. Returns how many. The text redactor sees the key and its value apart.
+size_t redact_secret_attributes(Json& document);
 Json to_key_values(const Json& object);
 // An OTLP id -> lower-case hex of 2*`bytes` chars. Accepts hex in any case (the OTLP/HTTP JSON form) and
 // base64 (what protobuf's generic JSON mapping writes for bytes). "" for an empty or absent id; nullopt if

@@ -104,6 +104,42 @@ bool match_prefixed(std::string_view s, size_t i, Match& m) {
   return false;
 }
 
+// A JSON Web Token: three base64url parts, the first two JSON objects ("eyJ" is base64 of '{"').
+bool match_jwt(std::string_view s, size_t i, Match& m) {
+  if (s.compare(i, 3, "eyJ") != 0 || !starts_word(s, i, is_token_char)) return false;
+  auto b64url = [](char c) { return (char_class(c) & kAlnum) || c == '-' || c == '_'; };
+  size_t p = i;
+  for (int part = 0; part < 3; ++part) {
+    size_t n = run_length(s, p, b64url);
+    if (part < 2 && n < 10) return false;
+    p += n;
+    if (part < 2) {
+      if (p >= s.size() || s[p] != '.') return false;
+      ++p;
+    }
+  }
+  m = {i, p, "jwt"};
+  return true;
+}
+
+// A PEM private key block: from its BEGIN line to the end of its END line (in JSON text its line breaks are
+// escapes, so the block is one run); without an END (cut off), to the end of the text.
+bool match_private_key(std::string_view s, size_t i, Match& m) {
+  if (s.compare(i, 11, "-----BEGIN ") != 0) return false;
+  size_t label_end = s.find("-----", i + 11);
+  if (label_end == std::string_view::npos || label_end - i > 80) return false;
+  std::string_view label = s.substr(i + 11, label_end - i - 11);
+  if (label.size() < 11 || label.substr(label.size() - 11) != "PRIVATE KEY") return false;
+  size_t end = s.find("-----END ", label_end + 5);
+  if (end == std::string_view::npos) {
+    m = {i, s.size(), "private_key"};
+    return true;
+  }
+  size_t close = s.find("-----", end + 9);
+  m = {i, close == std::string_view::npos ? s.size() : close + 5, "private_key"};
+  return true;
+}
+
 // "Bearer xyz" / "Basic xyz" anywhere.
 bool match_bearer(std::string_view s, size_t i, Match& m) {
   for (std::string_view word : {std::string_view("bearer "), std::string_view("basic ")}) {
@@ -171,13 +207,25 @@ size_t redact_in_place(std::string& text) {
   std::string_view s = text;
   while (i < s.size()) {
     char c = s[i];
-    // Every rule starts at a letter, digit or '_' (escape letters too): anything else is passed in one test.
+    // Every rule but the PEM block starts at a letter, digit or '_' (escape letters too): anything else is
+    // passed in one test.
     if (!is_ident_char(c)) {
+      Match pem;
+      if (c == '-' && match_private_key(s, i, pem)) {
+        replace(pem);
+        i = pem.value_end;
+        continue;
+      }
       ++i;
       continue;
     }
     Match m;
     if ((c == 's' || c == 'g' || c == 'A' || c == 'x') && match_prefixed(s, i, m)) {
+      replace(m);
+      i = m.value_end;
+      continue;
+    }
+    if (c == 'e' && match_jwt(s, i, m)) {
       replace(m);
       i = m.value_end;
       continue;

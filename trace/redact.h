@@ -1,4 +1,5 @@
 // Redaction of secrets before anything is stored: API keys and tokens (sk-..., sk-ant-..., ghp_..., AKIA...),
+// JSON Web Tokens (eyJ...), PEM private key blocks (-----BEGIN ... PRIVATE KEY----- to its END line),
 // Bearer/Authorization values, and values of variables named *_KEY, *_TOKEN, *SECRET*, *PASSWORD* become
 // [REDACTED:kind]. A hand-written scanner (no regex): it runs over every byte an agent prints. Thread-safe.
 #pragma once

@@ -103,6 +103,15 @@ struct ProxyConfig {
   int64_t max_request_mb = 64;
 };
 
+// What an agent or a verify run may make the harness keep on disk (harness/bounded_log.h): past a bound, a file
+// keeps its head (and for logs its tail) and says how much was cut.
+struct LimitsConfig {
+  int64_t stdout_mb = 64;      // stdout.raw: the agent's stream kept verbatim up to this (decoding goes on past it)
+  int64_t stderr_mb = 8;       // stderr.log: head and tail, half each
+  int64_t verify_log_mb = 8;   // verify.log (verify stdout and stderr): head and tail, half each
+  int64_t otlp_mb = 64;        // otlp.jsonl per agent: kept up to this (decoding goes on past it)
+};
+
 // The sandbox around every agent and verify run (runners/sandbox.h, docs/sandbox.md).
 struct SandboxConfig {
   std::string mode = "auto";              // auto (on where bwrap works) | on (or fail) | off
@@ -133,6 +142,7 @@ struct Config {
   TelemetryConfig telemetry;
   ProxyConfig proxy;
   SandboxConfig sandbox;
+  LimitsConfig limits;
   std::string prompt_template;  // path of a Mustache template; empty = templates/agent_prompt.mustache
   std::optional<uint64_t> seed;
 

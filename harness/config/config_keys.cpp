@@ -314,6 +314,24 @@ std::vector<ConfigKey> server_keys() {
        .doc = "Largest request body forwarded, in MiB; larger ones get HTTP 413.", .min = 1, .max = 4096,
        .apply = [](Config& c, V v) { c.proxy.max_request_mb = v.integer; }},
 
+      {.key = "limits", .type = KeyType::kSection,
+       .doc = "How much of what agents and verify runs print is kept on disk. Past a limit a file keeps its head "
+              "(logs also their tail) and says how many bytes were cut; secrets are redacted before anything is "
+              "written."},
+      {.key = "limits.stdout_mb", .type = KeyType::kInt, .default_value = "64",
+       .doc = "stdout.raw, the agent's stream as printed, in MiB; decoding goes on past it (event capture.truncated).",
+       .min = 1, .max = 65536, .apply = [](Config& c, V v) { c.limits.stdout_mb = v.integer; }},
+      {.key = "limits.stderr_mb", .type = KeyType::kInt, .default_value = "8",
+       .doc = "stderr.log, in MiB: the first and the last half are kept.", .min = 1, .max = 65536,
+       .apply = [](Config& c, V v) { c.limits.stderr_mb = v.integer; }},
+      {.key = "limits.verify_log_mb", .type = KeyType::kInt, .default_value = "8",
+       .doc = "verify.log (the verify command's stdout and stderr, every repeat), in MiB: the first and the last "
+              "half are kept.",
+       .min = 1, .max = 65536, .apply = [](Config& c, V v) { c.limits.verify_log_mb = v.integer; }},
+      {.key = "limits.otlp_mb", .type = KeyType::kInt, .default_value = "64",
+       .doc = "otlp.jsonl per agent (what it exported, kept for rebuilds), in MiB; decoding goes on past it.",
+       .min = 1, .max = 65536, .apply = [](Config& c, V v) { c.limits.otlp_mb = v.integer; }},
+
       {.key = "sandbox", .type = KeyType::kSection,
        .doc = "The sandbox every agent and every verify run gets of its own (docs/sandbox.md): bubblewrap with a "
               "private network (loopback only), /tmp and home, the host read-only except its workspace."},

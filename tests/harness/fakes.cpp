@@ -125,7 +125,7 @@ FakeProcesses::FakeProcesses(FakeClock& clock, FakeWorkspaces& workspaces)
 FakeProcesses::~FakeProcesses() = default;
 
 harness::Started FakeProcesses::start(harness::ProcessRole role, const runners::LaunchSpec& spec,
-                                      OutputHandler on_output) {
+                                      OutputHandler on_output, OutputHandler /*on_stderr: fakes print none*/) {
   FakeLaunch launch{role, spec, "", clock_.now_ms()};
   FakeWorkspaceState* workspace = workspaces_.at_path(spec.cwd);
   FakeScript script;

@@ -119,8 +119,8 @@ class FakeProcesses : public harness::AgentProcesses {
   // What end_leftovers() reports (default: nothing was left).
   harness::LeftoversEnded leftovers_result;
 
-  harness::Started start(harness::ProcessRole role, const runners::LaunchSpec& spec,
-                         OutputHandler on_output) override;
+  harness::Started start(harness::ProcessRole role, const runners::LaunchSpec& spec, OutputHandler on_output,
+                         OutputHandler on_stderr) override;
   std::vector<harness::ProcessExit> wait(std::chrono::milliseconds timeout) override;
   harness::LeftoversEnded end_leftovers(const harness::AgentRecord& attempt) override;
 

@@ -3,6 +3,8 @@
 // pipelined requests. Each gets a clear status, is recorded, and the receiver goes on answering.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <fmt/format.h>
 
 #include "telemetry/otlp_receiver.h"
@@ -118,6 +120,31 @@ TEST_F(HostileFixture, PipelinedRequestsAreAnsweredOneByOneOrRefusedByClosing) {
   // sends them again (before, they were swallowed silently and the connection waited).
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
   EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(HostileFixture, AnAttributeNamedLikeASecretIsNeitherStoredNorKept) {
+  // The text redactor sees {"key": "api_key"} and its value apart: this was stored in clear (issue 18).
+  std::string doc = R"({"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "5b8efff798038103d269b633813fc60c",
+    "spanId": "1111111111111111", "name": "work", "startTimeUnixNano": "1", "endTimeUnixNano": "2",
+    "attributes": [{"key": "api_key", "value": {"stringValue": "plainvalue12345"}},
+                   {"key": "user.name", "value": {"stringValue": "kept"}}]}]}]}]})";
+  httplib::Client client("127.0.0.1", port);
+  auto r = client.Post("/v1/traces", {{kAgentTokenHeader, agent->token}}, doc, "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  auto spans = run.spans("name = 'work'");
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].attributes["api_key"], "[REDACTED:secret]");
+  EXPECT_EQ(spans[0].attributes["user.name"], "kept");
+  receiver->finish_agent(*agent);  // closes otlp.jsonl
+  std::ifstream in(run.dir + "/" + agent->target.agent_dir_rel + "/otlp.jsonl");
+  std::string kept((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(kept.find("plainvalue12345"), std::string::npos) << kept;
+  EXPECT_NE(kept.find("[REDACTED:secret]"), std::string::npos) << kept;
 }
 
 }  // namespace

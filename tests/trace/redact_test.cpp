@@ -30,6 +30,16 @@ TEST(Redact, EachRuleGivesItsKind) {
       {"{\\\"gh_token\\\":\\\"abcdef\\\"}", "{\\\"gh_token\\\":\\\"[REDACTED:secret]\\\"}", 1},
       {"two ghp_abcdefghijklmnopqrst1 and sk-abcdefghijklmnop", "two [REDACTED:github_token] and [REDACTED:api_key]",
        2},
+      {"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U.",
+       "jwt [REDACTED:jwt].", 1},
+      {"unsigned eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4eHh4In0. ok", "unsigned [REDACTED:jwt] ok", 1},
+      {"key: -----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----\\n done",
+       "key: [REDACTED:private_key]\\n done", 1},
+      {"cut -----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkq", "cut [REDACTED:private_key]", 1},
+      // Look-alikes stay: a word starting eyJ without the dotted parts, a public key, markdown rules.
+      {"eyJustAWord and eyJhbGciOiJIUzI1NiJ9 alone", "eyJustAWord and eyJhbGciOiJIUzI1NiJ9 alone", 0},
+      {"-----BEGIN PUBLIC KEY-----\\nMIIBIjAN", "-----BEGIN PUBLIC KEY-----\\nMIIBIjAN", 0},
+      {"----- notes -----", "----- notes -----", 0},
   };
   for (const Case& c : cases) {
     std::string text = c.in;
