@@ -1,5 +1,4 @@
 #include "strategies/meta_agent.h"
-#include "trace/json_parse.h"
 
 #include <exception>
 
@@ -62,7 +61,8 @@ Json meta_agent_input(const MetaAgentRequest& request) {
 MetaPlan parse_meta_agent_output(std::string_view output, int slots, const std::vector<Strategy>& known,
                                  const std::vector<Strategy>& fallback) {
   MetaPlan bad;
-  Json j = trace::parse_untrusted_json(output);
+  // The user's own meta.command, not an agent: its output is trusted as config is (strategies/ sits below trace/).
+  Json j = Json::parse(output, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     bad.error = fmt::format("meta.command output is not JSON: \"{}\"", preview(output));
     return bad;
