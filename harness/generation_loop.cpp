@@ -28,6 +28,18 @@ void GenerationLoop::write_reports_now() {
 }
 
 LoopResult GenerationLoop::run() {
+  try {
+    return run_generations();
+  } catch (const trace::StoreError& e) {
+    // Nothing more can be recorded; every transaction committed before stands (each checkpoint is one), and
+    // the one that failed was rolled back, so the run continues from its last checkpoint. Exit 3 (exit_codes.h).
+    throw trace::StoreError(fmt::format("{}; the run stopped at its last checkpoint: once the disk is fixed, "
+                                        "`harness resume {}` continues it",
+                                        e.what(), env_.dir.root));
+  }
+}
+
+LoopResult GenerationLoop::run_generations() {
   run_ = *env_.state.run();
   LoopResult result;
   discard_unkept_workspaces();

@@ -271,6 +271,10 @@ class FakeRun {
   harness::AgentRecord agent(const std::string& id, int attempt = 1);
   const std::string& dir() const { return dir_; }
 
+  // Set, each run()/resume() plans with a planner made by this from the run's environment (the real one,
+  // harness::make_planner, as a new process makes it) instead of `planner`.
+  std::function<std::unique_ptr<harness::GenerationPlanner>(harness::AgentEnvironment&)> make_planner;
+
   harness::Config config;
   FakeClock clock;
   FakeWorkspaces workspaces;

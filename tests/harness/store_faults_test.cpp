@@ -1,0 +1,265 @@
+// Store faults, measured: run.db made to fail underneath a whole run (fault_vfs, a SQLite VFS wrapped around the
+// default one) at each of its writes in turn, at an fsync, at an open, and with the disk full. Each faulted run
+// must stop with a clear store error and exit 3, leave a run.db that passes PRAGMA integrity_check, keep every
+// agent it had recorded as completed, and finish as the uninterrupted run does once resumed with the fault gone.
+// The run is in-process (fakes.h) with the real planner, so the observer's saves are the product's own.
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "fakes.h"
+#include "fault_vfs.h"
+#include "harness/exit_codes.h"
+#include "harness/planner.h"
+#include "harness/report/report.h"
+#include "observer/observation_set.h"
+
+namespace harness_test {
+namespace {
+
+using fault_vfs::File;
+using fault_vfs::Op;
+
+harness::Config config() {
+  auto c = FakeRun::default_config();
+  c.generations = 2;
+  c.population = 3;
+  c.concurrency = 2;
+  c.stop.after_fixes = 0;
+  c.strategies.allocation = "round_robin";
+  c.strategies.reallocate_after = 0;
+  c.strategies.list = {{"slow", {}, ""}, {"wrong", {}, ""}, {"fixer", {}, ""}};
+  return c;
+}
+
+// A run of the real planner (allocation, prompts, observer) over scripted agents.
+std::unique_ptr<FakeRun> make_run() {
+  fault_vfs::install();  // before the run opens its store: every file of it goes through the wrapper
+  auto run = std::make_unique<FakeRun>(config(), std::vector<std::string>{});
+  run->make_planner = [](harness::AgentEnvironment& env) { return harness::make_planner(env); };
+  // The observer's tables exist before any fault is armed: the planner creates them once, as the run starts,
+  // outside the loop (a fault there stops the run before anything ran; resume is then a fresh start).
+  observer::ensure_observer_schema(*run->store);
+  run->processes.script_agent("slow", FakeScript().print(jsonl::session_start()).silent(300).exit(0));
+  run->processes.script_agent("wrong", scripts::wrong());
+  run->processes.script_agent("fixer", scripts::fixer());
+  run->processes.script_verify(scripts::verify_state_fixed(150));
+  return run;
+}
+
+// What `harness resume` starts from: a new process, so the store is closed (as the dying one closed it) and
+// opened again.
+void reopen(FakeRun& run) {
+  run.env.reset();
+  run.state.reset();
+  run.store.reset();
+  run.store = trace::Store::open(run.dir() + "/run.db");
+  run.state = std::make_unique<harness::RunState>(*run.store);
+}
+
+// PRAGMA integrity_check through plain SQLite (the default unix VFS, not the wrapper).
+std::string integrity(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, "unix") != SQLITE_OK) {
+    out = std::string("cannot open: ") + sqlite3_errmsg(db);
+  } else {
+    sqlite3_exec(
+        db, "PRAGMA integrity_check",
+        [](void* o, int, char** v, char**) {
+          *static_cast<std::string*>(o) += v[0] ? v[0] : "";
+          return 0;
+        },
+        &out, nullptr);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+// generation -> slot -> "strategy/verify/outcome" of its one completed attempt (a duplicate fails the test).
+std::map<int, std::map<int, std::string>> completed(FakeRun& run) {
+  std::map<int, std::map<int, std::string>> out;
+  for (const auto& a : run.agents()) {
+    if (a.status != harness::AttemptStatus::completed) continue;
+    EXPECT_FALSE(out[a.generation].count(a.slot)) << "duplicate " << a.id;
+    out[a.generation][a.slot] = fmt::format("{}/{}/{}", a.strategy, a.verify.label(), to_string(a.outcome));
+  }
+  return out;
+}
+
+// "fingerprint xcount" of every observation: what the observer kept.
+std::vector<std::string> observations(FakeRun& run) {
+  std::vector<std::string> out;
+  auto set = observer::ObservationSet::load(*run.store);
+  for (const auto& o : set.all())
+    out.push_back(fmt::format("{} x{}", o.fingerprint, o.count));
+  // Sorted: a re-run attempt may finish in another order than the first, which numbers the ids otherwise.
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Agents the loop reported done: it logs "<id> <outcome>: ..." once the agent's checkpoint has committed.
+std::set<std::string> reported_done(const FakeRun& run) {
+  std::set<std::string> out;
+  for (const auto& line : run.progress.lines)
+    if (line.size() > 8 && line[0] == 'g' && line[3] == '-' && line.find(": ") != std::string::npos &&
+        line.find("; verify ") != std::string::npos)
+      out.insert(line.substr(0, 7));
+  return out;
+}
+
+// Every event of the run as "type agent" (agent empty when none), in write order.
+std::vector<std::string> all_events(trace::Store& store) {
+  std::vector<std::string> out;
+  store.for_each_event([&](const trace::Event& e) {
+    std::string agent = e.payload.is_object() ? e.payload.value("agent", "") : "";
+    std::string marker = e.type;
+    if (e.type == "checkpoint.saved") marker += agent.empty() ? " generation" : " agent";
+    out.push_back(marker);
+  });
+  return out;
+}
+
+// The durable point a fault hit: the first transaction of the uninterrupted run that the faulted run does not
+// hold, named by the event that marks it.
+std::string durable_point(const std::vector<std::string>& reference, const std::vector<std::string>& faulted) {
+  size_t i = 0;
+  while (i < faulted.size() && i < reference.size() && faulted[i] == reference[i]) ++i;
+  for (; i < reference.size(); ++i) {
+    const std::string& e = reference[i];
+    if (e == "checkpoint.saved agent") return "agent checkpoint";
+    if (e == "checkpoint.saved generation") return "generation checkpoint";
+    if (e == "observer.agent_observed") return "observer save";
+    if (e == "agent.spawned") return "agent start";
+    if (e == "generation.started") return "generation start";
+    if (e == "run.finalized") return "run end";
+  }
+  return "after the run's last event";
+}
+
+struct Reference {
+  std::map<int, std::map<int, std::string>> completed;
+  std::vector<std::string> observations, events;
+  fault_vfs::Counts counts;
+  int exit_code = -1;
+};
+
+const Reference& reference() {
+  static const Reference ref = [] {
+    Reference r;
+    auto run = make_run();
+    fault_vfs::reset_counts();
+    r.exit_code = run->run().exit_code;
+    r.counts = fault_vfs::counts();
+    r.completed = completed(*run);
+    r.observations = observations(*run);
+    r.events = all_events(*run->store);
+    return r;
+  }();
+  return ref;
+}
+
+// What one faulted run did, checked against everything the fault must not break.
+struct Outcome {
+  bool stopped = false;  // the fault ended the run (else the run absorbed it and finished)
+  std::string point;
+};
+
+Outcome run_with_fault(fault_vfs::Fault fault, const std::string& label) {
+  SCOPED_TRACE(label);
+  const Reference& ref = reference();
+  auto run = make_run();
+  fault.path_contains = run->dir();
+  Outcome out;
+  fault_vfs::arm(fault);
+  try {
+    auto result = run->run();
+    EXPECT_EQ(result.exit_code, ref.exit_code) << "a run that absorbed the fault ends as the uninterrupted one";
+  } catch (const std::exception& e) {
+    out.stopped = true;
+    EXPECT_EQ(harness::exit_code_for(e), harness::kExitInfra) << e.what();
+    std::string message = harness::fatal_message(e);
+    EXPECT_EQ(message.rfind("store error: ", 0), 0u) << message;
+    EXPECT_NE(message.find(run->dir() + "/run.db"), std::string::npos) << "names the file: " << message;
+    EXPECT_NE(message.find("harness resume"), std::string::npos) << "says how to go on: " << message;
+  }
+  std::set<std::string> done_before = reported_done(*run);
+  // The process that met the fault ends: its store closes under the fault still armed (a full disk stays full).
+  run->env.reset();
+  run->state.reset();
+  run->store.reset();
+  fault_vfs::disarm();
+  EXPECT_EQ(integrity(run->dir() + "/run.db"), "ok");
+  reopen(*run);
+  if (out.stopped) out.point = durable_point(ref.events, all_events(*run->store));
+  for (const auto& id : done_before) {
+    bool kept = false;
+    for (const auto& a : run->agents())
+      if (a.id == id && a.status == harness::AttemptStatus::completed) kept = true;
+    EXPECT_TRUE(kept) << id << " was recorded completed before the fault and is not now";
+  }
+  if (out.stopped) {
+    auto resumed = run->resume();
+    EXPECT_EQ(resumed.exit_code, ref.exit_code);
+  }
+  EXPECT_EQ(completed(*run), ref.completed);
+  EXPECT_EQ(observations(*run), ref.observations);
+  EXPECT_EQ(run->count("run.finalized"), 1);
+  EXPECT_EQ(integrity(run->dir() + "/run.db"), "ok");
+  return out;
+}
+
+TEST(StoreFaults, TheUninterruptedRun) {
+  const Reference& ref = reference();
+  EXPECT_EQ(ref.exit_code, 0);
+  EXPECT_EQ(ref.completed.size(), 2u);
+  auto c = ref.counts;
+  fmt::print("uninterrupted run: writes main {} WAL {} other {}; fsyncs main {} WAL {}; opens main {} WAL {} other {}\n",
+             c.of(Op::write, File::main_db), c.of(Op::write, File::wal), c.of(Op::write, File::other),
+             c.of(Op::sync, File::main_db), c.of(Op::sync, File::wal), c.of(Op::open, File::main_db),
+             c.of(Op::open, File::wal), c.of(Op::open, File::other));
+  EXPECT_GT(c.of(Op::write, File::wal), 50);
+}
+
+// Sweeps the fault over the run's WAL writes (every k-th), tallying which durable point each one hit.
+struct Sweep {
+  const char* name;
+  fault_vfs::Fault (*make)(long n);
+};
+
+class StoreFaultSweep : public ::testing::TestWithParam<Sweep> {};
+
+TEST_P(StoreFaultSweep, EveryDurablePointStopsCleanlyAndResumes) {
+  const long writes = reference().counts.of(Op::write, File::wal);
+  const long step = 3;
+  std::map<std::string, int> hits;
+  int absorbed = 0;
+  for (long n = 1; n <= writes; n += step) {
+    Outcome o = run_with_fault(GetParam().make(n), fmt::format("{} at WAL write {}", GetParam().name, n));
+    if (getenv("FAULT_VERBOSE")) fmt::print("{} {}: {}\n", GetParam().name, n, o.stopped ? o.point : "absorbed");
+    if (o.stopped) ++hits[o.point];
+    else ++absorbed;
+    if (HasFailure()) break;  // the first broken case says it all
+  }
+  std::string summary;
+  for (const auto& [point, n] : hits) summary += fmt::format("  {}: {} faults, data lost: 0\n", point, n);
+  fmt::print("{}: {} WAL writes, a fault at every {}rd: {} stopped the run, {} absorbed\n{}", GetParam().name,
+             writes, step, [&] { int t = 0; for (auto& [p, n] : hits) t += n; return t; }(), absorbed, summary);
+  EXPECT_GT(hits["agent checkpoint"], 0);
+  EXPECT_GT(hits["generation checkpoint"], 0);
+  EXPECT_GT(hits["observer save"], 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    WalWrites, StoreFaultSweep,
+    ::testing::Values(Sweep{"IoErrWrite", [](long n) { return fault_vfs::fail_nth_write(n); }},
+                      Sweep{"DiskFull", [](long n) { return fault_vfs::disk_full_after(n - 1); }}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace harness_test
