@@ -238,11 +238,15 @@ class FakePlanner : public harness::GenerationPlanner {
 
 class FakeProgress : public harness::Progress {
  public:
-  void log(std::string_view line) override { lines.emplace_back(line); }
+  void log(std::string_view line) override {
+    lines.emplace_back(line);
+    if (on_log) on_log(lines.back());
+  }
   void update(const harness::GenerationProgress&) override { ++updates; }
   void finish() override {}
   std::vector<std::string> lines;
   int updates = 0;
+  std::function<void(const std::string&)> on_log;  // called with each line as it is logged
 };
 
 // A run in a temporary folder (its run.db real, everything else faked), created as `harness run` creates one.

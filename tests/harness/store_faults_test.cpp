@@ -4,16 +4,19 @@
 // agent it had recorded as completed, and finish as the uninterrupted run does once resumed with the fault gone.
 // The run is in-process (fakes.h) with the real planner, so the observer's saves are the product's own.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
 #include "fakes.h"
 #include "fault_vfs.h"
+#include "loop_fixture.h"
 #include "harness/exit_codes.h"
 #include "harness/planner.h"
 #include "harness/report/report.h"
@@ -260,6 +263,77 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Sweep{"IoErrWrite", [](long n) { return fault_vfs::fail_nth_write(n); }},
                       Sweep{"DiskFull", [](long n) { return fault_vfs::disk_full_after(n - 1); }}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// The report a run writes at its end. Its reads of run.db come from SQLite's page cache (a run's store reads
+// nothing from the disk after its second generation: measured by fault_vfs), so a failing disk reaches it through
+// its own files: here the final report cannot be written (a folder where its temporary file goes, as a full disk
+// refuses it). The run stops with exit 3, recorded `failed` and saying so; resume writes the report and the run
+// ends as the uninterrupted one, finalized once.
+TEST(StoreFaults, AFinalReportThatCannotBeWrittenStopsWithExit3AndResumeWritesIt) {
+  auto run = make_run();
+  const std::string obstacle = fmt::format("{}/report.md.tmp.{}", run->dir(), getpid());
+  run->progress.on_log = [&](const std::string& line) {
+    if (line.rfind("generation 2 done", 0) == 0) std::filesystem::create_directories(obstacle);
+  };
+  auto result = run->run();
+  EXPECT_EQ(result.exit_code, harness::kExitInfra);
+  EXPECT_NE(result.stop_reason.find("the final report could not be written: " + obstacle + ": cannot create: "),
+            std::string::npos)
+      << result.stop_reason;
+  EXPECT_EQ(to_string(run->state->run()->status), "failed");
+  EXPECT_EQ(run->count("run.stopped"), 1);
+  bool hinted = false;
+  for (const auto& line : run->progress.lines)
+    if (line.find("`harness resume " + run->dir() + "` writes it") != std::string::npos) hinted = true;
+  EXPECT_TRUE(hinted) << "says how to go on";
+  EXPECT_EQ(nlohmann::json::parse(read_file(run->dir() + "/summary.json"))["partial"], true)
+      << "generation 1's report stays until the final one is written";
+
+  run->progress.on_log = nullptr;
+  std::filesystem::remove(obstacle);
+  reopen(*run);
+  EXPECT_EQ(run->resume().exit_code, 0);
+  EXPECT_EQ(completed(*run), reference().completed);
+  EXPECT_EQ(run->count("run.finalized"), 1);
+  auto summary = nlohmann::json::parse(read_file(run->dir() + "/summary.json"));
+  EXPECT_EQ(summary["run"]["status"], "completed");
+  EXPECT_EQ(summary["partial"], false);
+  EXPECT_EQ(integrity(run->dir() + "/run.db"), "ok");
+}
+
+// `harness report` (write_reports(run_dir)) opens and reads run.db from the disk: each of those opens and reads
+// fails in turn. Each is a clear store error naming run.db (the CLI exits 3), the store is left as it was, and
+// the same command with the fault gone writes the report.
+TEST(StoreFaults, TheReportCommandFailsCleanlyAtEachOpenAndRead) {
+  auto run = make_run();
+  ASSERT_EQ(run->run().exit_code, 0);
+  const std::string dir = run->dir();
+  run->env.reset();
+  run->state.reset();
+  run->store.reset();
+  fault_vfs::reset_counts();
+  ASSERT_TRUE(harness::write_reports(dir).ok());
+  const fault_vfs::Counts c = fault_vfs::counts();
+  int faults = 0;
+  for (Op op : {Op::open, Op::read})
+    for (File file : {File::main_db, File::wal})
+      for (long n = 1; n <= c.of(op, file); ++n) {
+        SCOPED_TRACE(fmt::format("{} {} of the {}", fault_vfs::to_string(op), n, fault_vfs::to_string(file)));
+        fault_vfs::Fault fault{op, file, n, 0, false, dir};
+        fault_vfs::arm(fault);
+        auto failed = harness::write_reports(dir);
+        fault_vfs::disarm();
+        ++faults;
+        EXPECT_FALSE(failed.ok());
+        EXPECT_NE(failed.error.find("store error: " + dir + "/run.db"), std::string::npos) << failed.error;
+        EXPECT_EQ(integrity(dir + "/run.db"), "ok");
+        EXPECT_TRUE(harness::write_reports(dir).ok());
+      }
+  fmt::print("`harness report`: {} faults ({} opens, {} reads of run.db), data lost: 0\n", faults,
+             c.of(Op::open, File::main_db) + c.of(Op::open, File::wal),
+             c.of(Op::read, File::main_db) + c.of(Op::read, File::wal));
+  EXPECT_GT(faults, 2);
+}
 
 }  // namespace
 }  // namespace harness_test

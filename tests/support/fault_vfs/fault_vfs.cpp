@@ -37,6 +37,7 @@ File kind_of(int flags) {
 int default_error(Op op) {
   switch (op) {
     case Op::open: return SQLITE_CANTOPEN;
+    case Op::read: return SQLITE_IOERR_READ;
     case Op::write: return SQLITE_IOERR_WRITE;
     case Op::sync: return SQLITE_IOERR_FSYNC;
     case Op::truncate: return SQLITE_IOERR_TRUNCATE;
@@ -66,6 +67,7 @@ int do_close(sqlite3_file* f) {
   return rc;
 }
 int do_read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
+  if (int rc = fault_for(Op::read, self(f)->kind, self(f)->path)) return rc;
   return real(f)->pMethods->xRead(real(f), buf, n, off);
 }
 int do_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
@@ -164,6 +166,7 @@ std::string to_string(File f) {
 std::string to_string(Op op) {
   switch (op) {
     case Op::open: return "open";
+    case Op::read: return "read";
     case Op::write: return "write";
     case Op::sync: return "fsync";
     case Op::truncate: return "truncate";
@@ -226,5 +229,6 @@ Fault fail_nth_write(long nth, File file) { return {Op::write, file, nth, SQLITE
 Fault disk_full_after(long writes, File file) { return {Op::write, file, writes + 1, SQLITE_FULL, true, ""}; }
 Fault fail_nth_sync(long nth, File file) { return {Op::sync, file, nth, SQLITE_IOERR_FSYNC, false, ""}; }
 Fault fail_nth_open(long nth, File file) { return {Op::open, file, nth, SQLITE_CANTOPEN, false, ""}; }
+Fault fail_nth_read(long nth, File file) { return {Op::read, file, nth, SQLITE_IOERR_READ, false, ""}; }
 
 }  // namespace fault_vfs
