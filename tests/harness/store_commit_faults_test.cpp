@@ -118,6 +118,7 @@ TEST_F(StoreCommitFaults, AFailingCommitRollsBackTheWholeTransaction) {
     EXPECT_EQ(events(), "after=1 before=1");
     EXPECT_EQ(integrity(), "ok");
   }
+  fmt::print("COMMIT faults: {} (each WAL write of a 40-event transaction in turn), data lost: 0\n", writes);
 }
 
 // A batch (writes outside a transaction) whose commit failed once: the batch is gone as a whole, and the next

@@ -40,14 +40,17 @@ harness::Config config() {
   return c;
 }
 
-// A run of the real planner (allocation, prompts, observer) over scripted agents.
-std::unique_ptr<FakeRun> make_run() {
+// A run of the real planner (allocation, prompts, observer) over scripted agents. With synchronous=NORMAL in WAL
+// mode only checkpoints fsync, and a run this small never fills the WAL to its automatic checkpoint: with
+// `checkpoint_every_commit` each commit checkpoints, so that fsyncs happen all along the run.
+std::unique_ptr<FakeRun> make_run(bool checkpoint_every_commit = false) {
   fault_vfs::install();  // before the run opens its store: every file of it goes through the wrapper
   auto run = std::make_unique<FakeRun>(config(), std::vector<std::string>{});
   run->make_planner = [](harness::AgentEnvironment& env) { return harness::make_planner(env); };
   // The observer's tables exist before any fault is armed: the planner creates them once, as the run starts,
   // outside the loop (a fault there stops the run before anything ran; resume is then a fresh start).
   observer::ensure_observer_schema(*run->store);
+  if (checkpoint_every_commit) run->store->execute("PRAGMA wal_autocheckpoint=1");
   run->processes.script_agent("slow", FakeScript().print(jsonl::session_start()).silent(300).exit(0));
   run->processes.script_agent("wrong", scripts::wrong());
   run->processes.script_agent("fixer", scripts::fixer());
@@ -152,19 +155,22 @@ struct Reference {
   int exit_code = -1;
 };
 
-const Reference& reference() {
-  static const Reference ref = [] {
-    Reference r;
-    auto run = make_run();
-    fault_vfs::reset_counts();
-    r.exit_code = run->run().exit_code;
-    r.counts = fault_vfs::counts();
-    r.completed = completed(*run);
-    r.observations = observations(*run);
-    r.events = all_events(*run->store);
-    return r;
-  }();
-  return ref;
+Reference measure(bool checkpoint_every_commit) {
+  Reference r;
+  auto run = make_run(checkpoint_every_commit);
+  fault_vfs::reset_counts();
+  r.exit_code = run->run().exit_code;
+  r.counts = fault_vfs::counts();
+  r.completed = completed(*run);
+  r.observations = observations(*run);
+  r.events = all_events(*run->store);
+  return r;
+}
+
+const Reference& reference(bool checkpoint_every_commit = false) {
+  static const Reference plain = measure(false);
+  static const Reference checkpointing = measure(true);
+  return checkpoint_every_commit ? checkpointing : plain;
 }
 
 // What one faulted run did, checked against everything the fault must not break.
@@ -173,10 +179,10 @@ struct Outcome {
   std::string point;
 };
 
-Outcome run_with_fault(fault_vfs::Fault fault, const std::string& label) {
+Outcome run_with_fault(fault_vfs::Fault fault, const std::string& label, bool checkpoint_every_commit = false) {
   SCOPED_TRACE(label);
-  const Reference& ref = reference();
-  auto run = make_run();
+  const Reference& ref = reference(checkpoint_every_commit);
+  auto run = make_run(checkpoint_every_commit);
   fault.path_contains = run->dir();
   Outcome out;
   fault_vfs::arm(fault);
@@ -227,42 +233,99 @@ TEST(StoreFaults, TheUninterruptedRun) {
              c.of(Op::sync, File::main_db), c.of(Op::sync, File::wal), c.of(Op::open, File::main_db),
              c.of(Op::open, File::wal), c.of(Op::open, File::other));
   EXPECT_GT(c.of(Op::write, File::wal), 50);
+  EXPECT_EQ(c.of(Op::sync, File::wal) + c.of(Op::sync, File::main_db), 0) << "no checkpoint in so small a run";
+  EXPECT_EQ(reference(true).completed, ref.completed);
+  EXPECT_GT(reference(true).counts.of(Op::sync, File::wal), 20);
 }
 
-// Sweeps the fault over the run's WAL writes (every k-th), tallying which durable point each one hit.
+// Sweeps a fault over every k-th call of one kind in the run (WAL writes; fsyncs, checkpointing at each commit),
+// tallying which durable point each one hit.
 struct Sweep {
   const char* name;
+  Op op;
+  File file;
   fault_vfs::Fault (*make)(long n);
+  bool checkpoint_every_commit = false;
 };
 
 class StoreFaultSweep : public ::testing::TestWithParam<Sweep> {};
 
 TEST_P(StoreFaultSweep, EveryDurablePointStopsCleanlyAndResumes) {
-  const long writes = reference().counts.of(Op::write, File::wal);
+  const Sweep& sweep = GetParam();
+  const long calls = reference(sweep.checkpoint_every_commit).counts.of(sweep.op, sweep.file);
   const long step = 3;
   std::map<std::string, int> hits;
-  int absorbed = 0;
-  for (long n = 1; n <= writes; n += step) {
-    Outcome o = run_with_fault(GetParam().make(n), fmt::format("{} at WAL write {}", GetParam().name, n));
-    if (getenv("FAULT_VERBOSE")) fmt::print("{} {}: {}\n", GetParam().name, n, o.stopped ? o.point : "absorbed");
+  int stopped = 0, absorbed = 0;
+  for (long n = 1; n <= calls; n += step) {
+    Outcome o = run_with_fault(sweep.make(n),
+                               fmt::format("{} at {} {} of the {}", sweep.name, fault_vfs::to_string(sweep.op), n,
+                                           fault_vfs::to_string(sweep.file)),
+                               sweep.checkpoint_every_commit);
+    if (getenv("FAULT_VERBOSE")) fmt::print("{} {}: {}\n", sweep.name, n, o.stopped ? o.point : "absorbed");
+    o.stopped ? ++stopped : ++absorbed;
     if (o.stopped) ++hits[o.point];
-    else ++absorbed;
     if (HasFailure()) break;  // the first broken case says it all
   }
   std::string summary;
   for (const auto& [point, n] : hits) summary += fmt::format("  {}: {} faults, data lost: 0\n", point, n);
-  fmt::print("{}: {} WAL writes, a fault at every {}rd: {} stopped the run, {} absorbed\n{}", GetParam().name,
-             writes, step, [&] { int t = 0; for (auto& [p, n] : hits) t += n; return t; }(), absorbed, summary);
-  EXPECT_GT(hits["agent checkpoint"], 0);
-  EXPECT_GT(hits["generation checkpoint"], 0);
-  EXPECT_GT(hits["observer save"], 0);
+  fmt::print("{}: {} {}s of the {}, a fault at every {}rd: {} stopped the run (exit 3, resumed), {} absorbed; "
+             "data lost: 0\n{}",
+             sweep.name, calls, fault_vfs::to_string(sweep.op), fault_vfs::to_string(sweep.file), step, stopped,
+             absorbed, summary);
+  if (sweep.op == Op::write) {
+    EXPECT_GT(hits["agent checkpoint"], 0);
+    EXPECT_GT(hits["generation checkpoint"], 0);
+    EXPECT_GT(hits["observer save"], 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    WalWrites, StoreFaultSweep,
-    ::testing::Values(Sweep{"IoErrWrite", [](long n) { return fault_vfs::fail_nth_write(n); }},
-                      Sweep{"DiskFull", [](long n) { return fault_vfs::disk_full_after(n - 1); }}),
+    Calls, StoreFaultSweep,
+    ::testing::Values(
+        Sweep{"IoErrWrite", Op::write, File::wal, [](long n) { return fault_vfs::fail_nth_write(n); }},
+        Sweep{"DiskFull", Op::write, File::wal, [](long n) { return fault_vfs::disk_full_after(n - 1); }},
+        Sweep{"FsyncWal", Op::sync, File::wal, [](long n) { return fault_vfs::fail_nth_sync(n, File::wal); }, true},
+        Sweep{"FsyncMainDb", Op::sync, File::main_db,
+              [](long n) { return fault_vfs::fail_nth_sync(n, File::main_db); }, true}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// `harness resume` after a store fault, when opening run.db (the file, then its WAL) fails too: a clear store
+// error naming run.db (exit 3) that changes nothing, and the next resume, with the fault gone, completes the run.
+TEST(StoreFaults, AResumeWhoseOpenFailsIsAClearErrorAndTheNextOneCompletes) {
+  auto run = make_run();
+  auto fault = fault_vfs::fail_nth_write(100);  // an agent checkpoint in generation 1 (see the sweep)
+  fault.path_contains = run->dir();
+  fault_vfs::arm(fault);
+  EXPECT_THROW(run->run(), trace::StoreError);
+  fault_vfs::disarm();
+  run->env.reset();
+  run->state.reset();
+  run->store.reset();
+  int faults = 0;
+  for (File file : {File::main_db, File::wal}) {
+    SCOPED_TRACE(fault_vfs::to_string(file));
+    fault_vfs::Fault open_fails = fault_vfs::fail_nth_open(1, file);
+    open_fails.path_contains = run->dir();
+    fault_vfs::arm(open_fails);
+    try {
+      trace::Store::open(run->dir() + "/run.db");
+      ADD_FAILURE() << "opened";
+    } catch (const trace::StoreError& e) {
+      ++faults;
+      EXPECT_EQ(harness::exit_code_for(e), harness::kExitInfra);
+      EXPECT_NE(harness::fatal_message(e).find("store error: " + run->dir() + "/run.db"), std::string::npos)
+          << e.what();
+    }
+    fault_vfs::disarm();
+    EXPECT_EQ(integrity(run->dir() + "/run.db"), "ok");
+  }
+  EXPECT_EQ(faults, 2);
+  reopen(*run);
+  EXPECT_EQ(run->resume().exit_code, 0);
+  EXPECT_EQ(completed(*run), reference().completed);
+  EXPECT_EQ(observations(*run), reference().observations);
+  EXPECT_EQ(integrity(run->dir() + "/run.db"), "ok");
+}
 
 // The report a run writes at its end. Its reads of run.db come from SQLite's page cache (a run's store reads
 // nothing from the disk after its second generation: measured by fault_vfs), so a failing disk reaches it through
