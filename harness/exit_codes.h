@@ -29,4 +29,11 @@ class UsageError : public FatalError {
   explicit UsageError(const std::string& what) : FatalError(kExitUsage, what) {}
 };
 
+// The one mapping of an exception that ends a command to its exit code and the line printed after "harness: ":
+// a FatalError says its own; an unreadable import is the user's input (2); a store that cannot be read or
+// written (disk full, an I/O error) is the machine's, and anything else an infrastructure failure (3, both
+// resumable). run_cli uses it; the loop's tests assert through it what a user would see.
+int exit_code_for(const std::exception& e);
+std::string fatal_message(const std::exception& e);
+
 }  // namespace harness

@@ -22,12 +22,25 @@ int64_t GenerationLoop::run_event(const std::string& type, nlohmann::json payloa
 }
 
 void GenerationLoop::write_reports_now() {
-  // A report after every generation and at the end, so an interrupted run still has one. Never fatal.
+  // A report after every generation and when a run stops early, so an interrupted run still has one. Never
+  // fatal: the next one replaces it. The final report is (finalize_run).
   auto written = write_reports(env_.dir.root, env_.store);
   if (!written.ok()) env_.progress.log(fmt::format("report: {}", written.error));
 }
 
 LoopResult GenerationLoop::run() {
+  try {
+    return run_generations();
+  } catch (const trace::StoreError& e) {
+    // Nothing more can be recorded; every transaction committed before stands (each checkpoint is one), and
+    // the one that failed was rolled back, so the run continues from its last checkpoint. Exit 3 (exit_codes.h).
+    throw trace::StoreError(fmt::format("{}; the run stopped at its last checkpoint: once the disk is fixed, "
+                                        "`harness resume {}` continues it",
+                                        e.what(), env_.dir.root));
+  }
+}
+
+LoopResult GenerationLoop::run_generations() {
   run_ = *env_.state.run();
   LoopResult result;
   discard_unkept_workspaces();
@@ -94,9 +107,11 @@ LoopResult GenerationLoop::finalize_run(LoopResult result) {
   for (const auto& a : env_.state.agents())
     if (is_validated_fix(a)) ++result.validated_fixes;
   result.exit_code = result.validated_fixes > 0 ? kExitOk : kExitNoFix;
+  // Set: the run was finalized before and only its final report failed; a resume writes the report again.
+  const bool finalized_before = run_.finished_ns != 0;
   run_.status = RunStatus::completed;
   run_.exit_code = result.exit_code;
-  run_.finished_ns = env_.clock.wall_ns();
+  if (!finalized_before) run_.finished_ns = env_.clock.wall_ns();
   env_.store.transaction([&] {
     auto span = env_.store.span(run_.span_id);
     if (span) {
@@ -106,11 +121,25 @@ LoopResult GenerationLoop::finalize_run(LoopResult result) {
       env_.store.put_span(*span);
     }
     env_.state.save_run(run_);
-    run_event("run.finalized", {{"validated_fixes", result.validated_fixes},
-                                {"stop_reason", result.stop_reason},
-                                {"exit_code", result.exit_code}});
+    if (!finalized_before)
+      run_event("run.finalized", {{"validated_fixes", result.validated_fixes},
+                                  {"stop_reason", result.stop_reason},
+                                  {"exit_code", result.exit_code}});
   });
-  write_reports_now();
+  auto written = write_reports(env_.dir.root, env_.store);
+  if (written.ok()) return result;
+  // The morning's reader has no report of the finished run: not done yet. Exit 3 (resumable) as for any
+  // infrastructure failure; `harness resume` finds the run failed, every generation completed, and writes it.
+  std::string reason = "the final report could not be written: " + written.error;
+  run_.status = RunStatus::failed;
+  run_.exit_code = kExitInfra;
+  env_.store.transaction([&] {
+    env_.state.save_run(run_);
+    run_event("run.stopped", {{"reason", reason}, {"exit_code", kExitInfra}});
+  });
+  env_.progress.log(fmt::format("{}; `harness resume {}` writes it", reason, env_.dir.root));
+  result.exit_code = kExitInfra;
+  result.stop_reason = reason;
   return result;
 }
 

@@ -31,7 +31,8 @@ class GenerationLoop {
   static constexpr std::chrono::milliseconds kPumpInterval{100};
 
   GenerationLoop(AgentEnvironment& env, GenerationPlanner& planner);
-  // Runs (or continues) the run recorded in env.state until done, stopped or interrupted.
+  // Runs (or continues) the run recorded in env.state until done, stopped or interrupted. A store that fails
+  // under it (disk full, an I/O error) ends it with a trace::StoreError that says how to resume.
   LoopResult run();
 
  private:
@@ -47,7 +48,8 @@ class GenerationLoop {
     std::vector<AgentRecord> failed_in_a_row;  // launches that failed because of Slurm, the latest streak
   };
 
-  // The run's end (generation_loop.cpp).
+  // The run's course and its end (generation_loop.cpp).
+  LoopResult run_generations();
   LoopResult end_interrupted(int generation);
   LoopResult end_on_system_failure(int generation);
   LoopResult finalize_run(LoopResult result);

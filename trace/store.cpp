@@ -145,13 +145,33 @@ void Store::begin_batch_locked() {
 
 void Store::commit_locked() {
   if (!in_batch_) return;
-  // Inside a transaction() readers still see every span put so far; the commit waits for the transaction's end.
-  write_pending_spans_locked();
-  if (!in_transaction_) {
+  // Inside a transaction() readers still see every span put so far; the commit waits for the transaction's end
+  // (a failure here leaves through transaction(), which rolls back).
+  if (in_transaction_) return write_pending_spans_locked();
+  try {
+    write_pending_spans_locked();
     exec("COMMIT");
-    in_batch_ = false;
-    pending_ = 0;
+  } catch (const StoreError&) {
+    abandon_batch_locked();
+    throw;
   }
+  in_batch_ = false;
+  pending_ = 0;
+}
+
+void Store::abandon_batch_locked() {
+  // A failed write or COMMIT (disk full, an I/O error) may have made SQLite roll the transaction back by itself,
+  // or left it open. Either way it is gone as a whole: a later COMMIT must never commit what remained of it, and
+  // the next write starts a batch of its own instead of failing for ever on "no transaction is active".
+  if (!sqlite3_get_autocommit(db_)) {
+    char* err = nullptr;
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, &err);
+    sqlite3_free(err);
+  }
+  pending_spans_.clear();
+  pending_span_index_.clear();
+  in_batch_ = in_transaction_ = false;
+  pending_ = 0;
 }
 
 void Store::after_write_locked() {
@@ -167,7 +187,14 @@ void Store::put_span(const Span& s, int64_t raw_id) {
   } else {
     pending_spans_[it->second].first = s;  // the raw input that first put it keeps it, as the upsert does
   }
-  if (pending_spans_.size() >= kMaxPendingSpans) write_pending_spans_locked();
+  if (pending_spans_.size() >= kMaxPendingSpans) {
+    try {
+      write_pending_spans_locked();
+    } catch (const StoreError&) {
+      if (!in_transaction_) abandon_batch_locked();  // inside one, transaction() rolls back
+      throw;
+    }
+  }
   after_write_locked();
 }
 
@@ -229,6 +256,7 @@ int64_t Store::put_event(const Event& e, int64_t raw_id) {
   sqlite3_bind_int64(st, 6, raw_id);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
+  if (rc != SQLITE_DONE && !in_transaction_) abandon_batch_locked();  // inside one, transaction() rolls back
   check(db_, rc, "put event");
   int64_t id = sqlite3_last_insert_rowid(db_);
   after_write_locked();
@@ -274,16 +302,11 @@ void Store::transaction(const std::function<void()>& fn) {
   try {
     fn();
   } catch (...) {
-    char* err = nullptr;
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, &err);
-    sqlite3_free(err);
-    pending_spans_.clear();  // they belonged to the rolled-back transaction
-    pending_span_index_.clear();
-    in_batch_ = in_transaction_ = false;
+    abandon_batch_locked();  // the pending spans belonged to the rolled-back transaction
     throw;
   }
   in_transaction_ = false;
-  commit_locked();
+  commit_locked();  // a failing COMMIT rolls the whole transaction back
 }
 
 bool Store::in_transaction() {

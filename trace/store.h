@@ -1,6 +1,8 @@
 // The run store: one SQLite file (WAL) per run directory holding spans, events and the raw inputs they came from.
 // Writes are batched: they open a transaction that commits every `batch_size` writes or at flush(); a caller that
-// needs a durable point (an agent's result) calls transaction(). Within a batch, the versions of one span (sent
+// needs a durable point (an agent's result) calls transaction(). A write or commit that fails (disk full, an I/O
+// error) throws StoreError and loses the whole batch or transaction it was in, never half of one; the writes
+// after it start afresh. Within a batch, the versions of one span (sent
 // when it opens, again when it closes) are coalesced and only the last is written, at the latest when the batch
 // commits: readers call flush() first (query() does). All methods are thread-safe (one internal recursive mutex);
 // the SQLite handle stays inside trace/ (store_internal.h).
@@ -134,6 +136,7 @@ class Store : public SpanSink {
   void exec(const char* sql);
   void begin_batch_locked();
   void commit_locked();
+  void abandon_batch_locked();
   void after_write_locked();
   sqlite3_stmt* prepare(const char* sql);
   void write_span_locked(const Span& span, int64_t raw_id);

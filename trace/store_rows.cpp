@@ -38,8 +38,11 @@ const char* const kSpanColumns =
 const char* const kEventColumns = "id, span_id, seq, time_ns, type, payload";
 
 void check(sqlite3* db, int rc, const char* what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    throw StoreError(fmt::format("{}: {} (sqlite {})", what, sqlite3_errmsg(db), rc));
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
+  // The file first, as Store's own errors say it: "disk I/O error" alone does not tell which run broke.
+  const char* file = sqlite3_db_filename(db, "main");
+  throw StoreError(fmt::format("{}{}{}: {} (sqlite {})", file ? file : "", file && *file ? ": " : "", what,
+                               sqlite3_errmsg(db), rc));
 }
 
 sqlite3* db(Store& store) { return store.db_; }

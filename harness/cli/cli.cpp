@@ -4,29 +4,14 @@
 #include <fmt/format.h>
 
 #include "telemetry/sandbox_init.h"
-#include "trace/import.h"
-#include "trace/store.h"
 
 namespace harness {
 namespace {
 
-// The one place an error that ends a command becomes an exit code: our FatalError says its own; the lower
-// layers' are mapped here (an unreadable import is the user's input, a store that cannot be written is the
-// machine's); anything else is an infrastructure failure.
+// The one place an error that ends a command becomes an exit code (the mapping: harness/exit_codes.h).
 int report_fatal(const std::exception& e) {
-  int code = kExitInfra;
-  std::string prefix = "error: ";
-  if (const auto* fatal = dynamic_cast<const FatalError*>(&e)) {
-    code = fatal->code();
-    prefix = "";
-  } else if (dynamic_cast<const trace::ImportError*>(&e)) {
-    code = kExitUsage;
-    prefix = "";
-  } else if (dynamic_cast<const trace::StoreError*>(&e)) {
-    prefix = "store error: ";
-  }
-  fmt::print(stderr, "harness: {}{}\n", prefix, e.what());
-  return code;
+  fmt::print(stderr, "harness: {}\n", fatal_message(e));
+  return exit_code_for(e);
 }
 
 }  // namespace

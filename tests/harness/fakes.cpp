@@ -481,6 +481,11 @@ harness::LoopResult FakeRun::run() {
     ClearInterrupt() { harness::reset_interrupt(); }
     ~ClearInterrupt() { harness::reset_interrupt(); }
   } clear;
+  if (make_planner) {
+    auto made = make_planner(*env);
+    harness::GenerationLoop loop(*env, *made);
+    return loop.run();
+  }
   harness::GenerationLoop loop(*env, planner);
   return loop.run();
 }

@@ -238,11 +238,15 @@ class FakePlanner : public harness::GenerationPlanner {
 
 class FakeProgress : public harness::Progress {
  public:
-  void log(std::string_view line) override { lines.emplace_back(line); }
+  void log(std::string_view line) override {
+    lines.emplace_back(line);
+    if (on_log) on_log(lines.back());
+  }
   void update(const harness::GenerationProgress&) override { ++updates; }
   void finish() override {}
   std::vector<std::string> lines;
   int updates = 0;
+  std::function<void(const std::string&)> on_log;  // called with each line as it is logged
 };
 
 // A run in a temporary folder (its run.db real, everything else faked), created as `harness run` creates one.
@@ -270,6 +274,10 @@ class FakeRun {
   std::vector<harness::AgentRecord> agents() { return state->agents(); }
   harness::AgentRecord agent(const std::string& id, int attempt = 1);
   const std::string& dir() const { return dir_; }
+
+  // Set, each run()/resume() plans with a planner made by this from the run's environment (the real one,
+  // harness::make_planner, as a new process makes it) instead of `planner`.
+  std::function<std::unique_ptr<harness::GenerationPlanner>(harness::AgentEnvironment&)> make_planner;
 
   harness::Config config;
   FakeClock clock;
