@@ -19,6 +19,13 @@ namespace harness {
 namespace fs = std::filesystem;
 namespace {
 
+constexpr size_t kMaxNameLength = 64;  // it names run directories: runs/<name>-<timestamp>
+constexpr double kMaxDurationS = 366.0 * 86400;
+
+}  // namespace
+
+namespace {
+
 std::optional<int64_t> parse_int(const std::string& s, bool& overflow) {
   int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -233,10 +240,14 @@ std::optional<ConfigValue> ConfigWalker::check_scalar(const ConfigKey& key, cons
   const std::string got = quote(text);
   switch (key.type) {
     case KeyType::kString:
+      if (key.non_empty && text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        error(place(node), fmt::format("empty value for {}: got {}, expected a non-empty string", quote(shown), got));
+        return std::nullopt;
+      }
       v.text = text;
       return v;
     case KeyType::kName:
-      if (!is_plain_name(text, true)) {
+      if (!is_plain_name(text, true) || text.size() > kMaxNameLength) {
         error(place(node), fmt::format("invalid value for {}: got {}, expected {}", quote(shown), got,
                                        expected_text(key)));
         return std::nullopt;
@@ -324,6 +335,12 @@ std::optional<ConfigValue> ConfigWalker::check_number(const ConfigKey& key, cons
       if (!d && text.starts_with("-") && parse_duration(text.substr(1))) return out_of_range(text, -1), std::nullopt;
       if (!d) return wrong_type(key, node, shown), std::nullopt;
       if (!in_range(*d)) return out_of_range(text, *d), std::nullopt;
+      // Longer than a year is a typo, and 1e20 days overflowed the loop's milliseconds (a timeout that never came).
+      if (!key.max && *d > kMaxDurationS) {
+        error(place(node), fmt::format("out of range for {}: got {}, expected a duration of at most 366d",
+                                       quote(shown), text));
+        return std::nullopt;
+      }
       v.number = *d;
       return v;
     }

@@ -52,7 +52,7 @@ std::vector<ConfigKey> run_keys() {
       {.key = "verify", .type = KeyType::kSection, .doc = "How a fix is checked."},
       {.key = "verify.command", .type = KeyType::kString,
        .doc = "Shell command (/bin/sh -c) run in the agent's workspace; exit 0 means the bug is fixed.",
-       .required = true, .example = "make test", .in_starter = true,
+       .required = true, .non_empty = true, .example = "make test", .in_starter = true,
        .apply = [](Config& c, V v) { c.verify.command = v.text; }},
       {.key = "verify.repeat", .type = KeyType::kInt, .default_value = "1",
        .doc = "Times the command runs; a fix counts only if every run passes (use several for flaky bugs).",

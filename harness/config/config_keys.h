@@ -59,6 +59,7 @@ struct ConfigKey {
   bool min_exclusive = false;        // "> min" rather than ">= min"
   std::optional<double> max;         // for integers that land in an `int`
   bool required = false;
+  bool non_empty = false;            // strings: blank is refused (a command that would do nothing)
   std::string example;               // YAML `harness init` shows (the default when empty)
   bool in_starter = false;           // shown uncommented by `harness init`
   void (*apply)(Config&, const ConfigValue&) = nullptr;  // where the value lands; null for sections

@@ -38,7 +38,7 @@ std::string expected_text(const ConfigKey& key) {
   switch (key.type) {
     case KeyType::kSection: return fmt::format("a map of {}.* keys", key.key);
     case KeyType::kString: return "a string";
-    case KeyType::kName: return "a name of letters, digits, '.', '_' and '-'";
+    case KeyType::kName: return "a name of at most 64 letters, digits, '.', '_' and '-'";
     case KeyType::kEnum: return "one of " + join(key.allowed);
     case KeyType::kPath: return "a path";
     case KeyType::kExistingFile: return "an existing file";

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -37,14 +38,65 @@ Place CheckedTree::place_for_missing(const std::string& key) const {
   return sections.count("") ? sections.at("") : Place{};
 }
 
+namespace {
+
+constexpr size_t kMaxConfigBytes = 1u << 20;  // a config is a page or two; 100 MB took a minute to refuse
+// Values the config holds once its aliases are expanded: yaml-cpp shares an aliased node, but everything that
+// reads the tree (params become JSON) walks each use, so nine levels of nine aliases were 387 million values.
+constexpr size_t kMaxConfigValues = 100000;
+
+// Counts the values of the tree as its readers will see them (an aliased node once per use), stopping at `limit`.
+size_t expanded_values(const YAML::Node& root, size_t limit) {
+  size_t count = 0;
+  std::vector<YAML::Node> todo = {root};
+  while (!todo.empty() && count <= limit) {
+    YAML::Node n = todo.back();
+    todo.pop_back();
+    ++count;
+    if (n.IsSequence()) {
+      for (const auto& child : n) todo.push_back(child);
+    } else if (n.IsMap()) {
+      for (const auto& kv : n) {
+        todo.push_back(kv.first);
+        todo.push_back(kv.second);
+      }
+    }
+  }
+  return count;
+}
+
+}  // namespace
+
 std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& file,
                                      std::vector<ConfigError>& errors) {
+  if (text.size() > kMaxConfigBytes) {
+    errors.push_back({file, 0, 0, fmt::format("the config is {} bytes: expected at most {} (1 MiB)", text.size(),
+                                              kMaxConfigBytes)});
+    return std::nullopt;
+  }
+  std::vector<YAML::Node> documents;
   try {
-    return YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     errors.push_back({file, e.mark.line + 1, e.mark.column + 1, fmt::format("invalid YAML: {}", e.msg)});
     return std::nullopt;
   }
+  if (documents.empty()) return YAML::Node();
+  if (documents.size() > 1) {
+    YAML::Mark m = documents[1].Mark();
+    errors.push_back({file, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1,
+                      fmt::format("a second YAML document ({} in all): expected one; the config after its '---' "
+                                  "would be ignored, so merge it into the first or remove it",
+                                  documents.size())});
+    return std::nullopt;
+  }
+  if (expanded_values(documents[0], kMaxConfigValues) > kMaxConfigValues) {
+    errors.push_back({file, 1, 1, fmt::format("the config holds more than {} values once its YAML aliases are "
+                                              "expanded: expected a config, not an alias bomb",
+                                              kMaxConfigValues)});
+    return std::nullopt;
+  }
+  return documents[0];
 }
 
 Place ConfigWalker::place(const YAML::Node& node) const {

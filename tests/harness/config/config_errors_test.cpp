@@ -37,7 +37,7 @@ TEST_F(ConfigErrors, UnknownKeySuggestsTheClosestSibling) {
   std::string text = minimal_config("verfy:\n  repeat: 2\n");
   EXPECT_EQ(errors_of(text),
             V{at(8, 1, "unknown key: got 'verfy', expected one of name, target, verify, generations, population, "
-                       "concurrency, runner, budget, stop, observer, strategies, workspace, telemetry, proxy, sandbox, prompt_template, seed; "
+                       "concurrency, runner, budget, stop, observer, strategies, workspace, telemetry, proxy, limits, sandbox, prompt_template, seed; "
                        "did you mean 'verify'?")});
   EXPECT_EQ(errors_of("target:\n  rpo: repo\n  bug: x\nverify: {command: x}\nrunner: local-agent\n"),
             (V{at(1, 1, "missing required key 'target.repo': expected an existing folder (The repository (a git "
@@ -59,7 +59,7 @@ TEST_F(ConfigErrors, UnknownKeyAtTheWrongLevelNamesWhereItBelongs) {
   EXPECT_EQ(errors_of(minimal_config("idle_timeout: 5m\n")),
             V{at(8, 1, "unknown key: got 'idle_timeout', expected one of name, target, verify, generations, "
                        "population, concurrency, runner, budget, stop, observer, strategies, workspace, "
-                       "telemetry, proxy, sandbox, prompt_template, seed; did you mean 'runner.idle_timeout'?")});
+                       "telemetry, proxy, limits, sandbox, prompt_template, seed; did you mean 'runner.idle_timeout'?")});
 }
 
 TEST_F(ConfigErrors, UnknownKeyWithoutAnyCloseNameListsTheKeys) {
@@ -128,7 +128,7 @@ TEST_F(ConfigErrors, MissingRequiredKeysAreNamedAtTheirParent) {
                         "split like a shell would")}));
   EXPECT_EQ(errors_of("target: {repo: repo, bug: x}\nverify: {command: x}\nrunner: {preset: local-agent}\n"
                       "strategies:\n  list:\n    - params: {a: 1}\n"),
-            V{at(6, 7, "missing required key 'strategies.list[0].name': expected a name of letters, digits, '.', '_' "
+            V{at(6, 7, "missing required key 'strategies.list[0].name': expected a name of at most 64 letters, digits, '.', '_' "
                        "and '-'")});
 }
 
@@ -139,7 +139,7 @@ TEST_F(ConfigErrors, BadEnumValues) {
                at(10, 26, "invalid value for 'strategies.allocation': got 'random', expected one of fixed, "
                           "round_robin, bandit, evolve")}));
   EXPECT_EQ(errors_of(minimal_config("name: my bug\n")),
-            V{at(8, 7, "invalid value for 'name': got 'my bug', expected a name of letters, digits, '.', '_' and "
+            V{at(8, 7, "invalid value for 'name': got 'my bug', expected a name of at most 64 letters, digits, '.', '_' and "
                        "'-'")});
 }
 
@@ -316,6 +316,36 @@ TEST_F(ConfigErrors, CodexPresetRefusesCodexBaseUrl) {
                        "expected runner.env.OPENAI_BASE_URL (where Codex's calls go; with the proxy on, where the "
                        "proxy forwards them)")});
   EXPECT_EQ(errors_of(base + "runner:\n  preset: codex\n  env:\n    OPENAI_BASE_URL: http://127.0.0.1:9/v1\n"), V{});
+}
+
+}  // namespace
+}  // namespace harness
+
+namespace harness {
+namespace {
+
+// Hostile or mistaken configs found in issue 18: each is refused with its place, never validated or crashed on.
+TEST_F(ConfigErrors, HostileAndMistakenConfigsAreRefused) {
+  // An alias bomb inside strategy params: validating it ran to 2.4 GB and std::bad_alloc.
+  std::string bomb = "strategies:\n  list:\n    - name: x\n      params:\n        a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i)
+    bomb += fmt::format("        a{1}: &a{1} [*a{0}, *a{0}, *a{0}, *a{0}, *a{0}, *a{0}, *a{0}, *a{0}, *a{0}]\n", i - 1, i);
+  EXPECT_EQ(errors_of(minimal_config(bomb)),
+            V{at(1, 1, "the config holds more than 100000 values once its YAML aliases are expanded: expected a "
+                       "config, not an alias bomb")});
+  // A timeout of 1e20 days overflowed, and the baseline check then "passed".
+  EXPECT_EQ(errors_of(minimal_config("  wall_timeout: 99999999999999999999d\n")),
+            V{at(8, 17, "out of range for 'runner.wall_timeout': got 99999999999999999999d, expected a duration of "
+                        "at most 366d")});
+  EXPECT_EQ(errors_of("target:\n  repo: repo\n  bug: b\nverify:\n  command: \"  \"\nrunner:\n  command: [a]\n"),
+            V{at(5, 12, "empty value for 'verify.command': got '  ', expected a non-empty string")});
+  EXPECT_EQ(errors_of(minimal_config("name: " + std::string(5000, 'n') + "\n")).size(), 1u);
+  EXPECT_EQ(errors_of(minimal_config("---\ngenerations: 99\n")),
+            V{at(9, 1, "a second YAML document (2 in all): expected one; the config after its '---' would be "
+                       "ignored, so merge it into the first or remove it")});
+  EXPECT_EQ(errors_of(minimal_config("# " + std::string(2 << 20, 'x') + "\n")),
+            V{fmt::format("{}: the config is {} bytes: expected at most 1048576 (1 MiB)", path_,
+                          minimal_config().size() + (2 << 20) + 3)});
 }
 
 }  // namespace
