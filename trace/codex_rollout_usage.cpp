@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "trace/ids.h"
+#include "trace/json_view.h"
 #include "trace/store_internal.h"
 #include "trace/line_splitter.h"
 #include "trace/session_usage.h"
@@ -65,13 +66,14 @@ std::vector<Turn> rollout_turns(const std::string& path) {
   };
   std::ifstream in(path, std::ios::binary);
   LineSplitter lines([&](std::string_view line, int64_t, bool oversize, size_t) {
-    if (oversize) return;
+    if (oversize || json_nests_deeper_than(line)) return;
     Json j = Json::parse(line, nullptr, false);
     if (!j.is_object() || !j["payload"].is_object()) return;
     const Json& p = j["payload"];
     int64_t t = j["timestamp"].is_string() ? parse_iso8601_ns(j["timestamp"].get<std::string>()).value_or(0) : 0;
-    std::string type = j.value("type", "");
-    std::string ptype = p.value("type", "");
+    // A line of another shape is skipped like any line this applier does not know (value() would throw).
+    std::string type = j["type"].is_string() ? j["type"].get<std::string>() : "";
+    std::string ptype = p.contains("type") && p["type"].is_string() ? p["type"].get<std::string>() : "";
     std::string turn_id = p.contains("turn_id") && p["turn_id"].is_string() ? p["turn_id"].get<std::string>() : "";
     if (type == "event_msg" && ptype == "task_started" && !turn_id.empty()) {
       turn(turn_id, t);

@@ -10,6 +10,7 @@
 #include "trace/codex_items.h"
 #include "trace/decoders.h"
 #include "trace/ids.h"
+#include "trace/json_view.h"
 
 namespace trace {
 namespace {
@@ -42,6 +43,8 @@ class CodexDecoder : public Decoder {
 
   void feed(std::string_view line, int64_t line_no) override {
     ++stats_.lines;
+    if (json_nests_deeper_than(line))
+      return decode_error(line_no, fmt::format("JSON nests deeper than {} levels", kMaxJsonLineDepth), line);
     Json j = Json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return decode_error(line_no, "not a JSON object", line);
     auto type_it = j.find("type");

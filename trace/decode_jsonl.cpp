@@ -6,6 +6,7 @@
 
 #include "trace/decoders.h"
 #include "trace/ids.h"
+#include "trace/json_view.h"
 #include "trace/json_text.h"
 #include "trace/time_parse.h"
 
@@ -50,6 +51,8 @@ class JsonlDecoder : public Decoder {
 
   void feed(std::string_view line, int64_t line_no) override {
     ++stats_.lines;
+    if (json_nests_deeper_than(line))
+      return decode_error(line_no, fmt::format("JSON nests deeper than {} levels", kMaxJsonLineDepth), line);
     Json j = Json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return decode_error(line_no, "not a JSON object", line);
     auto type_it = j.find("type");

@@ -105,4 +105,10 @@ class JsonDoc {
   mutable std::deque<std::string> unescaped_;  // owns unescaped strings until the next parse
 };
 
+// For decoders that parse a line with nlohmann::json: true when arrays and objects in `text` (outside strings) nest
+// deeper than `limit`. Such a line is refused before it is parsed: nlohmann's copies and the store's serializer
+// recurse once per level, and a 100k-deep line would overflow the stack. One pass, no allocation.
+inline constexpr int kMaxJsonLineDepth = 256;
+bool json_nests_deeper_than(std::string_view text, int limit = kMaxJsonLineDepth);
+
 }  // namespace trace
