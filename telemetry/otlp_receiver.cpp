@@ -117,7 +117,7 @@ void OtlpReceiver::decode(AgentTelemetryEntry& entry, std::string& body, httplib
   trace::Json doc;
   try {
     doc = trace::Json::parse(body);
-  } catch (const trace::Json::parse_error& e) {
+  } catch (const trace::Json::exception& e) {  // parse_error, and out_of_range for a number such as 1e999
     res.status = 400;
     res.body = fmt::format("malformed OTLP JSON: {}", e.what());
     return;
