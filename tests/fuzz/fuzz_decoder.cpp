@@ -1,6 +1,6 @@
-// libFuzzer target of one streaming decoder (FUZZ_FORMAT, set per target in tests/fuzz/CMakeLists.txt): the bytes
-// go through StreamCapture (line splitting, redaction, the decoder) into a sink that only counts, as a live
-// capture would, and the format sniffer reads the first line. Nothing may crash, hang or leak.
+// libFuzzer target of one streaming decoder (FUZZ_FORMAT, set per target in tests/fuzz/CMakeLists.txt): the
+// bytes go through StreamCapture (line splitting, redaction, the decoder) into a sink that only counts, as a
+// live capture would, and the format sniffer reads the first line. Nothing may crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -1,5 +1,5 @@
-// libFuzzer target of what the OTLP receiver does with a body (telemetry/otlp_receiver.cpp, without the HTTP):
-// redact, parse, decode the document under an agent span, settle. Nothing may crash, hang or leak.
+// libFuzzer target of what the OTLP receiver does with a body (telemetry/otlp_receiver.cpp, without the
+// HTTP): redact, parse, decode the document under an agent span, settle. Nothing may crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
 #include <string>

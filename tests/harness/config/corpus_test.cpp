@@ -1,11 +1,10 @@
-// The malformed-input corpus of the config loader (issue 18): the example configs and the starter config mutated
-// byte by byte (tests/support/corpus/mutations.h), every key given each wrong type, and YAML's own traps
-// (duplicate keys, anchors, tags, deep nesting, tabs, a BOM), each loaded from text in a forked child
+// The malformed-input corpus of the config loader (issue 18): the example configs and the starter config
+// mutated byte by byte (tests/support/corpus/mutations.h), every key given each wrong type, and YAML's own
+// traps (duplicate keys, anchors, tags, deep nesting, tabs, a BOM), each loaded from text in a forked child
 // (tests/support/corpus/corpus_runner.h). Every case must end in a config or in errors that each say
-// file:line:col and what is wrong; the loader never throws. Cases of bugs being fixed in the loader now are tagged
-// (known_bug) and run only with HARNESS_CORPUS_KNOWN_BUGS=1.
+// file:line:col and what is wrong; the loader never throws. Cases of bugs being fixed in the loader now are
+// tagged (known_bug) and run only with HARNESS_CORPUS_KNOWN_BUGS=1.
 #include <gtest/gtest.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include "config_test_util.h"
@@ -85,14 +84,17 @@ void add_key_cases(std::vector<corpus::Case>& out, const std::string& label, con
   out.push_back({label + ": as emitted", to_yaml(doc), ""});
   for (auto& m : corpus::json_mutations(corpus::dump(doc), 120)) {
     // Duplicate keys stay in flow (JSON) form: the block emitter cannot hold two equal keys.
-    bool flow = m.name.rfind("duplicate", 0) == 0 || m.name.rfind("number", 0) == 0 || m.name.rfind("escapes", 0) == 0;
+    bool flow = m.name.rfind("duplicate", 0) == 0 || m.name.rfind("number", 0) == 0 ||
+                m.name.rfind("escapes", 0) == 0;
     out.push_back({label + ": " + m.name, flow ? m.text : to_yaml(OrderedJson::parse(m.text)), ""});
   }
 }
 
-// Nine anchors, each nine aliases of the one before, under a free-form value the loader converts (9^9 leaves).
+// Nine anchors, each nine aliases of the one before, under a free-form value the loader converts (9^9
+// leaves).
 std::string alias_bomb(int levels) {
-  std::string s = "name: bomb\nverify:\n  command: make\nstrategies:\n  list:\n    - name: x\n      params:\n";
+  std::string s =
+      "name: bomb\nverify:\n  command: make\nstrategies:\n  list:\n    - name: x\n      params:\n";
   s += "        a0: &a0 [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n";
   for (int i = 1; i <= levels; ++i) {
     s += "        a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
@@ -140,17 +142,20 @@ void add_yaml_cases(std::vector<corpus::Case>& out, const std::string& base) {
     for (int i = 0; i < 20000; ++i) s += "unknown_" + std::to_string(i) + ": " + std::to_string(i) + "\n";
     return s;
   }());
-  add("numbers at the edges", base + "generations: 99999999999999999999\npopulation: -9223372036854775809\n"
-                                      "concurrency: 0x7fffffffffffffff\nseed: -1\n");
+  add("numbers at the edges", base +
+                                  "generations: 99999999999999999999\npopulation: -9223372036854775809\n"
+                                  "concurrency: 0x7fffffffffffffff\nseed: -1\n");
   add("nan and inf", base + "stop:\n  wall_clock: .nan\n  no_progress_generations: .inf\n");
   add("durations odd", base + "runner:\n  wall_timeout: 5x\n  idle_timeout: -5m\n");
   // Bugs being fixed in the loader now (issue 18, by the lead): tagged, run with HARNESS_CORPUS_KNOWN_BUGS=1.
   add("alias bomb", alias_bomb(9), "YAML alias bomb: the loader expands every alias (billions of nodes)");
   add("second document", base + "---\nname: second\n", "a second YAML document is silently ignored");
-  add("verify.timeout overflow", base + "verify:\n  command: make\n  timeout: 1e300\n", "verify.timeout overflows");
+  add("verify.timeout overflow", base + "verify:\n  command: make\n  timeout: 1e300\n",
+      "verify.timeout overflows");
   add("empty verify.command", base + "verify:\n  command: \"\"\n", "empty verify.command accepted");
   add("over-long name", base + "name: " + std::string(100000, 'n') + "\n", "over-long name accepted");
-  add("huge config", base + "bug_notes: \"" + std::string(64u << 20, 'h') + "\"\n", "huge configs are loaded whole");
+  add("huge config", base + "bug_notes: \"" + std::string(64u << 20, 'h') + "\"\n",
+      "huge configs are loaded whole");
 }
 
 corpus::MakeCheck load_check() {
@@ -169,7 +174,8 @@ corpus::MakeCheck load_check() {
         if (r.errors.empty()) return corpus::failure("no config and no error");
         for (const auto& e : r.errors) {
           std::string f = e.format();
-          if (e.message.empty() || f.rfind(path, 0) != 0) return corpus::failure("an error without place or text: " + f);
+          if (e.message.empty() || f.rfind(path, 0) != 0)
+            return corpus::failure("an error without place or text: " + f);
         }
         return corpus::error();
       } catch (const std::exception& e) {
@@ -181,7 +187,8 @@ corpus::MakeCheck load_check() {
 
 TEST(ConfigCorpus, MalformedConfigsEndInAConfigOrClearErrors) {
   std::string ledger = testing::read_file(std::string(HARNESS_SOURCE_DIR) + "/examples/ledger/harness.yaml");
-  std::string cascade = testing::read_file(std::string(HARNESS_SOURCE_DIR) + "/examples/cascade/harness.yaml");
+  std::string cascade =
+      testing::read_file(std::string(HARNESS_SOURCE_DIR) + "/examples/cascade/harness.yaml");
   std::string starter = starter_config();
   ASSERT_FALSE(ledger.empty());
   ASSERT_FALSE(cascade.empty());

@@ -1,10 +1,10 @@
-// The malformed-input corpus runner (issue 18): runs a surface's check on every case in forked child processes,
-// so that a crash (a signal, a sanitizer report, an escaped exception) or a hang ends one child, is counted against
-// the case it happened on, and the run goes on from the next case in a new child. The parent never runs a case.
-// A case's check says ok, error (a clear refusal the user sees) or failure (an unclear one: a 500, a wrong
-// exception type, a changed pass-through body); cases tagged with a known bug (being fixed elsewhere) are counted
-// apart and only run with HARNESS_CORPUS_KNOWN_BUGS=1. Not thread-safe: call from the test's main thread, with no
-// other thread running (it forks).
+// The malformed-input corpus runner (issue 18): runs a surface's check on every case in forked child
+// processes, so that a crash (a signal, a sanitizer report, an escaped exception) or a hang ends one child,
+// is counted against the case it happened on, and the run goes on from the next case in a new child. The
+// parent never runs a case. A case's check says ok, error (a clear refusal the user sees) or failure (an
+// unclear one: a 500, a wrong exception type, a changed pass-through body); cases tagged with a known bug
+// (being fixed elsewhere) are counted apart and only run with HARNESS_CORPUS_KNOWN_BUGS=1. Not thread-safe:
+// call from the test's main thread, with no other thread running (it forks).
 #pragma once
 
 #include <fcntl.h>
@@ -45,18 +45,19 @@ inline Verdict failure(std::string why) { return {Outcome::failure, std::move(wh
 struct Tally {
   std::string surface;
   int64_t inputs = 0, ok = 0, errors = 0, crashes = 0, hangs = 0, failures = 0;
-  int64_t known = 0;          // crashes, hangs or failures of cases tagged with a known bug
-  int64_t known_skipped = 0;  // known-bug cases not run
+  int64_t known = 0;                  // crashes, hangs or failures of cases tagged with a known bug
+  int64_t known_skipped = 0;          // known-bug cases not run
   std::vector<std::string> problems;  // one line per crash, hang, failure (bounded)
   std::vector<std::string> known_seen;
 
   std::string summary() const {
     std::ostringstream s;
-    s << "corpus: " << surface << " " << inputs << " inputs, " << crashes << " crashes, " << hangs << " hangs, "
-      << errors << " errors";
+    s << "corpus: " << surface << " " << inputs << " inputs, " << crashes << " crashes, " << hangs
+      << " hangs, " << errors << " errors";
     if (failures) s << ", " << failures << " unclear failures";
     if (known) s << ", " << known << " known-bug failures";
-    if (known_skipped) s << " (" << known_skipped << " known-bug cases skipped; HARNESS_CORPUS_KNOWN_BUGS=1 runs them)";
+    if (known_skipped)
+      s << " (" << known_skipped << " known-bug cases skipped; HARNESS_CORPUS_KNOWN_BUGS=1 runs them)";
     return s.str();
   }
   bool clean() const { return crashes == 0 && hangs == 0 && failures == 0; }
@@ -89,8 +90,9 @@ inline bool write_all(int fd, const void* data, size_t n) {
 
 // The child: runs cases [from, end) (known-bug ones skipped as the parent says), one record per case:
 // u32 index, char outcome, u32 length, detail.
-[[noreturn]] inline void child_main(int out_fd, const std::vector<Case>& cases, const std::vector<size_t>& order,
-                                    size_t from, const MakeCheck& make_check) {
+[[noreturn]] inline void child_main(int out_fd, const std::vector<Case>& cases,
+                                    const std::vector<size_t>& order, size_t from,
+                                    const MakeCheck& make_check) {
   int code = 0;
   try {
     Check check = make_check();
@@ -127,8 +129,8 @@ inline bool known_bugs_wanted() {
 }
 
 // Runs every case; returns the tally. Each child's stderr goes to a file; a crash quotes the head of it.
-inline Tally run_cases(const std::string& surface, const std::vector<Case>& cases, const MakeCheck& make_check,
-                       RunOptions options = {}) {
+inline Tally run_cases(const std::string& surface, const std::vector<Case>& cases,
+                       const MakeCheck& make_check, RunOptions options = {}) {
   Tally t;
   t.surface = surface;
   if (const char* s = std::getenv("HARNESS_CORPUS_CASE_TIMEOUT")) options.case_timeout_s = std::atoi(s);
@@ -197,10 +199,19 @@ inline Tally run_cases(const std::string& surface, const std::vector<Case>& case
         at += 9 + len;
         next = idx + 1;
         switch (o) {
-          case Outcome::ok: ++t.ok; break;
-          case Outcome::error: ++t.errors; break;
-          case Outcome::known: ++t.known; t.known_seen.push_back(surface + ": case '" + cases[order[idx]].name + "': " + d); break;
-          default: note(idx, t.failures, "unclear failure: " + d); break;
+          case Outcome::ok:
+            ++t.ok;
+            break;
+          case Outcome::error:
+            ++t.errors;
+            break;
+          case Outcome::known:
+            ++t.known;
+            t.known_seen.push_back(surface + ": case '" + cases[order[idx]].name + "': " + d);
+            break;
+          default:
+            note(idx, t.failures, "unclear failure: " + d);
+            break;
         }
       }
       buf.erase(0, at);
@@ -212,7 +223,8 @@ inline Tally run_cases(const std::string& surface, const std::vector<Case>& case
     }
     if (next >= order.size() && !hung && WIFEXITED(status) && WEXITSTATUS(status) == 0) break;
     if (next >= order.size() && !hung) {  // every case reported, then the child failed on its way out
-      t.add_problem(surface + ": the child failed after its last case: " + detail::head_of_file(err_path, 1500));
+      t.add_problem(surface +
+                    ": the child failed after its last case: " + detail::head_of_file(err_path, 1500));
       ++t.crashes;
       break;
     }

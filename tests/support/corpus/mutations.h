@@ -1,17 +1,16 @@
 // Malformed inputs made from real ones (issue 18): byte-level mutations of a whole input (truncation at many
-// offsets, garbage, invalid UTF-8, NUL bytes, huge lines, deep nesting, line shuffles) and JSON-level ones of one
-// document (every known field given each wrong type, duplicate keys, deep nesting and huge values inside a field).
-// Deterministic: the same seed text gives the same cases. Header-only, no state.
+// offsets, garbage, invalid UTF-8, NUL bytes, huge lines, deep nesting, line shuffles) and JSON-level ones of
+// one document (every known field given each wrong type, duplicate keys, deep nesting and huge values inside
+// a field). Deterministic: the same seed text gives the same cases. Header-only, no state.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/support/corpus/corpus_runner.h"
 
@@ -73,12 +72,14 @@ inline std::vector<size_t> quote_positions(const std::string& text, size_t n) {
   return out;
 }
 
-// Mutations of a whole input. `line_based`: the input is a file of lines (line shuffles apply). `heavy`: also the
-// huge (> 1 MiB) and deeply nested ones, which cost most of the time (one seed of a surface is enough).
+// Mutations of a whole input. `line_based`: the input is a file of lines (line shuffles apply). `heavy`: also
+// the huge (> 1 MiB) and deeply nested ones, which cost most of the time (one seed of a surface is enough).
 inline void add_byte_mutations(std::vector<Case>& out, const std::string& label, const std::string& seed,
                                bool line_based, uint32_t rng_seed = 1, bool heavy = true) {
   std::mt19937 rng(rng_seed);
-  auto add = [&](std::string name, std::string bytes) { out.push_back({label + ": " + name, std::move(bytes), ""}); };
+  auto add = [&](std::string name, std::string bytes) {
+    out.push_back({label + ": " + name, std::move(bytes), ""});
+  };
   // Truncation at many offsets: the first bytes one by one, then spread over the whole input.
   std::set<size_t> cuts;
   for (size_t i = 0; i < std::min<size_t>(seed.size(), 12); ++i) cuts.insert(i);
@@ -108,8 +109,10 @@ inline void add_byte_mutations(std::vector<Case>& out, const std::string& label,
   add("random-1k", random_bytes(rng, 1024, true));
   add("random-64k-lines", random_bytes(rng, 64 << 10, true));
   add("random-64k-one-line", random_bytes(rng, 64 << 10, false));
-  // Invalid UTF-8 inside strings: overlong, lone continuation, cut sequence, surrogate, beyond U+10FFFF, 0xFE.
-  const char* bad_utf8[] = {"\xff", "\xc0\x80", "\x80", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xfe\xfe", "\xc3"};
+  // Invalid UTF-8 inside strings: overlong, lone continuation, cut sequence, surrogate, beyond U+10FFFF,
+  // 0xFE.
+  const char* bad_utf8[] = {"\xff",         "\xc0\x80",         "\x80",     "\xe2\x82",
+                            "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xfe\xfe", "\xc3"};
   auto quotes = quote_positions(seed, 3);
   for (const char* b : bad_utf8)
     for (size_t q : quotes) {
@@ -136,8 +139,8 @@ inline void add_byte_mutations(std::vector<Case>& out, const std::string& label,
     add("nul-first", std::string(1, '\0') + seed);
     add("nuls-64k", std::string(64 << 10, '\0'));
   }
-  // Huge lines (> 1 MiB): inside the first string value, as a garbage line, as a valid-looking line before the
-  // input, as blank lines and spaces before it.
+  // Huge lines (> 1 MiB): inside the first string value, as a garbage line, as a valid-looking line before
+  // the input, as blank lines and spaces before it.
   if (heavy && !quotes.empty()) {
     std::string s = seed;
     s.insert(quotes[0] + 1, std::string(kHugeLine, 'x'));
@@ -185,7 +188,8 @@ inline void add_byte_mutations(std::vector<Case>& out, const std::string& label,
 inline std::vector<OrderedJson> wrong_types(const OrderedJson& v) {
   const OrderedJson big_int = OrderedJson::parse("18446744073709551615");
   const OrderedJson min_int = OrderedJson::parse("-9223372036854775808");
-  if (v.is_string()) return {nullptr, 42, OrderedJson::object({{"a", 1}}), OrderedJson::array({1, "x"}), true};
+  if (v.is_string())
+    return {nullptr, 42, OrderedJson::object({{"a", 1}}), OrderedJson::array({1, "x"}), true};
   if (v.is_number()) return {"12", nullptr, -1, big_int, min_int, 1e308, 0.5, OrderedJson::array()};
   if (v.is_boolean()) return {"true", 1, nullptr, OrderedJson::object()};
   if (v.is_object()) return {OrderedJson::array({v}), "{}", nullptr, 7, OrderedJson::object()};
@@ -209,10 +213,13 @@ inline void json_paths(const OrderedJson& doc, const OrderedJson::json_pointer& 
   }
 }
 
-inline std::string dump(const OrderedJson& j) { return j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace); }
+inline std::string dump(const OrderedJson& j) {
+  return j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+}
 
 // A document with `text` spliced in verbatim at `path` (deep nesting, duplicate keys, big number literals).
-inline std::string splice(const OrderedJson& doc, const OrderedJson::json_pointer& path, const std::string& text) {
+inline std::string splice(const OrderedJson& doc, const OrderedJson::json_pointer& path,
+                          const std::string& text) {
   static const std::string kMark = "@@corpus-splice@@";
   OrderedJson copy = doc;
   copy[path] = kMark;
@@ -226,9 +233,9 @@ struct JsonMutation {
   std::string text;  // one document, compact, no newline
 };
 
-// JSON-level mutations of one document: wrong types for every path (at most `max_paths`, spread evenly), duplicate
-// keys in each object, odd number literals and escapes in the first fields; with `heavy`, deep nesting and huge
-// strings in the first two fields too.
+// JSON-level mutations of one document: wrong types for every path (at most `max_paths`, spread evenly),
+// duplicate keys in each object, odd number literals and escapes in the first fields; with `heavy`, deep
+// nesting and huge strings in the first two fields too.
 inline std::vector<JsonMutation> json_mutations(const std::string& document, size_t max_paths = 60,
                                                 bool heavy = false) {
   std::vector<JsonMutation> out;
@@ -241,7 +248,8 @@ inline std::vector<JsonMutation> json_mutations(const std::string& document, siz
   std::vector<OrderedJson::json_pointer> paths;
   json_paths(doc, OrderedJson::json_pointer(), paths);
   std::vector<OrderedJson::json_pointer> chosen;
-  for (size_t k = 0; k < std::min(max_paths, paths.size()); ++k) chosen.push_back(paths[k * paths.size() / std::min(max_paths, paths.size())]);
+  for (size_t k = 0; k < std::min(max_paths, paths.size()); ++k)
+    chosen.push_back(paths[k * paths.size() / std::min(max_paths, paths.size())]);
   for (const auto& p : chosen) {
     for (const auto& w : wrong_types(doc[p])) {
       OrderedJson copy = doc;
@@ -274,9 +282,11 @@ inline std::vector<JsonMutation> json_mutations(const std::string& document, siz
     if (heavy && i < 2) {
       out.push_back({"deep-in " + p.to_string(), splice(doc, p, deep_arrays(kDeep, true))});
       out.push_back({"deep-objects-in " + p.to_string(), splice(doc, p, deep_objects(20'000))});
-      out.push_back({"huge-string-in " + p.to_string(), splice(doc, p, "\"" + std::string(kHugeLine, 'z') + "\"")});
+      out.push_back(
+          {"huge-string-in " + p.to_string(), splice(doc, p, "\"" + std::string(kHugeLine, 'z') + "\"")});
     }
-    for (const char* lit : {"1e999", "-0", "123456789012345678901234567890", "-1e-999", "0.0000000000000000001"})
+    for (const char* lit :
+         {"1e999", "-0", "123456789012345678901234567890", "-1e-999", "0.0000000000000000001"})
       out.push_back({std::string("number ") + lit + " in " + p.to_string(), splice(doc, p, lit)});
     out.push_back({"escapes-in " + p.to_string(), splice(doc, p, R"("\ud800\udc00\ud800 \u0000 \\ \"")")});
   }
