@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the missing Debian packages (scripts/debian-packages.txt), configures and builds into build/.
 # Run by scripts/example.sh and scripts/test.sh; safe to run again (does only what is missing).
-# HARNESS_BUILD_DIR, HARNESS_BUILD_TYPE, HARNESS_CMAKE_ARGS, HARNESS_JOBS and HARNESS_TARGETS (default: all) tune it;
+# HARNESS_BUILD_DIR, HARNESS_BUILD_TYPE, HARNESS_CMAKE_ARGS, HARNESS_JOBS and HARNESS_TARGETS (default: all; none:
+# the packages only) tune it;
 # each step says what it does and how long it took.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +26,7 @@ if ((${#missing[@]})); then
   done_step
 fi
 
+[[ "${HARNESS_TARGETS:-}" == none ]] && exit 0
 step "configuring $build (${HARNESS_BUILD_TYPE:-RelWithDebInfo})"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=${HARNESS_BUILD_TYPE:-RelWithDebInfo} ${HARNESS_CMAKE_ARGS:-} >/dev/null
 done_step

@@ -115,7 +115,9 @@ LlmProxy::LlmProxy(trace::Store& store, AgentTokens& tokens, LlmProxyOptions opt
   });
   http.Get(R"(/[^/]+/.*)", [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
   http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;  // an upstream's answer or one of our refusals
+    // An upstream's answer (respond() always sets its Content-Type, even on an empty error body) or one of our
+    // refusals: passed on as it is. httplib's own errors (413, unknown paths) have neither.
+    if (!res.body.empty() || res.has_header("Content-Type")) return;
     std::string token = req.path.size() > 1 ? req.path.substr(1, req.path.find('/', 1) - 1) : "";
     auto entry = tokens_.find(token);
     std::string reason =

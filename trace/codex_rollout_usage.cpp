@@ -71,8 +71,9 @@ std::vector<Turn> rollout_turns(const std::string& path) {
     if (!j.is_object() || !j["payload"].is_object()) return;
     const Json& p = j["payload"];
     int64_t t = j["timestamp"].is_string() ? parse_iso8601_ns(j["timestamp"].get<std::string>()).value_or(0) : 0;
-    std::string type = j.value("type", "");
-    std::string ptype = p.value("type", "");
+    // A line of another shape is skipped like any line this applier does not know (value() would throw).
+    std::string type = j["type"].is_string() ? j["type"].get<std::string>() : "";
+    std::string ptype = p.contains("type") && p["type"].is_string() ? p["type"].get<std::string>() : "";
     std::string turn_id = p.contains("turn_id") && p["turn_id"].is_string() ? p["turn_id"].get<std::string>() : "";
     if (type == "event_msg" && ptype == "task_started" && !turn_id.empty()) {
       turn(turn_id, t);

@@ -24,12 +24,18 @@ std::string clip(const Json& v) {
   return s;
 }
 
+// A token count: floats, strings, negative and absurd values are not counts Codex writes (and usage arithmetic on
+// them could overflow).
 int64_t num(const Json& j, const char* key) {
+  constexpr int64_t kMax = int64_t{1} << 50;
   auto it = j.find(key);
   if (it == j.end()) return 0;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  if (it->is_number_unsigned() && it->get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) return it->get<int64_t>();
-  return 0;  // floats, strings, out of range: not a token count Codex writes
+  if (it->is_number_unsigned()) return it->get<uint64_t>() <= static_cast<uint64_t>(kMax) ? it->get<int64_t>() : 0;
+  if (it->is_number_integer()) {
+    int64_t n = it->get<int64_t>();
+    return n < 0 || n > kMax ? 0 : n;
+  }
+  return 0;
 }
 
 std::string text_of(const Json& j, const char* key) {
@@ -43,6 +49,8 @@ class CodexDecoder : public Decoder {
 
   void feed(std::string_view line, int64_t line_no) override {
     ++stats_.lines;
+    if (json_nesting_depth(line) > kMaxJsonDepth)
+      return decode_error(line_no, fmt::format("JSON nests deeper than {} levels", kMaxJsonDepth), line);
     Json j = trace::parse_untrusted_json(line);
     if (j.is_discarded() || !j.is_object()) return decode_error(line_no, "not a JSON object", line);
     auto type_it = j.find("type");

@@ -51,6 +51,8 @@ class JsonlDecoder : public Decoder {
 
   void feed(std::string_view line, int64_t line_no) override {
     ++stats_.lines;
+    if (json_nesting_depth(line) > kMaxJsonDepth)
+      return decode_error(line_no, fmt::format("JSON nests deeper than {} levels", kMaxJsonDepth), line);
     Json j = trace::parse_untrusted_json(line);
     if (j.is_discarded() || !j.is_object()) return decode_error(line_no, "not a JSON object", line);
     auto type_it = j.find("type");

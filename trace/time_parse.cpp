@@ -69,10 +69,15 @@ std::optional<int64_t> json_time_ns(const Json& v) {
   if (v.is_string()) return parse_iso8601_ns(v.get_ref<const std::string&>());
   if (v.is_number()) {
     double x = v.get<double>();
-    if (x < 1e11) return static_cast<int64_t>(x * 1e9);  // seconds
-    if (x < 1e14) return static_cast<int64_t>(x * 1e6);  // milliseconds
-    if (x < 1e17) return static_cast<int64_t>(x * 1e3);  // microseconds
-    return static_cast<int64_t>(x);                      // nanoseconds
+    // Before 1970, NaN, or past int64 nanoseconds: no time (casting such a double is undefined, and a time near
+    // INT64_MIN overflowed the span arithmetic after it).
+    if (!(x >= 0)) return std::nullopt;
+    double ns = x < 1e11 ? x * 1e9     // seconds
+                : x < 1e14 ? x * 1e6   // milliseconds
+                : x < 1e17 ? x * 1e3   // microseconds
+                           : x;        // nanoseconds
+    if (ns >= 9.2e18) return std::nullopt;
+    return static_cast<int64_t>(ns);
   }
   return std::nullopt;
 }

@@ -6,6 +6,7 @@
 
 #include "trace/import.h"
 #include "trace/store_internal.h"
+#include "trace/time_parse.h"
 
 namespace fs = std::filesystem;
 
@@ -85,4 +86,29 @@ TEST(JsonlDecoder, WronglyTypedFieldsNeverThrow) {
   EXPECT_EQ(files[0].stats.lines, 80);
   // file.read/file.write without a string path are the only lines refused (2 types × 8 values).
   EXPECT_EQ(files[0].stats.errors, 16);
+}
+
+// Found by the malformed-input corpus (tests/trace/corpus_test.cpp): a field nested 100k deep crashed the import
+// (the store's serializer recursed once per level); such a line is refused with its reason, the rest decoded.
+TEST(JsonlDecoder, LineNestedTooDeepIsADecodeErrorNotACrash) {
+  TempDir dir;
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string text = R"({"hv":1,"type":"session.start","session":"s1"})" "\n"
+                     R"({"hv":1,"type":"tool.start","session":"s1","id":)" + deep + R"(,"tool":"bash"})" "\n"
+                     R"({"hv":1,"type":"message","session":"s1","text":"still here"})" "\n";
+  auto files = import_text(dir, text);
+  EXPECT_EQ(files[0].stats.errors, 1);
+  EXPECT_EQ(files[0].stats.decoded, 2);
+  auto store = trace::open_trace_dir(dir.path + "/out", false);
+  EXPECT_EQ(count(*store, "SELECT count(*) FROM events WHERE type = 'decode.error' AND "
+                          "json_extract(payload, '$.reason') = 'JSON nests deeper than 256 levels'"),
+            1);
+}
+
+// Times before 1970, NaN or past int64 nanoseconds are no time (casting them was undefined; a time near INT64_MIN
+// overflowed the llm span's start under UBSan): the line gets the fallback time.
+TEST(JsonlDecoder, TimesOutOfRangeAreNoTime) {
+  for (const char* ts : {"-1", "-1e30", "1e300", "9.3e18"}) EXPECT_FALSE(trace::json_time_ns(trace::Json::parse(ts))) << ts;
+  EXPECT_EQ(trace::json_time_ns(trace::Json(1.5)), 1'500'000'000);
+  EXPECT_EQ(trace::json_time_ns(trace::Json(1'700'000'000'000)), 1'700'000'000'000'000'000);
 }
