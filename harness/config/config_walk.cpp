@@ -65,6 +65,25 @@ size_t expanded_values(const YAML::Node& root, size_t limit) {
   return count;
 }
 
+// The 1-based line of a document marker ("---" or "--- ...") that follows content, else 0. A marker before any
+// content only opens the first document.
+int second_document_line(const std::string& text) {
+  bool content = false;
+  int line = 0;
+  for (size_t b = 0; b < text.size();) {
+    size_t e = text.find('\n', b);
+    if (e == std::string::npos) e = text.size();
+    std::string_view l(text.data() + b, e - b);
+    ++line;
+    bool marker = l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker && content) return line;
+    size_t first = l.find_first_not_of(" \t\r");
+    if (!marker && first != std::string_view::npos && l[first] != '#' && l[first] != '%') content = true;
+    b = e + 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& file,
@@ -74,29 +93,26 @@ std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string&
                                               kMaxConfigBytes)});
     return std::nullopt;
   }
-  std::vector<YAML::Node> documents;
+  // The second document is found in the text: YAML::LoadAll spins forever on some garbage that Load refuses.
+  if (int line = second_document_line(text)) {
+    errors.push_back({file, line, 1, "a second YAML document: expected one; the config after its '---' would be "
+                                     "ignored, so merge it into the first or remove it"});
+    return std::nullopt;
+  }
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(text);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     errors.push_back({file, e.mark.line + 1, e.mark.column + 1, fmt::format("invalid YAML: {}", e.msg)});
     return std::nullopt;
   }
-  if (documents.empty()) return YAML::Node();
-  if (documents.size() > 1) {
-    YAML::Mark m = documents[1].Mark();
-    errors.push_back({file, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1,
-                      fmt::format("a second YAML document ({} in all): expected one; the config after its '---' "
-                                  "would be ignored, so merge it into the first or remove it",
-                                  documents.size())});
-    return std::nullopt;
-  }
-  if (expanded_values(documents[0], kMaxConfigValues) > kMaxConfigValues) {
+  if (expanded_values(root, kMaxConfigValues) > kMaxConfigValues) {
     errors.push_back({file, 1, 1, fmt::format("the config holds more than {} values once its YAML aliases are "
                                               "expanded: expected a config, not an alias bomb",
                                               kMaxConfigValues)});
     return std::nullopt;
   }
-  return documents[0];
+  return root;
 }
 
 Place ConfigWalker::place(const YAML::Node& node) const {

@@ -204,8 +204,9 @@ TEST_F(StoreCommitFaults, AFailingFsyncLosesNothing) {
       }
       fault_vfs::disarm();
       EXPECT_LE(failed, 1);
-      if (committed > 0)
+      if (committed > 0) {
         EXPECT_EQ(events(), fmt::format("checkpoint={}", committed * 3)) << "every commit that returned is there";
+      }
       EXPECT_EQ(integrity(), "ok");
       ++faults;
       absorbed += failed == 0;

@@ -341,8 +341,8 @@ TEST_F(ConfigErrors, HostileAndMistakenConfigsAreRefused) {
             V{at(5, 12, "empty value for 'verify.command': got '  ', expected a non-empty string")});
   EXPECT_EQ(errors_of(minimal_config("name: " + std::string(5000, 'n') + "\n")).size(), 1u);
   EXPECT_EQ(errors_of(minimal_config("---\ngenerations: 99\n")),
-            V{at(9, 1, "a second YAML document (2 in all): expected one; the config after its '---' would be "
-                       "ignored, so merge it into the first or remove it")});
+            V{at(8, 1, "a second YAML document: expected one; the config after its '---' would be ignored, so merge "
+                       "it into the first or remove it")});
   EXPECT_EQ(errors_of(minimal_config("# " + std::string(2 << 20, 'x') + "\n")),
             V{fmt::format("{}: the config is {} bytes: expected at most 1048576 (1 MiB)", path_,
                           minimal_config().size() + (2 << 20) + 3)});
