@@ -141,7 +141,8 @@ class ClaudeStreamDecoder : public MessageDecoder {
     if (JsonView text = j["result"]) a["harness.result.text"] = clip_json(text);
     // The source states the cost once, for the whole session (subagents and utility models included); llm
     // spans carry tokens only, so stats never count it twice.
-    if (JsonView cost = j["total_cost_usd"]; cost.is_number()) s.span.usage.cost_usd = cost.number();
+    // A figure out of [0, $1M] is not counted (the attribute above keeps what was printed).
+    if (JsonView cost = j["total_cost_usd"]; cost.is_number()) s.span.usage.cost_usd = plausible_cost(cost.number());
     if (!llm_seen_) usage_from_result(j, s.span.usage);
     else book_unattributed_usage(j, s);
     for (JsonView d : j["permission_denials"])

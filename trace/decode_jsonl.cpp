@@ -65,6 +65,7 @@ class JsonlDecoder : public Decoder {
       if (auto parsed = json_time_ns(*it)) t = *parsed;
     }
     line_ = line_no;
+    current_line_ = line;
     if (type == "session.start") {
       session_start(j, session, t);
       ++stats_.decoded;  // every line is decoded, ignored or an error: the counts add up to `lines`
@@ -191,7 +192,11 @@ class JsonlDecoder : public Decoder {
     s.end_ns = t;
     s.status = str(j, "status", "ok") == "error" ? SpanStatus::error : SpanStatus::ok;
     s.usage = {num(j, "input_tokens"), num(j, "output_tokens"), num(j, "cache_read_tokens"),
-               num(j, "cache_creation_tokens"), real(j, "cost_usd")};
+               num(j, "cache_creation_tokens"), plausible_cost(real(j, "cost_usd"))};
+    if (s.usage.cost_usd != real(j, "cost_usd"))
+      decode_error(line_, fmt::format("cost_usd {} is not a dollar figure (expected 0 to {:.0f}): not counted",
+                                      real(j, "cost_usd"), kMaxCostPerRecordUsd),
+                   current_line_);
     s.attributes = {{"gen_ai.operation.name", "chat"},
                     {"gen_ai.request.model", model},
                     {"gen_ai.usage.input_tokens", s.usage.input_tokens},
@@ -243,6 +248,7 @@ class JsonlDecoder : public Decoder {
   std::unordered_map<std::string, Span> sessions_;
   std::unordered_map<std::string, Span> tools_;  // open tool calls only: memory stays bounded
   int64_t line_ = 0;
+  std::string_view current_line_;  // valid during feed()
   int64_t last_time_ = 0;
 };
 

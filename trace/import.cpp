@@ -90,6 +90,11 @@ ImportedFile decode_into(Store& store, const RawInput& raw, const std::string& s
 std::unique_ptr<Store> open_trace_dir(const std::string& dir, bool create) {
   fs::path db = fs::path(dir) / "run.db";
   if (!create && !fs::exists(db)) throw ImportError(fmt::format("{}: no run store here (missing {})", dir, db.string()));
+  // SQLite takes an empty file for an empty database and would write a schema into it: a truncated copy of a
+  // store (or a file made by `touch`) must be said to be what it is, and left as it is.
+  std::error_code ec;
+  if (!create && fs::file_size(db, ec) == 0 && !ec)
+    throw ImportError(fmt::format("{}: {} is empty (0 bytes), not a run store: a truncated copy?", dir, db.string()));
   if (create) fs::create_directories(dir);
   auto store = Store::open(db.string(), Store::Mode::read_write);
   if (create && !store->meta("trace_id")) store->set_meta("trace_id", random_trace_id());

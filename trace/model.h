@@ -34,6 +34,12 @@ struct Usage {
   }
 };
 
+// The most one record may cost. A dollar figure an agent printed is believed only within [0, this]: -1 and 1e308
+// were added into the run's totals as printed ("cost $inf").
+constexpr double kMaxCostPerRecordUsd = 1e6;
+// `usd` when it is a plausible dollar figure, else 0.
+inline double plausible_cost(double usd) { return usd >= 0 && usd <= kMaxCostPerRecordUsd ? usd : 0; }
+
 struct Span {
   std::string trace_id;        // 32 hex chars
   std::string span_id;         // 16 hex chars

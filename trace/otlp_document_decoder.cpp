@@ -172,7 +172,8 @@ std::optional<OtlpDocumentDecoder::Pending> OtlpDocumentDecoder::parse_span(cons
   s.usage.cache_read_tokens =
       first_int(a, {"gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cached_tokens"});
   s.usage.cache_creation_tokens = first_int(a, {"gen_ai.usage.cache_creation.input_tokens"});
-  if (auto it = a.find("harness.usage.cost_usd"); it != a.end() && it->is_number()) s.usage.cost_usd = *it;
+  if (auto it = a.find("harness.usage.cost_usd"); it != a.end() && it->is_number())
+    s.usage.cost_usd = plausible_cost(it->get<double>());
   if (j.contains("events") && j["events"].is_array()) {
     for (const auto& ev : j["events"]) {
       if (!ev.is_object() || !ev.contains("name") || !ev["name"].is_string()) {

@@ -84,8 +84,9 @@ TEST(JsonlDecoder, WronglyTypedFieldsNeverThrow) {
   std::vector<trace::ImportedFile> files;
   ASSERT_NO_THROW(files = import_text(dir, text));
   EXPECT_EQ(files[0].stats.lines, 80);
-  // file.read/file.write without a string path are the only lines refused (2 types × 8 values).
-  EXPECT_EQ(files[0].stats.errors, 16);
+  // file.read/file.write without a string path are the only lines refused (2 types × 8 values); and three
+  // llm.call costs (1e308, -1, 2^64) are not counted, each said by a decode error.
+  EXPECT_EQ(files[0].stats.errors, 16 + 3);
 }
 
 // Found by the malformed-input corpus (tests/trace/corpus_test.cpp): a field nested 100k deep crashed the import
@@ -111,4 +112,23 @@ TEST(JsonlDecoder, TimesOutOfRangeAreNoTime) {
   for (const char* ts : {"-1", "-1e30", "1e300", "9.3e18"}) EXPECT_FALSE(trace::json_time_ns(trace::Json::parse(ts))) << ts;
   EXPECT_EQ(trace::json_time_ns(trace::Json(1.5)), 1'500'000'000);
   EXPECT_EQ(trace::json_time_ns(trace::Json(1'700'000'000'000)), 1'700'000'000'000'000'000);
+}
+
+// cost_usd -1 and 1e308 were believed, and the run's total read "cost $inf" (issue 18).
+TEST(JsonlDecoder, ImplausibleCostsAreNotCountedAndSaySo) {
+  TempDir dir;
+  auto files = import_text(dir, R"({"hv":1,"type":"session.start","session":"s"}
+{"hv":1,"type":"llm.call","session":"s","model":"m","input_tokens":10,"cost_usd":-1}
+{"hv":1,"type":"llm.call","session":"s","model":"m","input_tokens":10,"cost_usd":1e308}
+{"hv":1,"type":"llm.call","session":"s","model":"m","input_tokens":10,"cost_usd":0.25}
+)");
+  ASSERT_EQ(files.size(), 1u);
+  auto store = trace::Store::open(dir.path + "/out/run.db", trace::Store::Mode::read_only);
+  trace::Statement st(trace::internal::db(*store), "SELECT sum(cost_usd), count(*) FROM spans WHERE kind = 'llm'");
+  ASSERT_TRUE(st.step());
+  EXPECT_DOUBLE_EQ(st.real(0), 0.25);
+  EXPECT_EQ(st.int64(1), 3);
+  EXPECT_EQ(count(*store, "SELECT count(*) FROM events WHERE type = 'decode.error' AND "
+                          "json_extract(payload, '$.reason') LIKE 'cost_usd % is not a dollar figure%'"),
+            2);
 }

@@ -55,5 +55,15 @@ TEST(QueryCli, MissingStoreIsAUsageError) {
   EXPECT_EQ(out, "harness: /nonexistent/trace: no run store here (missing /nonexistent/trace/run.db)\n");
 }
 
+TEST(QueryCli, AnEmptyStoreFileIsRefusedAndLeftAsItIs) {
+  std::string dir = testing::temp_dir("empty-db");
+  { std::ofstream(dir + "/run.db"); }  // 0 bytes: SQLite would take it for a new database and write a schema
+  std::string out;
+  EXPECT_EQ(run_harness("trace tree " + dir, out), 2);
+  EXPECT_EQ(out, fmt::format("harness: {0}: {0}/run.db is empty (0 bytes), not a run store: a truncated copy?\n", dir));
+  EXPECT_EQ(std::filesystem::file_size(dir + "/run.db"), 0u);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace trace
