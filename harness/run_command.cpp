@@ -18,6 +18,7 @@
 #include "harness/planner.h"
 #include "harness/sandbox_setup.h"
 #include "harness/status_view.h"
+#include "harness/state/run_lock.h"
 #include "runners/captured_command.h"
 #include "telemetry/run_telemetry.h"
 #include "trace/ids.h"
@@ -261,6 +262,8 @@ int run_command(const RunOptions& options) {
   }
   fs::create_directories(run_dir);
   run_dir = fs::canonical(run_dir).string();
+  std::optional<RunLock> lock = RunLock::try_acquire(run_dir);
+  if (!lock) throw UsageError(fmt::format("{}: another harness is running this run dir", run_dir));
   {
     std::ofstream snap(run_dir + "/config.yaml");
     snap << config.snapshot_yaml;
@@ -302,6 +305,11 @@ int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode
   if (!fs::exists(fs::path(run_dir_arg) / "run.db"))
     throw UsageError(fmt::format("{}: no run here (missing run.db)", run_dir_arg));
   std::string run_dir = fs::canonical(run_dir_arg).string();
+  std::optional<RunLock> lock = RunLock::try_acquire(run_dir);
+  if (!lock)
+    throw UsageError(fmt::format("{}: another harness is running this run now (it holds {}/harness.lock): "
+                                 "`harness status {}` follows it",
+                                 run_dir, run_dir, run_dir));
   auto store = trace::Store::open(run_dir + "/run.db");
   RunState state(*store);
   auto run = state.run();
@@ -328,6 +336,14 @@ int status_command(const std::string& run_dir, bool json) {
   auto store = trace::Store::open(run_dir + "/run.db", trace::Store::Mode::read_only);
   RunState state(*store);
   auto view = build_status(*store, state);
+  // run.db says "running" until the harness records how the run ended; a harness killed (or stopped by a full
+  // disk) never does. Its lock says whether it is still there.
+  if (view.value("status", "") == "running" && !RunLock::held(run_dir)) {
+    view["status"] = "stopped";
+    view["note"] = fmt::format("no harness is running it (killed, crashed or out of disk): `harness resume {}` "
+                               "continues it",
+                               run_dir);
+  }
   if (json)
     fmt::print("{}\n", view.dump(2));
   else

@@ -61,6 +61,7 @@ nlohmann::json build_status(trace::Store& store, RunState& state) {
 std::string format_status(const nlohmann::json& s) {
   std::string out = fmt::format("run {}: {} (validated fixes: {})\n", s.value("run_id", "?"), s.value("status", "?"),
                                 s.value("validated_fixes", 0));
+  if (s.contains("note")) out += s.value("note", "") + "\n";
   for (const auto& g : s["generations"]) {
     out += fmt::format("generation {} [{}]: {} validated, {} partial, {} observations\n", g.value("number", 0),
                        g.value("status", "?"), g.value("validated_fixes", 0), g.value("partial_fixes", 0),

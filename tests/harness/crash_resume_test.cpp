@@ -53,6 +53,12 @@ TEST(CrashResume, KilledAtManyPointsResumesToTheSameRun) {
     bool killed = harness_test::run_killed_at_event({"run", cfg, "--run-dir", run, "--seed", "5", "--quiet"},
                                                     run + "/run.db", kill_at);
     if (!killed) continue;  // finished before the point: nothing to resume
+    // run.db still says "running" (the harness died before recording an end); status knows no harness runs it.
+    auto stopped = f.status(run);
+    EXPECT_NE(stopped["status"], "running") << "kill point " << kill_at;
+    if (stopped["status"] == "stopped") {
+      EXPECT_NE(stopped.value("note", "").find("`harness resume "), std::string::npos) << stopped.dump();
+    }
     auto resumed = f.harness("resume " + run + " --quiet");
     ASSERT_EQ(resumed.exit_code, 0) << "kill point " << kill_at << ": " << resumed.output;
     ++resumed_with_work;
