@@ -24,17 +24,7 @@ void BoundedLog::write(std::string_view bytes) {
 }
 
 void BoundedLog::emit(std::string line) {
-  // A PEM private key printed raw spans lines: the redactor sees its BEGIN line alone (and blanks to the line's
-  // end), so the lines up to its END are blanked here.
-  if (in_private_key_) {
-    in_private_key_ = line.find("-----END ") == std::string::npos;
-    line = "[REDACTED:private_key]\n";
-  } else if (size_t begin = line.find("-----BEGIN "); begin != std::string::npos &&
-             line.find("PRIVATE KEY-----", begin) != std::string::npos &&
-             line.find("-----END ", begin) == std::string::npos) {
-    in_private_key_ = true;
-  }
-  trace::redact_in_place(line);
+  redactor_.redact_line(line);
   if (!head_full_ && head_written_ + line.size() <= head_) {
     append_to_file(line);
     head_written_ += line.size();

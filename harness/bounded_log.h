@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "trace/redact.h"
+
 namespace harness {
 
 class BoundedLog {
@@ -42,7 +44,7 @@ class BoundedLog {
   std::string partial_;  // the current unfinished line
   std::string tail_buf_;  // once the head is full: the latest bytes, trimmed to tail_ when twice that
   bool head_full_ = false;
-  bool in_private_key_ = false;  // between a PEM private key's BEGIN line and its END line
+  trace::LineRedactor redactor_;  // knows when a PEM private key spans lines
   uint64_t head_written_ = 0, seen_ = 0, cut_ = 0;
 };
 

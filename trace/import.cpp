@@ -225,7 +225,7 @@ void StreamCapture::finish() {
 
 void StreamCapture::on_line(std::string_view line, int64_t line_no, bool oversize, size_t total) {
   scratch_.assign(line);
-  redact_in_place(scratch_);
+  redactor_.redact_line(scratch_);
   if (raw_) {
     if (oversize) {
       // Keep the raw copy line-aligned and bounded: an over-long line is kept as a marker, not megabytes.

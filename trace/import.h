@@ -11,6 +11,7 @@
 
 #include "trace/decoder.h"
 #include "trace/line_splitter.h"
+#include "trace/redact.h"
 #include "trace/store.h"
 
 namespace trace {
@@ -87,6 +88,7 @@ class StreamCapture {
   uint64_t bytes_seen_ = 0;
   bool raw_truncated_ = false;
   std::string scratch_;
+  LineRedactor redactor_;
 };
 
 }  // namespace trace

@@ -259,6 +259,20 @@ size_t redact_in_place(std::string& text) {
   return count;
 }
 
+size_t LineRedactor::redact_line(std::string& line) {
+  if (in_private_key_) {
+    in_private_key_ = line.find("-----END ") == std::string::npos;
+    bool newline = !line.empty() && line.back() == '\n';
+    line = newline ? "[REDACTED:private_key]\n" : "[REDACTED:private_key]";
+    return 1;
+  }
+  size_t begin = line.find("-----BEGIN ");
+  if (begin != std::string::npos && line.find("PRIVATE KEY-----", begin) != std::string::npos &&
+      line.find("-----END ", begin) == std::string::npos)
+    in_private_key_ = true;
+  return redact_in_place(line);
+}
+
 std::string redacted(std::string_view text) {
   std::string s(text);
   redact_in_place(s);

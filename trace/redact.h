@@ -13,6 +13,17 @@ namespace trace {
 size_t redact_in_place(std::string& text);
 // Convenience copy.
 std::string redacted(std::string_view text);
+// Redaction of a stream line by line: a PEM private key printed raw spans lines, and the one-line redactor sees its
+// BEGIN line alone (blanking to the line's end), so the lines up to its END line are blanked here. One per stream.
+class LineRedactor {
+ public:
+  // Rewrites one line (with or without its '\n') in place; returns the number of secrets replaced.
+  size_t redact_line(std::string& line);
+
+ private:
+  bool in_private_key_ = false;
+};
+
 // True when an environment variable of that name holds a secret by our naming rule (used for env snapshots).
 bool is_secret_name(std::string_view name);
 
