@@ -6,10 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "trace/json_parse.h"
+
 namespace trace {
 namespace {
 
-constexpr int kMaxDepth = 256;  // deeper nesting is refused rather than risking the stack
 
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
@@ -107,7 +108,7 @@ bool JsonDoc::string() {
 }
 
 bool JsonDoc::value(int depth) {
-  if (depth > kMaxDepth) return fail("nesting too deep");
+  if (depth > kMaxJsonDepth) return fail("nesting too deep");  // the limit every JSON reader keeps
   if (pos_ >= text_.size()) return fail("unexpected end");
   char c = text_[pos_];
   if (c == '"') return string();

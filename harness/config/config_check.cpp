@@ -22,10 +22,6 @@ namespace {
 constexpr size_t kMaxNameLength = 64;  // it names run directories: runs/<name>-<timestamp>
 constexpr double kMaxDurationS = 366.0 * 86400;
 
-}  // namespace
-
-namespace {
-
 std::optional<int64_t> parse_int(const std::string& s, bool& overflow) {
   int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
