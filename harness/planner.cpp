@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/advisor_setup.h"
 #include "harness/config/config_presets.h"
 #include "observer/convergence.h"
 #include "observer/observation_set.h"
@@ -71,6 +72,9 @@ class Planner : public GenerationPlanner {
     template_ = read_text(path);
     if (auto err = observer::prompt_template_error(template_); !err.empty())
       throw std::runtime_error(fmt::format("{}: {}", path, err));
+    observer_advisor_ = make_observer_advisor(env_);
+    meta_advisor_ = make_meta_advisor(env_);
+    seed_advisor_spend(env_);
     // A resumed run: the allocator learns what the completed generations did, so it allocates as it would have.
     for (const auto& g : env_.state.generations())
       if (g.status == GenerationStatus::completed) record_results(g.number, latest(env_.state.agents(g.number)));
@@ -78,31 +82,8 @@ class Planner : public GenerationPlanner {
 
   std::vector<SlotPlan> plan(int number, int population) override {
     std::vector<strategies::Strategy> chosen = allocator_.allocate(number, population);
-    if (!env_.config.strategies.meta_command.empty() && number > 1) {
-      strategies::MetaAgentRequest request;
-      request.command = env_.config.strategies.meta_command;
-      request.generation = number;
-      request.slots = population;
-      request.digest = last_digest_;
-      for (const auto& o : observations_.ranked())
-        request.observations.push_back({{"id", o.id}, {"priority", observer::to_string(o.priority)},
-                                        {"text", o.text}, {"count", o.count}});
-      request.known = allocator_.pool();
-      request.stats = allocator_.stats();
-      auto runner = [this](const std::string& command, const std::string& input) {
-        observer::ShellCommandOptions opts;
-        opts.timeout_s = env_.config.observer.command_timeout_s;
-        auto r = observer::run_shell_command(command, input, opts);
-        return strategies::CommandOutcome{r.output, r.error};
-      };
-      auto meta = strategies::plan_with_meta_agent(request, runner, chosen);
-      if (!meta.from_meta_agent) {
-        env_.progress.log(fmt::format("meta-agent failed, using the {} policy: {}",
-                                      env_.config.strategies.allocation, meta.error));
-        run_event("meta.failed", {{"generation", number}, {"error", meta.error}});
-      }
-      chosen = meta.strategies;
-    }
+    const bool meta_command = !env_.config.strategies.meta_command.empty();
+    if ((meta_command || meta_advisor_) && number > 1) chosen = ask_meta_agent(number, population, chosen);
     std::vector<SlotPlan> out;
     for (const auto& s : chosen) {
       nlohmann::json j = {{"name", s.name}, {"params", s.params}, {"model", s.model}};
@@ -149,7 +130,9 @@ class Planner : public GenerationPlanner {
     assessment_.reset();
     last_digest_ = std::move(r.digest);
     // Both are recorded on the generation's observer span; the run goes on: the rules' observations stand alone.
-    if (!r.llm_error.empty()) env_.progress.log(fmt::format("observer.command failed: {}", r.llm_error));
+    if (!r.llm_error.empty())
+      env_.progress.log(observer_advisor_ ? "observer.llm failed, the rules' observations stand: " + r.llm_error
+                                          : fmt::format("observer.command failed: {}", r.llm_error));
     if (!r.write_error.empty()) env_.progress.log(fmt::format("observations.md: {}", r.write_error));
     const observer::GenerationRecord& record = r.record;
     record_results(number, finished);
@@ -188,6 +171,90 @@ class Planner : public GenerationPlanner {
   }
 
  private:
+  // The meta-agent (strategies.meta_command, or the strategies.meta preset) designs generation `number`; the
+  // policy's `chosen` is what it falls back to. What it proposed, or why it failed, is recorded on the run span.
+  std::vector<strategies::Strategy> ask_meta_agent(int number, int population,
+                                                   const std::vector<strategies::Strategy>& chosen) {
+    strategies::MetaAgentRequest request;
+    const std::string preset = meta_advisor_ ? env_.config.strategies.meta : "";
+    request.command = meta_advisor_ ? "strategies.meta " + preset : env_.config.strategies.meta_command;
+    request.label = meta_advisor_ ? "meta-agent " + preset : "meta.command";
+    request.retries = meta_advisor_ ? 1 : 0;
+    request.generation = number;
+    request.slots = population;
+    if (last_digest_.empty() || last_digest_.value("generation", 0) != number - 1) last_digest_ = digest_of(number - 1);
+    request.digest = last_digest_;
+    for (const auto& o : observations_.ranked())
+      request.observations.push_back({{"id", o.id}, {"priority", observer::to_string(o.priority)},
+                                      {"kind", std::string(observer::to_string(o.kind))}, {"text", o.text},
+                                      {"count", o.count}, {"evidence", evidence_labels(o)}});
+    request.known = allocator_.pool();
+    request.stats = allocator_.stats();
+    strategies::CommandRunner runner;
+    if (meta_advisor_) {
+      runner = [this, number](const std::string&, const std::string& input) {
+        nlohmann::json doc = nlohmann::json::parse(input, nullptr, false);
+        AdvisorOutcome o = meta_advisor_->ask(number - 1, doc, doc.contains("previous_error") ? 2 : 1);
+        return strategies::CommandOutcome{o.output, o.error};
+      };
+    } else {
+      runner = [this](const std::string& command, const std::string& input) {
+        observer::ShellCommandOptions opts;
+        opts.timeout_s = env_.config.observer.command_timeout_s;
+        auto r = observer::run_shell_command(command, input, opts);
+        return strategies::CommandOutcome{r.output, r.error};
+      };
+    }
+    auto meta = strategies::plan_with_meta_agent(request, runner, chosen);
+    nlohmann::json base = {{"generation", number}, {"attempts", meta.attempts}};
+    if (meta_advisor_) base["preset"] = preset;
+    if (!meta.retried_error.empty()) {
+      nlohmann::json p = base;
+      p["error"] = meta.retried_error;
+      run_event("meta.retried", p);
+    }
+    if (!meta.from_meta_agent) {
+      env_.progress.log(fmt::format("{} failed, using the {} policy: {}", request.label,
+                                    env_.config.strategies.allocation, meta.error));
+      base["error"] = meta.error;
+      base["policy"] = env_.config.strategies.allocation;
+      run_event("meta.failed", base);
+      return chosen;
+    }
+    nlohmann::json proposed = nlohmann::json::array();
+    for (size_t i = 0; i < meta.proposals.size() && i < meta.strategies.size(); ++i) {
+      const auto& p = meta.proposals[i];
+      const auto& s = meta.strategies[i];
+      proposed.push_back({{"slot", i + 1}, {"name", p.name}, {"new", p.is_new}, {"based_on", p.based_on},
+                          {"why", p.why}, {"observations", p.observations}, {"params", s.params},
+                          {"model", s.model}});
+      if (p.is_new)
+        env_.progress.log(fmt::format("{} proposed a new strategy for generation {}: {}{}", request.label, number,
+                                      p.name, p.why.empty() ? "" : " (" + p.why + ")"));
+    }
+    base["strategies"] = proposed;
+    run_event("meta.proposed", base);
+    return meta.strategies;
+  }
+
+  // The digest of a generation already recorded (a resumed run plans the next one without having observed it).
+  nlohmann::json digest_of(int number) {
+    std::vector<observer::AgentOutcome> outcomes;
+    for (const auto& a : latest(env_.state.agents(number)))
+      if (!a.span_id.empty()) outcomes.push_back(outcome_of(a));
+    if (outcomes.empty()) return nlohmann::json::object();
+    return observer::build_digest(env_.store, number, outcomes, observations_);
+  }
+
+  static nlohmann::json evidence_labels(const observer::Observation& o) {
+    nlohmann::json labels = nlohmann::json::array();
+    for (const auto& e : o.evidence) {
+      if (labels.size() >= 3) break;
+      labels.push_back(e.label());
+    }
+    return labels;
+  }
+
   // strategies.reallocate_after: the queued attempts of a strategy that failed the same way often enough get
   // the least used other strategy of the pool.
   std::vector<SlotMove> steer(int number, std::vector<AgentRecord>& queued) {
@@ -244,7 +311,16 @@ class Planner : public GenerationPlanner {
     observer::ObserveOptions opts;
     opts.llm.command = env_.config.observer.command;
     opts.llm.timeout_s = env_.config.observer.command_timeout_s;
-    opts.want_digest = !env_.config.strategies.meta_command.empty();
+    if (observer_advisor_) {
+      opts.llm.label = "observer.llm " + env_.config.observer.llm;
+      opts.llm.retries = 1;
+      opts.llm.ask = [this, number](const std::string& input) {
+        nlohmann::json doc = nlohmann::json::parse(input, nullptr, false);
+        AdvisorOutcome o = observer_advisor_->ask(number, doc, doc.contains("previous_error") ? 2 : 1);
+        return observer::AskedAnswer{o.output, o.error};
+      };
+    }
+    opts.want_digest = !env_.config.strategies.meta_command.empty() || meta_advisor_.has_value();
     opts.markdown_path = env_.dir.observations();
     if (auto run = env_.state.run()) opts.trace_id = run->trace_id;
     if (auto gen = env_.state.generation(number)) {
@@ -263,6 +339,7 @@ class Planner : public GenerationPlanner {
       st.name = s.name;
       for (auto it = s.params.begin(); it != s.params.end(); ++it) st.params[it.key()] = it.value();
       if (!s.model.empty()) st.model = s.model;
+      if (s.space.is_object() && !s.space.empty()) st.space = s.space;
       out.push_back(std::move(st));
     }
     if (out.empty()) out = presets.presets;
@@ -345,6 +422,7 @@ class Planner : public GenerationPlanner {
   }
 
   AgentEnvironment& env_;
+  std::optional<Advisor> observer_advisor_, meta_advisor_;  // observer.llm / strategies.meta presets
   strategies::Allocator allocator_;
   observer::ObservationSet observations_;
   std::string template_;

@@ -193,23 +193,51 @@ LlmObserverResult parse_llm_observations(std::string_view output, int generation
 }
 
 LlmObserverResult run_llm_observer(const LlmObserverOptions& options, const Json& digest) {
-  if (options.command.empty()) return fail("observer.command is empty");
-  ShellCommandOptions run;
-  run.timeout_s = options.timeout_s;
-  run.max_output_bytes = options.max_output_bytes;
-  run.cwd = options.cwd;
-  ShellCommandResult ran =
-      run_shell_command(options.command, digest.dump(-1, ' ', false, Json::error_handler_t::replace), run);
-  LlmObserverResult r;
-  if (!ran.ok()) {
-    r = fail("observer.command " + ran.error);
-  } else {
-    auto gen = digest.is_object() ? digest.find("generation") : digest.end();
-    int generation = gen != digest.end() && gen->is_number_integer() ? gen->get<int>() : 0;
-    r = parse_llm_observations(ran.output, generation, options);
+  // Messages are written for observer.command; a preset's name them after the preset.
+  auto relabel = [&](std::string error) {
+    const std::string prefix = "observer.command";
+    if (options.label != prefix && error.rfind(prefix, 0) == 0) error = options.label + error.substr(prefix.size());
+    return error;
+  };
+  if (options.command.empty() && !options.ask) return fail(relabel("observer.command is empty"));
+  auto gen = digest.is_object() ? digest.find("generation") : digest.end();
+  const int generation = gen != digest.end() && gen->is_number_integer() ? gen->get<int>() : 0;
+  Json input = digest;
+  std::string retried_error;
+  for (int attempt = 1;; ++attempt) {
+    std::string text = input.dump(-1, ' ', false, Json::error_handler_t::replace);
+    LlmObserverResult r;
+    std::string output;
+    if (options.ask) {
+      AskedAnswer asked = options.ask(text);
+      if (!asked.error.empty()) r = fail("observer.command " + asked.error);
+      output = std::move(asked.output);
+    } else {
+      ShellCommandOptions run;
+      run.timeout_s = options.timeout_s;
+      run.max_output_bytes = options.max_output_bytes;
+      run.cwd = options.cwd;
+      ShellCommandResult ran = run_shell_command(options.command, text, run);
+      if (!ran.ok()) r = fail("observer.command " + ran.error);
+      r.stderr_tail = std::move(ran.stderr_tail);
+      output = std::move(ran.output);
+    }
+    if (r.error.empty()) {
+      std::string tail = std::move(r.stderr_tail);
+      r = parse_llm_observations(output, generation, options);
+      r.stderr_tail = std::move(tail);
+      if (!r.ok() && attempt <= options.retries && input.is_object()) {
+        retried_error = relabel(r.error);
+        input["previous_error"] = retried_error;
+        input["previous_answer"] = output.substr(0, 4000);
+        continue;
+      }
+    }
+    r.error = relabel(std::move(r.error));
+    r.attempts = attempt;
+    r.retried_error = retried_error;
+    return r;
   }
-  r.stderr_tail = std::move(ran.stderr_tail);
-  return r;
 }
 
 }  // namespace observer

@@ -4,6 +4,7 @@
 // record, never thrown, so the run goes on. Thread-safe (no shared state).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +33,21 @@ nlohmann::json build_digest(const std::vector<AgentTrace>& traces, int generatio
                             const std::vector<AgentOutcome>& outcomes, const ObservationSet& observations,
                             const DigestOptions& options = {});
 
+// What a built-in observer (observer.llm: a model CLI, harness/advisor/) answered: the protocol's output document,
+// or why there is none.
+struct AskedAnswer {
+  std::string output;
+  std::string error;
+};
+
 struct LlmObserverOptions {
   std::string command;               // run with /bin/sh -c
+  // Instead of `command` when set: asked with the input document (JSON text), answers as the command would print.
+  std::function<AskedAnswer(const std::string& input)> ask;
+  std::string label = "observer.command";  // names the observer in errors ("observer.llm claude-code")
+  // Answers that fail validation are asked again this many times with "previous_error" and "previous_answer" in
+  // the input (the presets: once; a command: never).
+  int retries = 0;
   double timeout_s = 120;
   size_t max_output_bytes = 1 << 20;
   size_t max_observations = 200;     // more in one answer is refused as a wrong answer
@@ -47,12 +61,14 @@ struct LlmObserverResult {
   // "observer.command output is not JSON: ...", "observer.command output: observations[0].priority: ...".
   std::string error;
   std::string stderr_tail;
+  int attempts = 0;            // answers asked for (2 after a retry)
+  std::string retried_error;   // why the first answer was refused, when it was retried
   bool ok() const { return error.empty(); }
 };
 
 // Validates an observer's stdout against the protocol. Pure; used by run_llm_observer.
 LlmObserverResult parse_llm_observations(std::string_view output, int generation, const LlmObserverOptions& options);
-// Runs the command with the digest on stdin and parses its answer.
+// Runs the command (or asks the preset) with the digest on stdin and parses its answer.
 LlmObserverResult run_llm_observer(const LlmObserverOptions& options, const nlohmann::json& digest);
 
 }  // namespace observer

@@ -40,12 +40,15 @@ Assessment assess_generation(trace::Store& store, int generation, const std::vec
     found.insert(found.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
   }
   a.new_ids = observations.add(generation, found);
-  if (options.want_digest || !options.llm.command.empty())
+  const bool llm_observer = !options.llm.command.empty() || options.llm.ask;
+  if (options.want_digest || llm_observer)
     a.digest = build_digest(traces, generation, outcomes, observations, options.digest);
   traces.clear();
 
-  if (!options.llm.command.empty()) {
+  if (llm_observer) {
     LlmObserverResult llm = run_llm_observer(options.llm, a.digest);
+    a.llm_attempts = llm.attempts;
+    a.llm_retried_error = llm.retried_error;
     if (llm.ok()) {
       std::vector<std::string> more = observations.add(generation, llm.observations);
       a.new_ids.insert(a.new_ids.end(), more.begin(), more.end());
@@ -76,9 +79,14 @@ ObserveResult record_generation(trace::Store& store, Assessment assessment, cons
     span.name = fmt::format("observe generation {}", generation);
     span.start_ns = assessment.started_ns;
     store.put_span(span);
+    // A preset (observer.llm) says so in its events' names; observer.command keeps the ones it always had.
+    const bool preset = options.llm.label != "observer.command";
+    if (!assessment.llm_retried_error.empty())
+      put_event(store, span.span_id, "observer.llm.retried", {{"error", assessment.llm_retried_error}});
     if (!result.llm_error.empty())
-      put_event(store, span.span_id, "observer.command.failed",
-                {{"error", result.llm_error}, {"stderr_tail", assessment.llm_stderr_tail}});
+      put_event(store, span.span_id, preset ? "observer.llm.failed" : "observer.command.failed",
+                {{"error", result.llm_error}, {"stderr_tail", assessment.llm_stderr_tail},
+                 {"attempts", assessment.llm_attempts}});
   }
 
   observations.save(store);

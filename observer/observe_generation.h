@@ -23,7 +23,7 @@ namespace observer {
 
 struct ObserveOptions {
   RuleOptions rules;
-  LlmObserverOptions llm;     // llm.command empty: no LLM observer
+  LlmObserverOptions llm;     // llm.command empty and no llm.ask: no LLM observer
   std::string markdown_path;  // observations.md; empty: not written
   // Where the `observer` span goes (the generation span); trace_id empty: no span is written.
   std::string trace_id;
@@ -54,6 +54,8 @@ struct Assessment {
   std::vector<std::string> new_ids;
   std::string llm_error;
   std::string llm_stderr_tail;
+  std::string llm_retried_error;  // the first answer's error when the observer was asked again
+  int llm_attempts = 0;
   nlohmann::json digest = nlohmann::json::object();
 };
 

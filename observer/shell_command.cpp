@@ -22,7 +22,9 @@ std::string last_line(const std::string& text) {
 // What went wrong, in the words of shell_command.h, with the last line of stderr when there is one.
 std::string describe(const runners::CapturedOutput& run, const ShellCommandOptions& options) {
   std::string error;
-  if (run.timed_out) {
+  if (run.stopped) {
+    error = "stopped (interrupted)";
+  } else if (run.timed_out) {
     error = fmt::format("timed out after {:g}s (killed)", options.timeout_s);
   } else if (run.too_big) {
     error = fmt::format("wrote more than {} bytes to stdout (killed)", options.max_output_bytes);
@@ -45,7 +47,9 @@ ShellCommandResult run_shell_command(const std::string& command, const std::stri
   runners::LaunchSpec spec;
   spec.argv = {"/bin/sh", "-c", command};
   spec.cwd = options.cwd;
+  spec.env = options.env;
   runners::CaptureOptions capture;
+  capture.stop = options.stop;
   capture.timeout = std::chrono::milliseconds(static_cast<int64_t>(options.timeout_s * 1000));
   capture.stdin_text = stdin_text;
   capture.max_output_bytes = options.max_output_bytes;
@@ -63,6 +67,7 @@ ShellCommandResult run_shell_command(const std::string& command, const std::stri
   r.exit_code = run.status.exit_code;
   r.signal = run.status.signal;
   r.timed_out = run.timed_out;
+  r.stopped = run.stopped;
   r.error = describe(run, options);
   return r;
 }

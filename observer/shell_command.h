@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <string>
 
 namespace observer {
@@ -13,6 +15,8 @@ struct ShellCommandOptions {
   size_t max_output_bytes = 1 << 20;  // stdout beyond this kills the command (an error)
   size_t stderr_tail_bytes = 4096;    // the end of stderr kept for the error message
   std::string cwd;                    // empty: the harness's own
+  std::map<std::string, std::string> env;  // set over the harness's environment
+  std::function<bool()> stop;         // asked a few times a second; true ends the command (an interrupt)
 };
 
 struct ShellCommandResult {
@@ -21,6 +25,7 @@ struct ShellCommandResult {
   int exit_code = -1;       // when it exited
   int signal = 0;           // when a signal ended it
   bool timed_out = false;
+  bool stopped = false;     // ended because options.stop said so ("stopped (interrupted)")
   // "" after exit 0; else what went wrong, e.g. "timed out after 2s (killed)", "exited with status 3",
   // "killed by signal 11 (Segmentation fault)", "wrote more than 1048576 bytes to stdout (killed)",
   // "cannot start /bin/sh: ...". The last stderr line is appended after ": " when there is one.

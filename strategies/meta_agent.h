@@ -35,22 +35,42 @@ struct MetaAgentRequest {
   nlohmann::json observations = nlohmann::json::array();   // current observations (ranked)
   std::vector<Strategy> known;       // pool and strategies tried so far (Allocator: pool() + stats())
   std::vector<StrategyStats> stats;  // their results so far
+  // Answers that fail validation are asked again this many times, with the error and the answer in the input
+  // ("previous_error", "previous_answer"): the built-in presets retry once, a user's command never.
+  int retries = 0;
+  std::string label = "meta.command";  // names the meta-agent in errors ("meta-agent claude-code")
 };
 
 // The JSON written to the meta-agent's stdin.
 nlohmann::json meta_agent_input(const MetaAgentRequest& request);
 
+// What the meta-agent said about one strategy it chose: recorded in the run (event meta.proposed) and shown in
+// the report's convergence path.
+struct MetaProposal {
+  std::string name;
+  bool is_new = false;                    // not in the pool nor tried before
+  std::string based_on;                   // the known strategy a new one started from ("" when none)
+  std::string why;                        // clipped to 600 bytes
+  std::vector<std::string> observations;  // ids it answers (each one known)
+};
+
 struct MetaPlan {
   std::vector<Strategy> strategies;  // exactly `slots` entries
   bool from_meta_agent = false;      // false: the fallback was used
   std::string error;                 // why the fallback was used ("" when it was not)
+  std::vector<MetaProposal> proposals;  // one per strategy the meta-agent gave (the rest are the policy's)
+  int attempts = 0;                  // answers asked for (2 after a retry)
+  std::string retried_error;         // why the first answer was refused, when it was retried
 };
 
-// Validates the meta-agent's stdout: {"strategies":[{"name", "params"?, "model"?}, ...]} with 1..slots entries.
-// A known name starts from that strategy (given params overlay its params); an unknown name needs params.
-// Fewer entries than slots: the rest come from `fallback` (slot order). On error, strategies is empty.
+// Validates the meta-agent's stdout: {"strategies":[{"name", "params"?, "model"?, "based_on"?, "why"?,
+// "observations"?}, ...]} with 1..slots entries. A known name starts from that strategy (given params overlay its
+// params); an unknown name starts from `based_on` (a known name) or from nothing, and needs params. Fewer entries
+// than slots: the rest come from `fallback` (slot order). `observation_ids`, when given, are the ids an answer may
+// cite. On error, strategies is empty.
 MetaPlan parse_meta_agent_output(std::string_view output, int slots, const std::vector<Strategy>& known,
-                                 const std::vector<Strategy>& fallback);
+                                 const std::vector<Strategy>& fallback,
+                                 const std::vector<std::string>* observation_ids = nullptr);
 
 // Asks the meta-agent; `fallback` (the policy's allocation for this generation, `slots` entries) is returned on
 // any failure. Never throws for the command's behaviour.

@@ -12,7 +12,10 @@ SubtreeTotals subtree_totals(Store& store, const std::string& span_id) {
                "spans.parent_span_id = sub.id) "
                "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), "
                "coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_creation_tokens), 0), "
-               "coalesce(sum(cost_usd), 0), coalesce(sum(kind = 'llm'), 0), coalesce(sum(kind = 'tool'), 0), "
+               "coalesce(sum(cost_usd), 0), "
+               // A proxy span matched to the agent's own span of the same call (trace/proxy_usage.h) is that call.
+               "coalesce(sum(kind = 'llm' AND json_extract(attributes, '$.\"harness.usage_counted_on\"') IS NULL), 0), "
+               "coalesce(sum(kind = 'tool'), 0), "
                "coalesce(sum(kind = 'tool' AND status = 'error'), 0) "
                "FROM spans WHERE span_id IN (SELECT id FROM sub)");
   st.bind(1, span_id);

@@ -1,6 +1,6 @@
 // What a span's subtree adds up to: tokens and cost summed over every span below it (usage lives on exactly one
-// span per model call, so a plain sum never counts a call twice), and its llm calls, tool calls and failed tool
-// calls. The one place the harness's agent records, status, reports and budgets take their totals from, so they
+// span per model call, so a plain sum never counts a call twice), and its llm calls (a proxy span matched to the
+// agent's own span of the call is not counted again), tool calls and failed tool calls. The one place the harness's agent records, status, reports and budgets take their totals from, so they
 // agree with `trace stats` after transcript pickup and after `trace rebuild`. Thread-safe (the store's lock).
 #pragma once
 

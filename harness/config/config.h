@@ -67,7 +67,9 @@ struct StopConfig {
 struct ObserverConfig {
   bool inject = true;              // put observations into the next generation's prompts
   std::string command;             // optional LLM observer: digest JSON on stdin, observations JSON on stdout
-  double command_timeout_s = 120;
+  std::string llm = "none";        // built-in LLM observer: none | claude-code | codex (harness/advisor/)
+  std::string llm_model;           // its model ("" = the CLI's default)
+  double command_timeout_s = 120;  // observer.command, observer.llm and the meta-agent
   size_t prompt_budget_chars = 6000;
   bool incremental = true;         // observe each agent as it finishes: later agents of its generation see it
 };
@@ -76,12 +78,15 @@ struct StrategyConfig {
   std::string name;
   nlohmann::json params = nlohmann::json::object();  // free-form parameters the prompt and the agent see
   std::string model;                                  // optional model override
+  nlohmann::json space = nlohmann::json::object();    // for evolve: param -> allowed values or {min, max}
 };
 
 struct StrategiesConfig {
   std::string allocation = "round_robin";  // fixed | round_robin | bandit | evolve
   std::vector<StrategyConfig> list;        // from `strategies.list` (inline or preset names)
   std::string meta_command;                // optional meta-agent
+  std::string meta = "none";               // built-in meta-agent: none | claude-code | codex (harness/advisor/)
+  std::string meta_model;                  // its model ("" = the CLI's default)
   int reallocate_after = 2;                // failures the same way before a strategy's remaining slots move; 0 off
 };
 

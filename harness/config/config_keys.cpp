@@ -229,8 +229,16 @@ std::vector<ConfigKey> loop_keys() {
       {.key = "observer.command", .type = KeyType::kString, .default_value = "\"\"",
        .doc = "Optional LLM observer (/bin/sh -c): reads a digest as JSON on stdin, prints observations as JSON.",
        .example = "python3 my_observer.py", .apply = [](Config& c, V v) { c.observer.command = v.text; }},
+      {.key = "observer.llm", .type = KeyType::kEnum, .default_value = "none",
+       .doc = "Built-in LLM observer: the real CLI reads the generation's digest (templates/observer_llm.mustache) "
+              "and answers observations, merged with the rules'; not with observer.command. "
+              "docs/observer-protocol.md.",
+       .allowed = {"none", "claude-code", "codex"}, .apply = [](Config& c, V v) { c.observer.llm = v.text; }},
+      {.key = "observer.llm_model", .type = KeyType::kString, .default_value = "\"\"",
+       .doc = "The model observer.llm asks; empty = the CLI's default.", .example = "claude-sonnet-4-5",
+       .apply = [](Config& c, V v) { c.observer.llm_model = v.text; }},
       {.key = "observer.command_timeout", .type = KeyType::kDuration, .default_value = "2m",
-       .doc = "Time limit of the observer command.", .min = 0, .min_exclusive = true,
+       .doc = "Time limit of one answer of the observer command, observer.llm and the meta-agent.", .min = 0, .min_exclusive = true,
        .apply = [](Config& c, V v) { c.observer.command_timeout_s = v.number; }},
       {.key = "observer.prompt_budget_chars", .type = KeyType::kInt, .default_value = "6000",
        .doc = "Characters of observations put into a prompt, most important first.", .min = 0,
@@ -254,8 +262,8 @@ std::vector<ConfigKey> loop_keys() {
            [](Config& c, V v) {
              c.strategies.list.clear();
              for (const auto& item : v.json)
-               c.strategies.list.push_back(
-                   {item.value("name", ""), item.value("params", nlohmann::json::object()), item.value("model", "")});
+               c.strategies.list.push_back({item.value("name", ""), item.value("params", nlohmann::json::object()),
+                                            item.value("model", ""), item.value("space", nlohmann::json::object())});
            }},
       {.key = "strategies.list[].name", .type = KeyType::kName, .doc = "The strategy's name, unique in the list.",
        .required = true},
@@ -265,9 +273,20 @@ std::vector<ConfigKey> loop_keys() {
        .doc = "The model for this strategy ({model} in runner.command); empty = the runner's default."},
       {.key = "strategies.list[].description", .type = KeyType::kString, .default_value = "\"\"",
        .doc = "A one-line note on the strategy (presets set it)."},
+      {.key = "strategies.list[].space", .type = KeyType::kJson, .default_value = "{}",
+       .doc = "For allocation evolve: each param it may mutate, with its allowed values (a list) or range "
+              "({min, max}); presets set it."},
       {.key = "strategies.meta_command", .type = KeyType::kString, .default_value = "\"\"",
        .doc = "Optional meta-agent (/bin/sh -c) that proposes the next generation's strategies.",
        .apply = [](Config& c, V v) { c.strategies.meta_command = v.text; }},
+      {.key = "strategies.meta", .type = KeyType::kEnum, .default_value = "none",
+       .doc = "Built-in meta-agent: the real CLI reads the observations and the strategies' results "
+              "(templates/meta_agent.mustache) and designs each generation after the first, new strategies "
+              "included; not with strategies.meta_command. docs/observer-protocol.md.",
+       .allowed = {"none", "claude-code", "codex"}, .apply = [](Config& c, V v) { c.strategies.meta = v.text; }},
+      {.key = "strategies.meta_model", .type = KeyType::kString, .default_value = "\"\"",
+       .doc = "The model strategies.meta asks; empty = the CLI's default.", .example = "claude-opus-4-1",
+       .apply = [](Config& c, V v) { c.strategies.meta_model = v.text; }},
       {.key = "strategies.reallocate_after", .type = KeyType::kInt, .default_value = "2",
        .doc = "When this many agents of one strategy in a generation failed the same way (shared an [important] "
               "observation, no fix), its slots not launched yet go to the least used other strategies; 1 = after one "

@@ -100,6 +100,15 @@ void check_required(const CheckedTree& tree, bool runner_complete, std::vector<C
     errors.push_back({at.file, at.line, at.column,
                       "conflicting keys: got both 'target.bug' and 'target.bug_file', expected one of them"});
   }
+  for (const auto& [preset, command] : {std::pair<std::string, std::string>{"observer.llm", "observer.command"},
+                                        {"strategies.meta", "strategies.meta_command"}}) {
+    auto p = tree.values.find(preset);
+    if (p == tree.values.end() || p->second.value.text == "none" || !tree.has(command)) continue;
+    const Place at = tree.values.count(command) ? tree.values.at(command).place : p->second.place;
+    errors.push_back({at.file, at.line, at.column,
+                      fmt::format("conflicting keys: got both '{}' ({}) and '{}', expected one of them", preset,
+                                  p->second.value.text, command)});
+  }
   // A preset that failed to load may well have held the command: saying it is missing would be noise.
   if (runner_complete && tree.sections.count("runner") && !tree.has("runner.command")) {
     std::string expected = expected_text(*find_config_key("runner.command"));

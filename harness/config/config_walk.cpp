@@ -276,7 +276,7 @@ std::optional<nlohmann::json> ConfigWalker::strategy_item(const YAML::Node& item
   nlohmann::json strategy = {{"name", ""}, {"params", nlohmann::json::object()}, {"model", ""}};
   for (const auto& [k, v] : tree.values) {
     const std::string field = leaf_key(k);
-    if (field == "params") strategy["params"] = v.value.json;
+    if (field == "params" || field == "space") strategy[field] = v.value.json;
     else if (field != "description") strategy[field] = v.value.text;
   }
   return strategy;

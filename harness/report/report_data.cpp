@@ -257,6 +257,7 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   int64_t run_end = d.run.finished_ns > 0 ? d.run.finished_ns : last_activity_ns;
   d.wall_ns = d.run.created_ns > 0 && run_end > d.run.created_ns ? run_end - d.run.created_ns : 0;
   fill_outcome(d, store, dir, latest);
+  fill_advisors(d, store);
   return d;
 }
 

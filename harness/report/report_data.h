@@ -56,6 +56,20 @@ struct ReportGeneration {
   std::vector<std::string> strategies;            // tried, in slot order, unique
   std::vector<std::pair<std::string, int>> files_changed;  // path, number of agents that changed it
   std::vector<RuledOut> ruled_out;
+  // How its strategies were chosen when a meta-agent was asked (report_advisors.cpp): one line per strategy it
+  // proposed ("lock-audit (new, from minimal-fix): why … [O-0003]"), or the fallback and its reason; and what
+  // the LLM observer of this generation did when it failed.
+  std::vector<std::string> design_lines;
+  std::vector<std::string> advisor_notes;
+};
+
+// What the run's advisors (the LLM observer and the meta-agent, harness/advisor/) asked and spent; their model
+// calls are counted in the run's budget beside the agents'.
+struct ReportAdvisors {
+  int questions = 0, failed = 0;
+  int64_t llm_calls = 0, input_tokens = 0, output_tokens = 0;
+  double cost_usd = 0;
+  int64_t tokens() const { return input_tokens + output_tokens; }
 };
 
 struct ReportStrategy {
@@ -100,6 +114,7 @@ struct ReportData {
   std::vector<CostDisagreement> cost_disagreements;  // in the order they were found
   bool observations_available = false;         // false: no observer output found in this run
   ReportTally totals;
+  ReportAdvisors advisors;
   int64_t wall_ns = 0;                         // run duration so far
   int64_t generated_ns = 0;
 };
@@ -111,6 +126,9 @@ constexpr size_t kPatchLimit = 200u << 10;  // a bigger patch is clipped in the 
 // (report.h) when run.db holds no run record, trace::StoreError when it cannot be read.
 ReportData load_report_data(const std::string& run_dir, trace::Store& store,
                             std::optional<std::vector<ReportObservation>> observations = std::nullopt);
+
+// The advisors' spans and the meta-agent's and LLM observer's events (report_advisors.cpp).
+void fill_advisors(ReportData& d, trace::Store& store);
 
 // The observer's observations stored in `store`, or nullopt when the run has none stored (no table).
 // The only place that knows the observer's table layout.

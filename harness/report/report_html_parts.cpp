@@ -83,7 +83,14 @@ std::string html_path_section(const ReportData& d) {
       out += fmt::format("{}<code>{}</code>{}", i ? ", " : "", esc(g.files_changed[i].first),
                          g.files_changed[i].second > 1 ? fmt::format(" ×{}", g.files_changed[i].second) : "");
     if (g.files_changed.size() > 12) out += fmt::format(R"( <span class="muted">+{} more</span>)", g.files_changed.size() - 12);
-    out += "</p><p><strong>Ruled out:</strong></p><ul>";
+    out += "</p>";
+    if (!g.design_lines.empty()) {
+      out += "<p><strong>Designed:</strong></p><ul>";
+      for (const auto& line : g.design_lines) out += "<li>" + esc(line) + "</li>";
+      out += "</ul>";
+    }
+    for (const auto& note : g.advisor_notes) out += "<p><strong>LLM observer:</strong> " + esc(note) + "</p>";
+    out += "<p><strong>Ruled out:</strong></p><ul>";
     if (g.ruled_out.empty()) out += R"(<li class="muted">nothing: no change failed verification</li>)";
     for (const auto& r : g.ruled_out)
       out += fmt::format("<li><strong>{}</strong> ({}) changed {}: verify {}{}</li>", esc(r.agent), esc(r.strategy),

@@ -13,7 +13,7 @@ namespace harness {
 namespace {
 
 using Json = nlohmann::ordered_json;
-constexpr int kSummarySchemaVersion = 1;
+constexpr int kSummarySchemaVersion = 2;  // 2: totals.advisors, generations[].design and advisor_notes
 
 double money(double usd) { return std::round(usd * 1e6) / 1e6; }
 Json time_or_null(int64_t ns) { return ns > 0 ? Json(rt::iso_time(ns)) : Json(nullptr); }
@@ -80,6 +80,8 @@ Json generation(const ReportData& d, const ReportGeneration& g) {
   out["strategies"] = strings(g.strategies);
   out["changed_files"] = files;
   out["ruled_out"] = ruled_out;
+  out["design"] = strings(g.design_lines);
+  out["advisor_notes"] = strings(g.advisor_notes);
   return out;
 }
 
@@ -167,6 +169,10 @@ std::string render_summary_json(const ReportData& d) {
   out["agents"] = agents;
   Json totals = tally(d.totals);
   totals["wall_time_s"] = rt::seconds(d.wall_ns);
+  totals["advisors"] = {{"questions", d.advisors.questions},       {"failed", d.advisors.failed},
+                        {"llm_calls", d.advisors.llm_calls},       {"input_tokens", d.advisors.input_tokens},
+                        {"output_tokens", d.advisors.output_tokens}, {"tokens", d.advisors.tokens()},
+                        {"cost_usd", d.advisors.cost_usd}};
   out["totals"] = totals;
   return out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }

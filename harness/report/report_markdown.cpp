@@ -112,6 +112,20 @@ Data generation_path(const ReportData& d, const ReportGeneration& g) {
     row.set("has_failure", flag(!r.verify.first_failure.empty()));
     ruled.push_back(row);
   }
+  Data design = list(), notes = list();
+  for (const auto& line : g.design_lines) {
+    Data row;
+    row.set("line", line);
+    design.push_back(row);
+  }
+  for (const auto& line : g.advisor_notes) {
+    Data row;
+    row.set("line", line);
+    notes.push_back(row);
+  }
+  gen.set("design", design);
+  gen.set("has_design", flag(!g.design_lines.empty()));
+  gen.set("notes", notes);
   gen.set("ruled_out", ruled);
   gen.set("has_ruled_out", flag(!g.ruled_out.empty()));
   gen.set("has_ruled_out_more", flag(g.ruled_out.size() > kRuledOutShown));
@@ -184,6 +198,10 @@ Data build_data(const ReportData& d) {
   for (size_t i = 0; i < d.observations.size() && i < kTopObservations; ++i)
     observations.push_back(observation_data(d.observations[i]));
   root.set("path", path);
+  root.set("has_advisors", flag(d.advisors.questions > 0));
+  root.set("advisors", fmt::format("{} question(s), {} failed, {} model call(s), {} tokens, {}", d.advisors.questions,
+                                   d.advisors.failed, d.advisors.llm_calls, rt::tokens(d.advisors.tokens()),
+                                   rt::cost(d.advisors.cost_usd)));
   root.set("generations", gens);
   root.set("strategies", strategies);
   root.set("agents", agents);

@@ -31,7 +31,8 @@ LAYERS = {
     "harness/state": ("harness_state", ["trace"]),
     "harness/config": ("harness_config", ["telemetry"]),
     "harness/report": ("harness_report", ["harness/config", "harness/state"]),
-    "harness": ("harness_core", ["harness/config", "harness/report", "harness/state", "runners", "telemetry",
+    "harness/advisor": ("harness_advisor", ["observer"]),
+    "harness": ("harness_core", ["harness/config", "harness/report", "harness/state", "harness/advisor", "runners", "telemetry",
                                  "observer", "strategies"]),
     "harness/cli": ("harness_cli", ["harness"]),
 }

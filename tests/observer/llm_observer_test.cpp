@@ -129,6 +129,48 @@ TEST(LlmObserver, HangIsKilledAtTheTimeoutWithEverythingItStarted) {
   EXPECT_TRUE(process_gone(child));
 }
 
+// A preset (observer.llm) answers through `ask`: a refused answer is asked again once with the reason and the answer
+// in the digest, a second refusal is the error (named after the preset), and an ask that failed is not retried.
+TEST(LlmObserver, APresetsRefusedAnswerIsAskedAgainOnceWithTheReason) {
+  std::vector<std::string> inputs;
+  std::vector<AskedAnswer> answers = {{R"({"observations":[{"priority":"urgent","text":"x"}]})", ""},
+                                      {R"j({"observations":[{"priority":"important","text":"the race is in flush()"}]})j", ""}};
+  LlmObserverOptions options;
+  options.label = "observer.llm claude-code";
+  options.retries = 1;
+  options.ask = [&](const std::string& input) {
+    inputs.push_back(input);
+    return answers[std::min(inputs.size(), answers.size()) - 1];
+  };
+  nlohmann::json digest = {{"protocol", kObserverProtocol}, {"generation", 4}, {"agents", nlohmann::json::array()}};
+  LlmObserverResult r = run_llm_observer(options, digest);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(r.observations.size(), 1u);
+  EXPECT_EQ(r.observations[0].text, "the race is in flush()");
+  EXPECT_EQ(r.observations[0].first_gen, 4);
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(r.retried_error, "observer.llm claude-code output: observations[0].priority: expected \"important\", "
+                             "\"possible\" or \"informational\", got \"urgent\"");
+  ASSERT_EQ(inputs.size(), 2u);
+  auto second = nlohmann::json::parse(inputs[1]);
+  EXPECT_EQ(second["previous_error"], r.retried_error);
+  EXPECT_EQ(second["previous_answer"], answers[0].output);
+  EXPECT_EQ(second["generation"], 4);
+
+  answers = {answers[0]};
+  inputs.clear();
+  r = run_llm_observer(options, digest);
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(r.error.rfind("observer.llm claude-code output: observations[0].priority", 0), 0u) << r.error;
+  EXPECT_TRUE(r.observations.empty());
+
+  answers = {{"", "timed out after 2s (killed)"}};
+  inputs.clear();
+  r = run_llm_observer(options, digest);
+  EXPECT_EQ(inputs.size(), 1u);
+  EXPECT_EQ(r.error, "observer.llm claude-code timed out after 2s (killed)");
+}
+
 TEST(ShellCommand, CommandThatIgnoresStdinDoesNotHurtTheCaller) {
   ShellCommandOptions options;
   options.timeout_s = 20;

@@ -96,9 +96,20 @@ TEST(MetaAgent, EveryFailureFallsBackToThePolicyWithTheReason) {
        "meta.command output: strategies[0].name: expected a strategy name (1-64 letters, digits, - _ . + ~)"},
       {{R"({"strategies":[{"name":"bisect","params":[1]}]})", ""},
        "meta.command output: strategies[0].params: expected an object"},
-      {{R"({"strategies":[{"name":"bisect","model":7}]})", ""}, "meta.command output: strategies[0].model: expected a string"},
+      {{R"({"strategies":[{"name":"bisect","model":7}]})", ""},
+       "meta.command output: strategies[0].model: expected a model name (at most 128 characters, no spaces)"},
+      {{R"({"strategies":[{"name":"bisect","model":"two words"}]})", ""},
+       "meta.command output: strategies[0].model: expected a model name (at most 128 characters, no spaces)"},
+      {{R"({"strategies":[{"name":"bisect","params":{"budget_steps":0}}]})", ""},
+       "meta.command output: strategies[0].params.budget_steps: expected an integer from 1 to 10000, got 0"},
+      {{R"({"strategies":[{"name":"new-one","based_on":"nothing-known","params":{"approach":"x"}}]})", ""},
+       "meta.command output: strategies[0].based_on: expected one of the known strategies, got \"nothing-known\""},
+      {{R"({"strategies":[{"name":"bisect","observations":["O-0002"]}]})", ""},
+       "meta.command output: strategies[0].observations: unknown observation \"O-0002\" (expected one of the ids listed)"},
+      {{R"({"strategies":[{"name":"bisect","why":3}]})", ""}, "meta.command output: strategies[0].why: expected a string"},
       {{R"({"strategies":[{"name":"bisect"},{"name":"invented"}]})", ""},
-       "meta.command output: strategies[1]: unknown strategy \"invented\" without params"},
+       "meta.command output: strategies[1]: new strategy \"invented\" without params (say at least what its agents "
+       "must do)"},
   };
   for (const auto& c : cases) {
     FakeRunner fake;
@@ -123,6 +134,73 @@ TEST(MetaAgent, RunnerThatThrowsOrIsMissingFallsBack) {
   FakeRunner fake;
   EXPECT_EQ(plan_with_meta_agent(none, fake.runner(), kFallback).error, "meta.command is empty");
   EXPECT_EQ(fake.calls, 0);
+}
+
+TEST(MetaAgent, ANewStrategyStartsFromTheOneItIsBasedOnAndKeepsWhyAndWhichObservations) {
+  FakeRunner fake;
+  fake.answer.output =
+      R"({"strategies":[{"name":"lock-audit","based_on":"bisect","params":{"instructions":"audit the locks"},)"
+      R"("why":"  two agents\nsaw the race ","observations":["O-0001"]},{"name":"minimal-fix"}]})";
+  MetaPlan plan = plan_with_meta_agent(request(), fake.runner(), kFallback);
+  ASSERT_EQ(plan.error, "");
+  ASSERT_EQ(plan.proposals.size(), 2u);
+  EXPECT_EQ(plan.strategies[0].name, "lock-audit");
+  EXPECT_EQ(plan.strategies[0].params,
+            (nlohmann::json{{"approach", "bisect"}, {"budget_steps", 50}, {"instructions", "audit the locks"}}));
+  EXPECT_TRUE(plan.proposals[0].is_new);
+  EXPECT_EQ(plan.proposals[0].based_on, "bisect");
+  EXPECT_EQ(plan.proposals[0].why, "two agents saw the race");
+  EXPECT_EQ(plan.proposals[0].observations, std::vector<std::string>{"O-0001"});
+  EXPECT_FALSE(plan.proposals[1].is_new);
+  EXPECT_EQ(plan.attempts, 1);
+}
+
+// The presets' retry: a refused answer is asked again once with the reason and the answer in the input; the
+// second refusal falls back. A user's command (retries 0) is asked once; a command failure is never retried.
+TEST(MetaAgent, ARefusedAnswerIsAskedAgainWithTheReasonThenFallsBack) {
+  std::vector<std::string> inputs;
+  std::vector<std::string> answers = {R"({"strategies":[{"name":"x y"}]})", R"({"strategies":[{"name":"bisect"}]})"};
+  CommandRunner runner = [&](const std::string&, const std::string& input) {
+    inputs.push_back(input);
+    return CommandOutcome{answers[std::min(inputs.size(), answers.size()) - 1], ""};
+  };
+  MetaAgentRequest r = request();
+  r.retries = 1;
+  r.label = "meta-agent codex";
+  MetaPlan plan = plan_with_meta_agent(r, runner, kFallback);
+  EXPECT_TRUE(plan.from_meta_agent);
+  EXPECT_EQ(plan.attempts, 2);
+  EXPECT_EQ(plan.retried_error,
+            "meta-agent codex output: strategies[0].name: expected a strategy name (1-64 letters, digits, - _ . + ~)");
+  ASSERT_EQ(inputs.size(), 2u);
+  auto second = nlohmann::json::parse(inputs[1]);
+  EXPECT_EQ(second["previous_error"], plan.retried_error);
+  EXPECT_EQ(second["previous_answer"], answers[0]);
+  EXPECT_FALSE(nlohmann::json::parse(inputs[0]).contains("previous_error"));
+
+  answers = {answers[0]};
+  inputs.clear();
+  plan = plan_with_meta_agent(r, runner, kFallback);
+  EXPECT_FALSE(plan.from_meta_agent);
+  EXPECT_EQ(plan.attempts, 2);
+  EXPECT_EQ(plan.strategies, kFallback);
+  EXPECT_EQ(plan.error.rfind("meta-agent codex output: strategies[0].name", 0), 0u) << plan.error;
+
+  inputs.clear();
+  r.retries = 0;
+  plan = plan_with_meta_agent(r, runner, kFallback);
+  EXPECT_EQ(inputs.size(), 1u);
+  EXPECT_EQ(plan.attempts, 1);
+
+  r.retries = 1;
+  int calls = 0;
+  CommandRunner crashing = [&](const std::string&, const std::string&) {
+    ++calls;
+    return CommandOutcome{"", "exited with status 3"};
+  };
+  plan = plan_with_meta_agent(r, crashing, kFallback);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(plan.error, "meta-agent codex exited with status 3");
 }
 
 }  // namespace

@@ -234,7 +234,7 @@ TEST_F(ConfigErrors, StrategyListItems) {
                                      "{}/strategies); did you mean 'bisect'?",
                                      home_.path().string())),
                at(12, 7, "unknown key: got 'strategies.list[1].parms', expected one of name, params, model, "
-                         "description; did you mean 'strategies.list[1].params'?"),
+                         "description, space; did you mean 'strategies.list[1].params'?"),
                at(14, 7, "duplicate strategy name in 'strategies.list': got 'b' again, expected unique names (first "
                          "at line 13)"),
                at(15, 7, "wrong type for 'strategies.list[4]': got a list, expected a strategy preset name or a map "

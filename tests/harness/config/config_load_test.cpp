@@ -217,6 +217,34 @@ TEST_F(ConfigLoad, ShippedDemoPresetLoads) {
   }
 }
 
+// Every shipped strategy preset can be listed by its bare name (their `space` used to be refused as an unknown key).
+TEST_F(ConfigLoad, ShippedStrategyPresetsLoadByName) {
+  testing::ScopedEnv source_home("HARNESS_HOME", std::nullopt);
+  Config c = load_ok("target: {repo: repo, bug: x}\nverify: {command: x}\nrunner: demo\nstrategies:\n  list: "
+                     "[bisect, minimal-fix, reproduce-first, read-recent-changes, instrument-and-log]\n");
+  ASSERT_EQ(c.strategies.list.size(), 5u);
+  EXPECT_EQ(c.strategies.list[0].name, "bisect");
+  EXPECT_EQ(c.strategies.list[0].params.value("approach", ""), "bisect");
+  EXPECT_EQ(c.strategies.list[0].space["budget_steps"], nlohmann::json::parse(R"({"min": 20, "max": 120})"));
+}
+
+TEST_F(ConfigLoad, AdvisorPresetsLoadAndExcludeTheirCommands) {
+  Config c = load_ok(minimal_config() + "observer: {llm: codex, llm_model: gpt-5}\nstrategies: {meta: claude-code}\n");
+  EXPECT_EQ(c.observer.llm, "codex");
+  EXPECT_EQ(c.observer.llm_model, "gpt-5");
+  EXPECT_EQ(c.strategies.meta, "claude-code");
+  LoadResult r = load_config_text(minimal_config() + "observer:\n  llm: claude-code\n  command: ./o.sh\n"
+                                  "strategies:\n  meta: codex\n  meta_command: ./m.sh\n", path_);
+  EXPECT_EQ(formatted(r),
+            (V{path_ + ":10:12: conflicting keys: got both 'observer.llm' (claude-code) and 'observer.command', "
+                       "expected one of them",
+               path_ + ":13:17: conflicting keys: got both 'strategies.meta' (codex) and 'strategies.meta_command', "
+                       "expected one of them"}));
+  r = load_config_text(minimal_config() + "observer: {llm: gemini}\n", path_);
+  ASSERT_EQ(formatted(r).size(), 1u);
+  EXPECT_NE(formatted(r)[0].find("expected one of none, claude-code, codex"), std::string::npos) << formatted(r)[0];
+}
+
 TEST_F(ConfigLoad, SnapshotKeepsVariablesUnexpandedAndHashIsStable) {
   testing::ScopedEnv token("HARNESS_TEST_TOKEN", "s3cret-value");
   // minimal_config() ends inside `runner:`, so this line is runner.env.

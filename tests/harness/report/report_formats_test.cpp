@@ -81,7 +81,9 @@ TEST_F(ReportFormatsTest, SummaryJsonOfAFinishedRunValidatesAndAddsUp) {
   EXPECT_EQ(s["totals"], (Json{{"agents", 9}, {"attempts", 10}, {"validated_fixes", 2}, {"partial_fixes", 1},
                                {"kills", 3}, {"crashes", 1}, {"input_tokens", 13000}, {"output_tokens", 1950},
                                {"tokens", 14950}, {"cost_usd", 1.3}, {"agent_time_s", 5400.0},
-                               {"wall_time_s", 3600.0}}));
+                               {"wall_time_s", 3600.0},
+                               {"advisors", {{"questions", 0}, {"failed", 0}, {"llm_calls", 0}, {"input_tokens", 0},
+                                             {"output_tokens", 0}, {"tokens", 0}, {"cost_usd", 0.0}}}}));
   // Keys in the report's order: a person reading the file meets the headline first.
   std::string text = render_summary_json(load());
   EXPECT_LT(text.find("\n  \"headline\""), text.find("\n  \"convergence\""));
