@@ -14,14 +14,13 @@
 
 #include "harness/advisor_setup.h"
 #include "harness/config/config_presets.h"
+#include "harness/meta_design.h"
 #include "observer/convergence.h"
 #include "observer/observation_set.h"
 #include "observer/observe_agent.h"
 #include "observer/observe_generation.h"
 #include "observer/prompt_context.h"
-#include "observer/shell_command.h"
 #include "strategies/allocation.h"
-#include "strategies/meta_agent.h"
 #include "strategies/steering.h"
 
 namespace fs = std::filesystem;
@@ -172,69 +171,17 @@ class Planner : public GenerationPlanner {
 
  private:
   // The meta-agent (strategies.meta_command, or the strategies.meta preset) designs generation `number`; the
-  // policy's `chosen` is what it falls back to. What it proposed, or why it failed, is recorded on the run span.
+  // policy's `chosen` is what it falls back to (harness/meta_design.h).
   std::vector<strategies::Strategy> ask_meta_agent(int number, int population,
                                                    const std::vector<strategies::Strategy>& chosen) {
-    strategies::MetaAgentRequest request;
-    const std::string preset = meta_advisor_ ? env_.config.strategies.meta : "";
-    request.command = meta_advisor_ ? "strategies.meta " + preset : env_.config.strategies.meta_command;
-    request.label = meta_advisor_ ? "meta-agent " + preset : "meta.command";
-    request.retries = meta_advisor_ ? 1 : 0;
-    request.generation = number;
-    request.slots = population;
     if (last_digest_.empty() || last_digest_.value("generation", 0) != number - 1) last_digest_ = digest_of(number - 1);
-    request.digest = last_digest_;
+    MetaDesignRequest request{number, population, chosen, last_digest_, nlohmann::json::array(), allocator_.pool(),
+                              allocator_.stats()};
     for (const auto& o : observations_.ranked())
       request.observations.push_back({{"id", o.id}, {"priority", observer::to_string(o.priority)},
                                       {"kind", std::string(observer::to_string(o.kind))}, {"text", o.text},
                                       {"count", o.count}, {"evidence", evidence_labels(o)}});
-    request.known = allocator_.pool();
-    request.stats = allocator_.stats();
-    strategies::CommandRunner runner;
-    if (meta_advisor_) {
-      runner = [this, number](const std::string&, const std::string& input) {
-        nlohmann::json doc = nlohmann::json::parse(input, nullptr, false);
-        AdvisorOutcome o = meta_advisor_->ask(number - 1, doc, doc.contains("previous_error") ? 2 : 1);
-        return strategies::CommandOutcome{o.output, o.error};
-      };
-    } else {
-      runner = [this](const std::string& command, const std::string& input) {
-        observer::ShellCommandOptions opts;
-        opts.timeout_s = env_.config.observer.command_timeout_s;
-        auto r = observer::run_shell_command(command, input, opts);
-        return strategies::CommandOutcome{r.output, r.error};
-      };
-    }
-    auto meta = strategies::plan_with_meta_agent(request, runner, chosen);
-    nlohmann::json base = {{"generation", number}, {"attempts", meta.attempts}};
-    if (meta_advisor_) base["preset"] = preset;
-    if (!meta.retried_error.empty()) {
-      nlohmann::json p = base;
-      p["error"] = meta.retried_error;
-      run_event("meta.retried", p);
-    }
-    if (!meta.from_meta_agent) {
-      env_.progress.log(fmt::format("{} failed, using the {} policy: {}", request.label,
-                                    env_.config.strategies.allocation, meta.error));
-      base["error"] = meta.error;
-      base["policy"] = env_.config.strategies.allocation;
-      run_event("meta.failed", base);
-      return chosen;
-    }
-    nlohmann::json proposed = nlohmann::json::array();
-    for (size_t i = 0; i < meta.proposals.size() && i < meta.strategies.size(); ++i) {
-      const auto& p = meta.proposals[i];
-      const auto& s = meta.strategies[i];
-      proposed.push_back({{"slot", i + 1}, {"name", p.name}, {"new", p.is_new}, {"based_on", p.based_on},
-                          {"why", p.why}, {"observations", p.observations}, {"params", s.params},
-                          {"model", s.model}});
-      if (p.is_new)
-        env_.progress.log(fmt::format("{} proposed a new strategy for generation {}: {}{}", request.label, number,
-                                      p.name, p.why.empty() ? "" : " (" + p.why + ")"));
-    }
-    base["strategies"] = proposed;
-    run_event("meta.proposed", base);
-    return meta.strategies;
+    return design_with_meta_agent(env_, meta_advisor_ ? &*meta_advisor_ : nullptr, request);
   }
 
   // The digest of a generation already recorded (a resumed run plans the next one without having observed it).
