@@ -13,6 +13,7 @@
 #include "harness/config/config.h"
 #include "harness/exit_codes.h"
 #include "harness/generation_loop.h"
+#include "harness/inherit_runs.h"
 #include "harness/interrupt.h"
 #include "harness/launchers.h"
 #include "harness/planner.h"
@@ -260,6 +261,11 @@ int run_command(const RunOptions& options) {
     run_prepare(config, boxed && config.sandbox.prepare ? *boxed : *plain, *progress);
     check_baseline(config, boxed ? *boxed : *plain, *progress);
   }
+  // After prepare (it may create the repository): what the run is about, and the earlier runs it starts from.
+  TargetIdentity target = target_identity(config);
+  std::vector<std::string> from_dirs = config.from;
+  from_dirs.insert(from_dirs.end(), options.from.begin(), options.from.end());
+  std::vector<InheritedRun> earlier = check_earlier_runs(from_dirs, target, options.force);
   fs::create_directories(run_dir);
   run_dir = fs::canonical(run_dir).string();
   std::optional<RunLock> lock = RunLock::try_acquire(run_dir);
@@ -285,7 +291,11 @@ int run_command(const RunOptions& options) {
     span.kind = trace::SpanKind::run;
     span.name = config.name;
     span.start_ns = run.created_ns;
-    span.attributes = {{"harness.run_id", run.id}, {"harness.seed", seed}, {"harness.config_hash", config.hash}};
+    span.attributes = {{"harness.run_id", run.id},
+                       {"harness.seed", seed},
+                       {"harness.config_hash", config.hash},
+                       {"harness.target.repo", target.repo},
+                       {"harness.target.base_commit", target.base_commit}};
     store->put_span(span);
     state.save_run(run);
     store->set_meta("trace_id", run.trace_id);
@@ -297,6 +307,13 @@ int run_command(const RunOptions& options) {
     e.payload = {{"config", fs::absolute(config.path).string()}, {"seed", seed}};
     store->put_event(e);
   });
+  if (!earlier.empty()) {
+    earlier = inherit_observations(*store, std::move(earlier), run.span_id, SystemClock().wall_ns());
+    auto progress = make_progress(options.progress);
+    for (const auto& r : earlier)
+      progress->log(fmt::format("inherited {} observations from {}{}", r.observations, r.dir,
+                                r.other_target ? " (another target, --force: " + r.target_note + ")" : ""));
+  }
   return drive(config, run_dir, *store, state, options.progress, seed, sandbox);
 }
 

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/progress.h"
 
@@ -14,6 +15,8 @@ struct RunOptions {
   std::string run_dir;  // empty: runs/<name>-<timestamp>
   std::optional<uint64_t> seed;
   ProgressMode progress = ProgressMode::plain;
+  std::vector<std::string> from;  // --from: earlier run dirs to start from (with the config's `from`)
+  bool force = false;             // --force: accept earlier runs of another target
 };
 
 int run_command(const RunOptions& options);

@@ -101,7 +101,8 @@ void absorb(Observation& into, const Observation& more) {
     if (into.evidence.size() >= kMaxEvidence) break;
     if (std::find(into.evidence.begin(), into.evidence.end(), e) == into.evidence.end()) into.evidence.push_back(e);
   }
-  if (into.first_gen == 0 || (more.first_gen != 0 && more.first_gen < into.first_gen)) into.first_gen = more.first_gen;
+  // Generation 0 is what a run inherited (harness run --from): seen before any of its own generations.
+  into.first_gen = std::min(into.first_gen, more.first_gen);
   into.last_gen = std::max(into.last_gen, more.last_gen);
 }
 

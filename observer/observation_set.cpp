@@ -83,8 +83,11 @@ std::vector<Observation> ObservationSet::select_for_prompt(size_t budget_chars) 
 }
 
 std::string render_line(const Observation& o) {
-  std::string gens = o.first_gen == o.last_gen ? fmt::format("gen {}", o.first_gen)
-                                               : fmt::format("gens {}–{}", o.first_gen, o.last_gen);
+  // Generation 0 holds what a run started with (`harness run --from`): found by earlier runs.
+  std::string gens = o.first_gen == 0 && o.last_gen == 0 ? std::string("inherited")
+                     : o.first_gen == 0                  ? fmt::format("inherited, gens 1–{}", o.last_gen)
+                     : o.first_gen == o.last_gen         ? fmt::format("gen {}", o.first_gen)
+                                                         : fmt::format("gens {}–{}", o.first_gen, o.last_gen);
   std::string line = fmt::format("- [{}] {} (seen {}×, {}) {}", to_string(o.priority), o.id, o.count, gens, o.text);
   if (!o.evidence.empty()) {
     line += " — evidence ";
@@ -104,9 +107,9 @@ std::string ObservationSet::render_markdown() const {
   size_t counts[3] = {0, 0, 0};
   for (const auto& o : all) ++counts[static_cast<int>(o.priority)];
   std::string md = "# Observations\n\n";
+  const size_t observed = generations_.size() - generations_.count(0);
   md += fmt::format("{} observations after {} generation{}: {} important, {} possible, {} informational.\n",
-                    all.size(), generations_.size(), generations_.size() == 1 ? "" : "s", counts[0], counts[1],
-                    counts[2]);
+                    all.size(), observed, observed == 1 ? "" : "s", counts[0], counts[1], counts[2]);
   for (Priority p : {Priority::important, Priority::possible, Priority::informational}) {
     std::string name(to_string(p));
     name[0] = static_cast<char>(name[0] - 'a' + 'A');
@@ -118,6 +121,10 @@ std::string ObservationSet::render_markdown() const {
   md += "\n## What each generation added\n\n";
   if (generations_.empty()) md += "_No generation observed yet._\n";
   for (const auto& [g, ids] : generations_) {
+    if (g == 0) {
+      md += fmt::format("- Inherited from earlier runs: {} — {}\n", ids.size(), fmt::join(ids, ", "));
+      continue;
+    }
     if (ids.empty()) {
       md += fmt::format("- Generation {}: nothing new\n", g);
       continue;

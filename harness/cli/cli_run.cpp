@@ -1,8 +1,10 @@
 // Verbs of the generation loop: run, resume, status. validate and init are in cli_config.cpp.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "harness/cli/cli.h"
 #include "harness/run_command.h"
+#include "harness/runs_view.h"
 
 namespace harness {
 
@@ -16,6 +18,9 @@ void register_run_commands(CLI::App& app, CliContext& ctx) {
   run->add_option("--run-dir", run_opts.run_dir, "Run directory (default runs/<name>-<time>)");
   run->add_option("--seed", run_opts.seed, "Seed: the same seed gives the same strategies and demo agents");
   run->add_flag("--quiet,-q", quiet, "Print errors only");
+  run->add_option("--from", run_opts.from, "Earlier run dirs whose observations this run starts with")
+      ->expected(1, -1);
+  run->add_flag("--force", run_opts.force, "With --from: accept runs of another repository or base commit");
   run->callback([&ctx, mode] {
     run_opts.progress = mode();
     ctx.exit_code = run_command(run_opts);
@@ -35,6 +40,17 @@ void register_run_commands(CLI::App& app, CliContext& ctx) {
   status->add_option("run_dir", status_dir, "Run directory")->required();
   status->add_flag("--json", json, "JSON output");
   status->callback([&ctx] { ctx.exit_code = status_command(status_dir, json); });
+
+  static std::string runs_dir;
+  static bool runs_json = false;
+  auto* runs = app.add_subcommand("runs", "Compare the runs under a folder side by side");
+  runs->add_option("dir", runs_dir, "A folder of run dirs (or one run dir)")->required();
+  runs->add_flag("--json", runs_json, "JSON output");
+  runs->callback([&ctx] {
+    nlohmann::json j = build_runs(runs_dir);
+    fmt::print("{}", runs_json ? j.dump(2) + "\n" : format_runs(j));
+    ctx.exit_code = 0;
+  });
 }
 
 }  // namespace harness

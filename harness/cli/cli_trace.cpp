@@ -6,6 +6,7 @@
 
 #include "harness/agent_totals.h"
 #include "harness/cli/cli.h"
+#include "harness/inherit_runs.h"
 #include "harness/transcript_pickup.h"
 #include "trace/audit.h"
 #include "trace/import.h"
@@ -93,9 +94,19 @@ void register_query_commands(CLI::App* trace_cmd) {
   why_cmd->add_flag("--json", why->json, "Print JSON");
   why_cmd->callback([why] {
     auto store = trace::open_trace_dir(why->dir, false);
+    // An inherited observation's evidence (`<run-id>/g02-a01#e41`, harness run --from) opens in the run it was
+    // seen in; a chain of such runs is followed.
+    std::string event = why->event;
+    for (int hops = 0; hops < 16; ++hops) {
+      auto inherited = harness::inherited_ref(*store, event);
+      if (!inherited) break;
+      store = trace::open_trace_dir(inherited->dir, false);
+      event = inherited->ref;
+      if (!why->json) fmt::print("(in the earlier run {})\n", inherited->dir);
+    }
     trace::WhyOptions options;
     options.max_depth = why->depth;
-    auto r = checked(trace::explain_event(*store, why->event, options));
+    auto r = checked(trace::explain_event(*store, event, options));
     if (why->json) return print_json(trace::why_to_json(r));
     fmt::print("{}", trace::format_why(r));
   });

@@ -150,6 +150,7 @@ struct Config {
   LimitsConfig limits;
   std::string prompt_template;  // path of a Mustache template; empty = templates/agent_prompt.mustache
   std::optional<uint64_t> seed;
+  std::vector<std::string> from;  // earlier run dirs whose observations a new run starts with (harness run --from)
 
   // The config as written, with ${ENV} references left unexpanded: what goes into the run dir. Secrets never do.
   std::string snapshot_yaml;

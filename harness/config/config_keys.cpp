@@ -385,6 +385,11 @@ std::vector<ConfigKey> server_keys() {
       {.key = "seed", .type = KeyType::kInt,
        .doc = "Seed of every random choice (strategy allocation, the demo agent); unset = random.", .min = 0,
        .example = "42", .apply = [](Config& c, V v) { c.seed = static_cast<uint64_t>(v.integer); }},
+      {.key = "from", .type = KeyType::kPathList, .default_value = "[]",
+       .doc = "Earlier run dirs (relative to this file) whose observations a new run starts with, merged by "
+              "fingerprint, as `harness run --from`; a run of another repository or base commit is refused "
+              "(`--force` accepts it). Ignored by resume.",
+       .example = "[runs/ledger-20261202-2300]", .apply = [](Config& c, V v) { c.from = v.list; }},
   };
 }
 

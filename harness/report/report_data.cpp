@@ -258,6 +258,7 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   d.wall_ns = d.run.created_ns > 0 && run_end > d.run.created_ns ? run_end - d.run.created_ns : 0;
   fill_outcome(d, store, dir, latest);
   fill_advisors(d, store);
+  fill_inherited(d, store);
   return d;
 }
 

@@ -65,6 +65,14 @@ struct ReportGeneration {
 
 // What the run's advisors (the LLM observer and the meta-agent, harness/advisor/) asked and spent; their model
 // calls are counted in the run's budget beside the agents'.
+// An earlier run this one started from (harness run --from): its observations were inherited (generation 0).
+struct ReportInherited {
+  std::string run_id, dir;
+  int observations = 0;
+  bool other_target = false;  // accepted with --force
+  std::string target_note;
+};
+
 struct ReportAdvisors {
   int questions = 0, failed = 0;
   int64_t llm_calls = 0, input_tokens = 0, output_tokens = 0;
@@ -115,6 +123,8 @@ struct ReportData {
   bool observations_available = false;         // false: no observer output found in this run
   ReportTally totals;
   ReportAdvisors advisors;
+  std::vector<ReportInherited> inherited;  // empty: the run started blind
+  int observations_added = 0;              // first seen by this run's own generations (not inherited)
   int64_t wall_ns = 0;                         // run duration so far
   int64_t generated_ns = 0;
 };
@@ -129,6 +139,10 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
 
 // The advisors' spans and the meta-agent's and LLM observer's events (report_advisors.cpp).
 void fill_advisors(ReportData& d, trace::Store& store);
+// The runs it started from (event run.inherited) and what its own generations added (report_inherited.cpp).
+void fill_inherited(ReportData& d, trace::Store& store);
+// "40 observations inherited from run a (/runs/a); this run added 7." ("" when it started blind).
+std::string inherited_line(const ReportData& d);
 
 // The observer's observations stored in `store`, or nullopt when the run has none stored (no table).
 // The only place that knows the observer's table layout.

@@ -58,6 +58,8 @@ std::string headline_section(const ReportData& d) {
     out += fmt::format(R"(<p id="warning" class="bad"><strong>Warning:</strong> {}</p>)", rt::xml_escape(h.warning));
   if (!h.cost_note.empty())
     out += fmt::format(R"(<p id="cost-note"><strong>Cost:</strong> {}</p>)", rt::xml_escape(h.cost_note));
+  if (!d.inherited.empty())
+    out += fmt::format(R"(<p id="inherited"><strong>Started from:</strong> {}</p>)", rt::xml_escape(inherited_line(d)));
   if (d.winner) {
     const auto& w = *d.winner;
     out += fmt::format(R"(<p><strong>Verified:</strong> <code>{}</code> passed <strong>{}/{}</strong> repeats.)",

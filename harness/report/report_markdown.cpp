@@ -160,6 +160,8 @@ Data build_data(const ReportData& d) {
   root.set("has_warning", flag(!h.warning.empty()));
   root.set("cost_note", h.cost_note);
   root.set("has_cost_note", flag(!h.cost_note.empty()));
+  root.set("inherited", inherited_line(d));
+  root.set("has_inherited", flag(!d.inherited.empty()));
   root.set("has_resume_hint", flag(!h.resume_hint.empty()));
   root.set("partial_report", flag(!d.finished));
   root.set("generated", rt::utc_time(d.generated_ns));

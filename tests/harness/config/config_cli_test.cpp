@@ -70,7 +70,7 @@ TEST(ConfigCli, ValidatePrintsEveryErrorAndExits2) {
                                  "h.yaml:3:30: out of range for 'verify.repeat': got 0, expected an integer >= 1\n"
                                  "h.yaml:5:1: unknown key: got 'populaton', expected one of name, target, verify, "
                                  "generations, population, concurrency, runner, budget, stop, observer, strategies, "
-                                 "workspace, telemetry, proxy, limits, sandbox, prompt_template, seed; did you mean 'population'?\n"
+                                 "workspace, telemetry, proxy, limits, sandbox, prompt_template, seed, from; did you mean 'population'?\n"
                                  "h.yaml: 4 errors\n",
                                  dir.file("nowhere")));
   std::vector<std::string> entries;

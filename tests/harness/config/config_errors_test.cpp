@@ -37,7 +37,7 @@ TEST_F(ConfigErrors, UnknownKeySuggestsTheClosestSibling) {
   std::string text = minimal_config("verfy:\n  repeat: 2\n");
   EXPECT_EQ(errors_of(text),
             V{at(8, 1, "unknown key: got 'verfy', expected one of name, target, verify, generations, population, "
-                       "concurrency, runner, budget, stop, observer, strategies, workspace, telemetry, proxy, limits, sandbox, prompt_template, seed; "
+                       "concurrency, runner, budget, stop, observer, strategies, workspace, telemetry, proxy, limits, sandbox, prompt_template, seed, from; "
                        "did you mean 'verify'?")});
   EXPECT_EQ(errors_of("target:\n  rpo: repo\n  bug: x\nverify: {command: x}\nrunner: local-agent\n"),
             (V{at(1, 1, "missing required key 'target.repo': expected an existing folder (The repository (a git "
@@ -59,7 +59,7 @@ TEST_F(ConfigErrors, UnknownKeyAtTheWrongLevelNamesWhereItBelongs) {
   EXPECT_EQ(errors_of(minimal_config("idle_timeout: 5m\n")),
             V{at(8, 1, "unknown key: got 'idle_timeout', expected one of name, target, verify, generations, "
                        "population, concurrency, runner, budget, stop, observer, strategies, workspace, "
-                       "telemetry, proxy, limits, sandbox, prompt_template, seed; did you mean 'runner.idle_timeout'?")});
+                       "telemetry, proxy, limits, sandbox, prompt_template, seed, from; did you mean 'runner.idle_timeout'?")});
 }
 
 TEST_F(ConfigErrors, UnknownKeyWithoutAnyCloseNameListsTheKeys) {
