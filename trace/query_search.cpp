@@ -257,7 +257,10 @@ base::Result<SearchResult> search_dirs(const std::vector<std::string>& dirs, con
   if (!fts) return base::fail(fts.error());
   SearchResult result;
   result.query = query;
+  std::vector<std::string> seen;
   for (const auto& dir : dirs) {
+    if (std::find(seen.begin(), seen.end(), dir) != seen.end()) continue;  // a dir named twice is searched once
+    seen.push_back(dir);
     auto store = open_trace_dir(dir, false);
     result.updates.emplace_back(dir, update_search_index(*store));
     auto hits = ranked_hits(*store, *fts, query, options.limit);

@@ -9,6 +9,7 @@
 #include "harness/transcript_pickup.h"
 #include "trace/audit.h"
 #include "trace/import.h"
+#include "trace/query_format.h"
 #include "trace/query_replay.h"
 #include "trace/query_search.h"
 #include "trace/query_stats.h"
@@ -123,9 +124,10 @@ void register_query_commands(CLI::App* trace_cmd) {
     auto r = checked(trace::search_dirs(dirs, search->words.back(), {search->kind, search->limit}));
     for (const auto& [dir, u] : r.updates) {
       if (u.empty() && !u.rebuilt && !u.temporary) continue;
-      fmt::print(stderr, "{}: search index {}: {} events, {} llm spans, {} observations in {:.1f} s{}\n", dir,
-                 u.rebuilt ? "rebuilt (the events were re-derived)" : "updated", u.events, u.spans, u.observations,
-                 u.seconds, u.temporary ? " (run.db is read-only: a temporary index, not kept)" : "");
+      fmt::print(stderr, "{}: search index {}: {}, {}, {} in {:.1f} s{}\n", dir,
+                 u.rebuilt ? "rebuilt (the events were re-derived)" : "updated", trace::plural(u.events, "event"),
+                 trace::plural(u.spans, "llm span"), trace::plural(u.observations, "observation"), u.seconds,
+                 u.temporary ? " (run.db is read-only: a temporary index, not kept)" : "");
     }
     if (search->json) return print_json(trace::search_to_json(r));
     fmt::print("{}", trace::format_search(r, dirs.size() > 1));
