@@ -1,6 +1,6 @@
 #include "trace/query_search.h"
-#include "trace/store_internal.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -9,16 +9,15 @@
 #include <optional>
 #include <unordered_map>
 
-#include <fmt/format.h>
-
 #include "trace/import.h"
 #include "trace/query_format.h"
+#include "trace/store_internal.h"
 
 namespace trace {
 namespace {
 
-constexpr int kMaxChain = 64;            // spans walked up from a hit; deeper means a parent cycle in bad input
-constexpr size_t kSnippetWidth = 240;    // code points of a snippet kept (a token may be kilobytes long)
+constexpr int kMaxChain = 64;          // spans walked up from a hit; deeper means a parent cycle in bad input
+constexpr size_t kSnippetWidth = 240;  // code points of a snippet kept (a token may be kilobytes long)
 
 bool bareword(std::string_view term) {
   if (term.empty()) return false;
@@ -29,9 +28,10 @@ bool bareword(std::string_view term) {
 
 // What `harness trace search` says when FTS5 refuses a query.
 std::string query_error(const std::string& query, const std::string& why) {
-  return fmt::format("bad search query '{}': {} (FTS5 syntax: words, \"a phrase\", AND, OR, NOT, prefix*, "
-                     "NEAR(a b, 5); quote a word that holds punctuation)",
-                     query, why);
+  return fmt::format(
+      "bad search query '{}': {} (FTS5 syntax: words, \"a phrase\", AND, OR, NOT, prefix*, "
+      "NEAR(a b, 5); quote a word that holds punctuation)",
+      query, why);
 }
 
 struct SpanInfo {
@@ -112,7 +112,8 @@ void fill_observation(sqlite3* db, int64_t ord, SearchHit& hit) {
   Json agents = Json::parse(st.text(2), nullptr, false);
   if (agents.is_array() && !agents.empty() && agents[0].is_string()) hit.agent = agents[0].get<std::string>();
   hit.generation = static_cast<int>(st.int64(3));
-  Statement ev(db, "SELECT agent, span_id, event_id FROM observation_evidence WHERE observation_id = ? ORDER BY ord");
+  Statement ev(
+      db, "SELECT agent, span_id, event_id FROM observation_evidence WHERE observation_id = ? ORDER BY ord");
   ev.bind(1, hit.observation_id);
   while (ev.step()) {
     std::string agent = ev.text(0), span_id = ev.text(1);
@@ -123,8 +124,8 @@ void fill_observation(sqlite3* db, int64_t ord, SearchHit& hit) {
   }
 }
 
-// Runs `sql` (MATCH ?1) on `db`: SQLITE_ERROR can only be the query's fault (the SQL is ours), anything else is
-// the store's.
+// Runs `sql` (MATCH ?1) on `db`: SQLITE_ERROR can only be the query's fault (the SQL is ours), anything else
+// is the store's.
 base::Result<std::vector<std::pair<int64_t, std::pair<std::string, double>>>> run_match(
     sqlite3* db, const std::string& sql, const std::string& fts, int limit, const std::string& query) {
   sqlite3_stmt* st = nullptr;
@@ -152,14 +153,15 @@ base::Result<bool> check_query(const std::string& fts, const std::string& query)
     throw StoreError("cannot open an in-memory database to check the search query");
   }
   sqlite3_exec(db, "CREATE VIRTUAL TABLE search_fts USING fts5(kind, body)", nullptr, nullptr, nullptr);
-  auto r = run_match(db, "SELECT rowid, '', 0 FROM search_fts WHERE search_fts MATCH ?1 LIMIT ?2", fts, 1, query);
+  auto r =
+      run_match(db, "SELECT rowid, '', 0 FROM search_fts WHERE search_fts MATCH ?1 LIMIT ?2", fts, 1, query);
   sqlite3_close(db);
   if (!r) return base::fail(r.error());
   return true;
 }
 
-base::Result<std::vector<SearchHit>> ranked_hits(Store& store, const std::string& fts, const std::string& query,
-                                                 int limit) {
+base::Result<std::vector<SearchHit>> ranked_hits(Store& store, const std::string& fts,
+                                                 const std::string& query, int limit) {
   std::lock_guard lock(internal::mutex(store));
   sqlite3* db = internal::db(store);
   std::string schema = search_schema(store);
@@ -195,7 +197,8 @@ base::Result<std::vector<SearchHit>> ranked_hits(Store& store, const std::string
 base::Result<std::string> prepared_query(const std::string& query, const SearchOptions& options) {
   const auto& kinds = search_kinds();
   if (!options.kind.empty() && std::find(kinds.begin(), kinds.end(), options.kind) == kinds.end())
-    return base::fail(fmt::format("unknown kind '{}' (expected tool, llm, error, message or observation)", options.kind));
+    return base::fail(
+        fmt::format("unknown kind '{}' (expected tool, llm, error, message or observation)", options.kind));
   if (query.find_first_not_of(" \t\r\n") == std::string::npos) return base::fail("empty search query");
   std::string fts = fts_query(query, options.kind);
   if (auto ok = check_query(fts, query); !ok) return base::fail(ok.error());
@@ -214,7 +217,8 @@ std::string fts_query(const std::string& query, const std::string& kind) {
   size_t i = 0, n = query.size();
   while (i < n) {
     char c = query[i];
-    if (c == '"') {  // a phrase as written ("" inside is a quote); unterminated, it is left for FTS5 to refuse
+    if (c ==
+        '"') {  // a phrase as written ("" inside is a quote); unterminated, it is left for FTS5 to refuse
       size_t j = i + 1;
       while (j < n && !(query[j] == '"' && (j + 1 >= n || query[j + 1] != '"'))) j += query[j] == '"' ? 2 : 1;
       out.append(query, i, std::min(j + 1, n) - i);
@@ -224,7 +228,8 @@ std::string fts_query(const std::string& query, const std::string& kind) {
       ++i;
     } else {
       size_t j = i;
-      while (j < n && !std::isspace(static_cast<unsigned char>(query[j])) && !std::strchr("\"(),", query[j])) ++j;
+      while (j < n && !std::isspace(static_cast<unsigned char>(query[j])) && !std::strchr("\"(),", query[j]))
+        ++j;
       std::string_view term(query.data() + i, j - i);
       i = j;
       if (term == "AND" || term == "OR" || term == "NOT" || term == "NEAR") {
@@ -244,7 +249,8 @@ std::string fts_query(const std::string& query, const std::string& kind) {
   return kind.empty() ? body : fmt::format("kind : {} AND {}", kind, body);
 }
 
-base::Result<std::vector<SearchHit>> search_store(Store& store, const std::string& query, const SearchOptions& options) {
+base::Result<std::vector<SearchHit>> search_store(Store& store, const std::string& query,
+                                                  const SearchOptions& options) {
   auto fts = prepared_query(query, options);
   if (!fts) return base::fail(fts.error());
   update_search_index(store);
@@ -259,7 +265,8 @@ base::Result<SearchResult> search_dirs(const std::vector<std::string>& dirs, con
   result.query = query;
   std::vector<std::string> seen;
   for (const auto& dir : dirs) {
-    if (std::find(seen.begin(), seen.end(), dir) != seen.end()) continue;  // a dir named twice is searched once
+    if (std::find(seen.begin(), seen.end(), dir) != seen.end())
+      continue;  // a dir named twice is searched once
     seen.push_back(dir);
     auto store = open_trace_dir(dir, false);
     result.updates.emplace_back(dir, update_search_index(*store));
@@ -270,7 +277,8 @@ base::Result<SearchResult> search_dirs(const std::vector<std::string>& dirs, con
       result.hits.push_back(std::move(h));
     }
   }
-  // bm25 is relative to each store's own statistics; merging by it is what lets several nights share one list.
+  // bm25 is relative to each store's own statistics; merging by it is what lets several nights share one
+  // list.
   std::stable_sort(result.hits.begin(), result.hits.end(),
                    [](const SearchHit& a, const SearchHit& b) { return a.score < b.score; });
   if (result.hits.size() > static_cast<size_t>(std::max(options.limit, 0))) result.hits.resize(options.limit);
@@ -293,14 +301,15 @@ std::string format_search(const SearchResult& r, bool show_run_dir) {
       out += "      evidence " + ev + "\n";
     }
   }
-  out += r.hits.empty() ? fmt::format("no hits for {}\n", r.query) : fmt::format("{}\n", plural(r.hits.size(), "hit"));
+  out += r.hits.empty() ? fmt::format("no hits for {}\n", r.query)
+                        : fmt::format("{}\n", plural(r.hits.size(), "hit"));
   return out;
 }
 
 Json search_to_json(const SearchResult& r) {
   Json hits = Json::array();
   for (const SearchHit& h : r.hits) {
-    Json j = {{"run_dir", h.run_dir}, {"kind", h.kind},   {"type", h.type},       {"agent", h.agent},
+    Json j = {{"run_dir", h.run_dir}, {"kind", h.kind},       {"type", h.type},  {"agent", h.agent},
               {"label", h.label},     {"snippet", h.snippet}, {"score", h.score}};
     j["generation"] = h.generation > 0 ? Json(h.generation) : Json();
     if (h.event_id) j["event_id"] = h.event_id;
@@ -313,8 +322,12 @@ Json search_to_json(const SearchResult& r) {
   }
   Json indexed = Json::array();
   for (const auto& [dir, u] : r.updates)
-    indexed.push_back({{"run_dir", dir}, {"events", u.events}, {"spans", u.spans}, {"observations", u.observations},
-                       {"rebuilt", u.rebuilt}, {"temporary", u.temporary}});
+    indexed.push_back({{"run_dir", dir},
+                       {"events", u.events},
+                       {"spans", u.spans},
+                       {"observations", u.observations},
+                       {"rebuilt", u.rebuilt},
+                       {"temporary", u.temporary}});
   return {{"query", r.query}, {"hits", hits}, {"indexed", indexed}};
 }
 

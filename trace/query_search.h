@@ -1,9 +1,9 @@
-// `harness trace search`: ranked full-text hits (FTS5 bm25) over tool inputs and outputs, errors, messages, llm
-// spans' text and observations, in one run store or several. Each hit names its agent (the `harness.agent` of the
-// nearest agent span above it; the top-level session's name in a store that is not a harness run), generation,
-// evidence label (`g02-a01#e41`, which `harness trace why` opens; `#s<span id>` for an llm span; the observation's
-// id O-0042) and a snippet with the matches marked «so». The index is brought up to date first
-// (trace/search_index.h). Functions over Stores; not thread-safe.
+// `harness trace search`: ranked full-text hits (FTS5 bm25) over tool inputs and outputs, errors, messages,
+// llm spans' text and observations, in one run store or several. Each hit names its agent (the
+// `harness.agent` of the nearest agent span above it; the top-level session's name in a store that is not a
+// harness run), generation, evidence label (`g02-a01#e41`, which `harness trace why` opens; `#s<span id>` for
+// an llm span; the observation's id O-0042) and a snippet with the matches marked «so». The index is brought
+// up to date first (trace/search_index.h). Functions over Stores; not thread-safe.
 #pragma once
 
 #include <string>
@@ -45,11 +45,13 @@ struct SearchResult {
 // The kinds --kind takes.
 const std::vector<std::string>& search_kinds();
 
-// The best `options.limit` hits in one store, or why not (a query FTS5 cannot parse, an unknown kind). Words with
-// characters outside letters, digits and `_` (src/net.py, ECONNREFUSED:5432) are searched as phrases; FTS5's
-// syntax ("a phrase", AND OR NOT, prefix*, NEAR(a b, 5)) works otherwise.
-base::Result<std::vector<SearchHit>> search_store(Store& store, const std::string& query, const SearchOptions& options);
-// Each directory's run store searched, hits merged by score. Throws ImportError for a directory without run.db.
+// The best `options.limit` hits in one store, or why not (a query FTS5 cannot parse, an unknown kind). Words
+// with characters outside letters, digits and `_` (src/net.py, ECONNREFUSED:5432) are searched as phrases;
+// FTS5's syntax ("a phrase", AND OR NOT, prefix*, NEAR(a b, 5)) works otherwise.
+base::Result<std::vector<SearchHit>> search_store(Store& store, const std::string& query,
+                                                  const SearchOptions& options);
+// Each directory's run store searched, hits merged by score. Throws ImportError for a directory without
+// run.db.
 base::Result<SearchResult> search_dirs(const std::vector<std::string>& dirs, const std::string& query,
                                        const SearchOptions& options);
 

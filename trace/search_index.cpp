@@ -1,20 +1,20 @@
 #include "trace/search_index.h"
-#include "trace/store_internal.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <functional>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "trace/json_view.h"
+#include "trace/store_internal.h"
 
 namespace trace {
 namespace {
 
-// Events read per transaction: a run writing the store meanwhile waits for one chunk (tens of ms), not the build.
+// Events read per transaction: a run writing the store meanwhile waits for one chunk (tens of ms), not the
+// build.
 constexpr int64_t kChunkRows = 20'000;
 
 // `kind` holds the document's kinds as words (`tool error`) so that --kind is an FTS column filter the index
@@ -33,7 +33,9 @@ void exec_all(sqlite3* db, const std::string& sql) {
   int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   std::string msg = err ? err : "";
   sqlite3_free(err);
-  if (rc != SQLITE_OK) throw StoreError(fmt::format("{}: search index: {}", sqlite3_db_filename(db, "main"), msg.empty() ? sqlite3_errstr(rc) : msg));
+  if (rc != SQLITE_OK)
+    throw StoreError(fmt::format("{}: search index: {}", sqlite3_db_filename(db, "main"),
+                                 msg.empty() ? sqlite3_errstr(rc) : msg));
 }
 
 bool exists(sqlite3* db, const std::string& schema) {
@@ -77,7 +79,8 @@ void append_strings(std::string& out, JsonView v, int depth = 0) {
 
 class Indexer {
  public:
-  Indexer(Store& store, std::string schema) : store_(store), db_(internal::db(store)), schema_(std::move(schema)) {}
+  Indexer(Store& store, std::string schema)
+      : store_(store), db_(internal::db(store)), schema_(std::move(schema)) {}
 
   int64_t state(const char* key) {
     Statement st(db_, fmt::format("SELECT value FROM {}.search_state WHERE key = ?", schema_));
@@ -90,13 +93,16 @@ class Indexer {
     return st.step() ? st.text(0) : "";
   }
   void set_state(const char* key, const std::string& value) {
-    Statement st(db_, fmt::format("INSERT OR REPLACE INTO {}.search_state(key, value) VALUES(?, ?)", schema_));
+    Statement st(db_,
+                 fmt::format("INSERT OR REPLACE INTO {}.search_state(key, value) VALUES(?, ?)", schema_));
     st.bind(1, std::string(key)).bind(2, value);
     st.step();
   }
 
   void add(int64_t rowid, std::string_view kind, const std::string& body) {
-    if (!insert_) insert_ = std::make_unique<Statement>(db_, fmt::format("INSERT INTO {}.search_fts(rowid, kind, body) VALUES(?, ?, ?)", schema_));
+    if (!insert_)
+      insert_ = std::make_unique<Statement>(
+          db_, fmt::format("INSERT INTO {}.search_fts(rowid, kind, body) VALUES(?, ?, ?)", schema_));
     insert_->reset();
     insert_->bind(1, rowid).bind(2, std::string(kind)).bind(3, body);
     insert_->step();
@@ -112,9 +118,10 @@ class Indexer {
   // One chunk of events after the mark; false when there were none.
   bool events_chunk(IndexUpdate& u) {
     int64_t hwm = state("events_hwm");
-    Statement st(db_, fmt::format(
-        "SELECT e.id, e.type, e.payload, s.attributes FROM events e LEFT JOIN spans s ON e.type LIKE 'tool.call.%' "
-        "AND s.span_id = e.span_id WHERE e.id > ?1 ORDER BY e.id LIMIT {}", kChunkRows));
+    Statement st(db_, fmt::format("SELECT e.id, e.type, e.payload, s.attributes FROM events e LEFT JOIN "
+                                  "spans s ON e.type LIKE 'tool.call.%' "
+                                  "AND s.span_id = e.span_id WHERE e.id > ?1 ORDER BY e.id LIMIT {}",
+                                  kChunkRows));
     st.bind(1, hwm);
     int64_t last = hwm;
     JsonDoc payload, attrs;
@@ -127,16 +134,22 @@ class Indexer {
       body.clear();
       bool parsed = payload.parse(internal::column_view(st.raw(), 2));
       JsonView p = parsed ? payload.root() : JsonView();
-      JsonView a = !st.is_null(3) && attrs.parse(internal::column_view(st.raw(), 3)) ? attrs.root() : JsonView();
+      JsonView a =
+          !st.is_null(3) && attrs.parse(internal::column_view(st.raw(), 3)) ? attrs.root() : JsonView();
       if (!parsed) {
         append_clean(body, internal::column_view(st.raw(), 2));  // not JSON: its text as it is
       } else if (type.starts_with("tool.call.")) {
         append_value(body, p["tool"]);
         // The span keeps the longer copy (an event may hold only a preview).
-        auto field = [&](const char* attr, const char* key) { append_value(body, a[attr] ? a[attr] : p[key]); };
-        if (type == "tool.call.started") field("gen_ai.tool.call.arguments", "input");
-        else if (type == "tool.call.failed") field("error.message", "error"), append_value(body, p["output"]);
-        else field("gen_ai.tool.call.result", "output");
+        auto field = [&](const char* attr, const char* key) {
+          append_value(body, a[attr] ? a[attr] : p[key]);
+        };
+        if (type == "tool.call.started")
+          field("gen_ai.tool.call.arguments", "input");
+        else if (type == "tool.call.failed")
+          field("error.message", "error"), append_value(body, p["output"]);
+        else
+          field("gen_ai.tool.call.result", "output");
       } else if (type == "message" || type == "reasoning") {
         append_value(body, p["text"]);
       } else if (type == "error") {
@@ -160,7 +173,8 @@ class Indexer {
   bool spans_chunk(IndexUpdate& u) {
     int64_t hwm = state("spans_hwm");
     Statement st(db_, fmt::format("SELECT rowid, attributes FROM spans WHERE rowid > ?1 AND kind = 'llm' "
-                                  "ORDER BY rowid LIMIT {}", kChunkRows));
+                                  "ORDER BY rowid LIMIT {}",
+                                  kChunkRows));
     st.bind(1, hwm);
     int64_t last = hwm;
     JsonDoc attrs;
@@ -181,7 +195,8 @@ class Indexer {
     return true;
   }
 
-  // The observer rewrites its table on every save: re-indexed whole when its content changed (a few hundred rows).
+  // The observer rewrites its table on every save: re-indexed whole when its content changed (a few hundred
+  // rows).
   void observations(IndexUpdate& u) {
     if (!store_.has_table("observations")) return;
     std::vector<std::pair<int64_t, std::string>> docs;
@@ -250,8 +265,8 @@ IndexUpdate update_search_index(Store& store) {
   IndexUpdate u;
   u.temporary = sqlite3_db_readonly(db, "main") == 1;
   std::string schema = u.temporary ? "temp" : "main";
-  // Each step is one transaction: IMMEDIATE on run.db (joined when the caller is inside one); a plain one for the
-  // temporary index, which a read-only connection may still write.
+  // Each step is one transaction: IMMEDIATE on run.db (joined when the caller is inside one); a plain one for
+  // the temporary index, which a read-only connection may still write.
   auto step = [&](const std::function<void()>& fn) {
     if (!u.temporary) return store.transaction(fn);
     exec_all(db, "BEGIN");

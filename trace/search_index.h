@@ -1,12 +1,13 @@
-// The full-text index behind `harness trace search`: an FTS5 table in run.db (`search_fts`, versioned as component
-// `search` through Store::ensure_schema) holding one document per searchable thing: tool call inputs, outputs and
-// errors, messages, error events, llm spans' text and the observer's observations. Built on the first search and
-// kept: each later update indexes only what was added since (high-water marks in `search_state`), in chunks of
-// their own transaction so that a run writing the store meanwhile waits milliseconds, never seconds. A store that
-// cannot be written is searched through a temporary index (TEMP schema, gone when the store closes). Every text
-// field is clipped to kMaxIndexedFieldBytes on a UTF-8 boundary and invalid UTF-8 becomes U+FFFD.
-// `trace rebuild` drops the index (drop_search_index), since it re-derives every event under new ids.
-// Functions over a Store; they take its lock, so they are as thread-safe as the store.
+// The full-text index behind `harness trace search`: an FTS5 table in run.db (`search_fts`, versioned as
+// component `search` through Store::ensure_schema) holding one document per searchable thing: tool call
+// inputs, outputs and errors, messages, error events, llm spans' text and the observer's observations. Built
+// on the first search and kept: each later update indexes only what was added since (high-water marks in
+// `search_state`), in chunks of their own transaction so that a run writing the store meanwhile waits
+// milliseconds, never seconds. A store that cannot be written is searched through a temporary index (TEMP
+// schema, gone when the store closes). Every text field is clipped to kMaxIndexedFieldBytes on a UTF-8
+// boundary and invalid UTF-8 becomes U+FFFD. `trace rebuild` drops the index (drop_search_index), since it
+// re-derives every event under new ids. Functions over a Store; they take its lock, so they are as
+// thread-safe as the store.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +43,8 @@ void drop_search_index(Store& store);
 // "main" or "temp": where update_search_index put this store's index ("" before it was called).
 std::string search_schema(Store& store);
 
-// The searchable kinds of an event type ("tool", "tool error", "message", "error"), or "" for types not indexed.
-// A failed tool call is both a tool and an error document.
+// The searchable kinds of an event type ("tool", "tool error", "message", "error"), or "" for types not
+// indexed. A failed tool call is both a tool and an error document.
 std::string_view search_kinds_of_event(std::string_view type);
 
 }  // namespace trace

@@ -1,5 +1,6 @@
-// `harness trace search` end to end through the built binary: output, JSON, several dirs, the index kept between
-// searches and in step with `trace rebuild`, and the exit code 2 with the exact message for a user's mistake.
+// `harness trace search` end to end through the built binary: output, JSON, several dirs, the index kept
+// between searches and in step with `trace rebuild`, and the exit code 2 with the exact message for a user's
+// mistake.
 #include <gtest/gtest.h>
 
 #include "query_fixture.h"
@@ -46,13 +47,18 @@ TEST_F(FleetStore, CliSearch) {
 TEST_F(FleetStore, CliSearchFirstTimeSaysWhatItIndexedAndRebuildDropsIt) {
   store_.reset();
   std::string out;
-  EXPECT_EQ(run_harness("trace search " + out_ + " connect", out), 0);  // stderr comes first: stdout is flushed at exit
-  EXPECT_EQ(out.rfind(out_ + ": search index updated: 21 events, 0 llm spans, 0 observations in ", 0), 0u) << out;
-  EXPECT_EQ(run_harness("trace search " + out_ + " connect", out), 0);  // stderr comes first: stdout is flushed at exit
+  EXPECT_EQ(run_harness("trace search " + out_ + " connect", out),
+            0);  // stderr comes first: stdout is flushed at exit
+  EXPECT_EQ(out.rfind(out_ + ": search index updated: 21 events, 0 llm spans, 0 observations in ", 0), 0u)
+      << out;
+  EXPECT_EQ(run_harness("trace search " + out_ + " connect", out),
+            0);  // stderr comes first: stdout is flushed at exit
   EXPECT_EQ(out.find("search index"), std::string::npos) << out;
   EXPECT_EQ(run_harness("trace rebuild " + out_, out), 0);
-  EXPECT_EQ(run_harness("trace search " + out_ + " connect", out), 0);  // stderr comes first: stdout is flushed at exit
-  EXPECT_EQ(out.rfind(out_ + ": search index updated: 21 events, 0 llm spans, 0 observations in ", 0), 0u) << out;
+  EXPECT_EQ(run_harness("trace search " + out_ + " connect", out),
+            0);  // stderr comes first: stdout is flushed at exit
+  EXPECT_EQ(out.rfind(out_ + ": search index updated: 21 events, 0 llm spans, 0 observations in ", 0), 0u)
+      << out;
   EXPECT_EQ(run_harness("trace search " + out_ + " connect", out, false), 0);
   EXPECT_EQ(out,
             " 1. worker#e17  tool tool.call.completed\n"
@@ -65,27 +71,32 @@ TEST_F(FleetStore, CliSearchFirstTimeSaysWhatItIndexedAndRebuildDropsIt) {
 TEST_F(FleetStore, CliSearchSeveralDirs) {
   store_.reset();
   std::string second = dir_ + "/second";
-  testing::write_file(dir_ + "/in/night2.jsonl",
-                      "{\"hv\":1,\"type\":\"session.start\",\"session\":\"night2\",\"ts\":\"2026-02-01T12:00:00.000Z\"}\n"
-                      "{\"hv\":1,\"type\":\"error\",\"session\":\"night2\",\"message\":\"rate limited again\","
-                      "\"ts\":\"2026-02-01T12:00:01.000Z\"}\n");
+  testing::write_file(
+      dir_ + "/in/night2.jsonl",
+      "{\"hv\":1,\"type\":\"session.start\",\"session\":\"night2\",\"ts\":\"2026-02-01T12:00:00.000Z\"}\n"
+      "{\"hv\":1,\"type\":\"error\",\"session\":\"night2\",\"message\":\"rate limited again\","
+      "\"ts\":\"2026-02-01T12:00:01.000Z\"}\n");
   std::string out;
   ASSERT_EQ(run_harness("import " + dir_ + "/in/night2.jsonl --out " + second, out), 0) << out;
   EXPECT_EQ(run_harness("trace search " + out_ + " " + second + " '\"rate limited\"'", out, false), 0);
-  EXPECT_EQ(out,
-            " 1. worker#e25  error  " + out_ + "\n"
-            "      «rate limited» api\n"
-            " 2. night2#e2  error  " + second + "\n"
-            "      «rate limited» again\n"
-            "2 hits\n");
+  EXPECT_EQ(out, " 1. worker#e25  error  " + out_ +
+                     "\n"
+                     "      «rate limited» api\n"
+                     " 2. night2#e2  error  " +
+                     second +
+                     "\n"
+                     "      «rate limited» again\n"
+                     "2 hits\n");
 }
 
 TEST_F(FleetStore, CliSearchUserErrors) {
   store_.reset();
   std::string out;
   EXPECT_EQ(run_harness("trace search " + out_ + " '\"unbalanced'", out), 2);
-  EXPECT_EQ(out, "harness: bad search query '\"unbalanced': unterminated string (FTS5 syntax: words, \"a phrase\", "
-                 "AND, OR, NOT, prefix*, NEAR(a b, 5); quote a word that holds punctuation)\n");
+  EXPECT_EQ(
+      out,
+      "harness: bad search query '\"unbalanced': unterminated string (FTS5 syntax: words, \"a phrase\", "
+      "AND, OR, NOT, prefix*, NEAR(a b, 5); quote a word that holds punctuation)\n");
   EXPECT_EQ(run_harness("trace search " + out_ + " /nonexistent/run flaky", out), 2);
   EXPECT_EQ(out, "harness: /nonexistent/run: no run store here (missing /nonexistent/run/run.db)\n");
   EXPECT_EQ(run_harness("trace search " + out_ + " flaky --kind files", out), 2);

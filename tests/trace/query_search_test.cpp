@@ -1,12 +1,12 @@
-// trace search: exact hits on a hand-made run store (run > generation > agent > session > tool/llm spans, events
-// and the observer's tables), the --kind filter, incremental indexing, rebuild and stale indexes, bad queries,
-// read-only stores, several dirs, and hostile text (invalid UTF-8, huge outputs).
+// trace search: exact hits on a hand-made run store (run > generation > agent > session > tool/llm spans,
+// events and the observer's tables), the --kind filter, incremental indexing, rebuild and stale indexes, bad
+// queries, read-only stores, several dirs, and hostile text (invalid UTF-8, huge outputs).
 #include "trace/query_search.h"
-#include "trace/store_internal.h"
 
 #include <gtest/gtest.h>
 
 #include "query_fixture.h"
+#include "trace/store_internal.h"
 
 namespace trace {
 namespace {
@@ -41,17 +41,19 @@ class HandMadeRun : public ::testing::Test {
           {"gen_ai.tool.call.result", "bisect: first bad commit is abc123"}});
     span("l1", "s1", SpanKind::llm, "chat", {{"gen_ai.output.text", "next I will run git bisect on net.py"}});
     span("t2", "s2", SpanKind::tool, "Bash", {{"error.message", "AssertionError: socket timeout after 5s"}});
-    event("a1", "agent.spawned", {{"pid", 42}});                                                    // #e1: not indexed
-    event("s1", "message", {{"role", "user"}, {"text", "Find why the socket test is flaky"}});      // #e2
-    event("t1", "tool.call.started", {{"tool", "Bash"}, {"input", "git bis… (a preview)"}});        // #e3
-    event("t1", "tool.call.completed", {{"tool", "Bash"}, {"output", "bisect: first bad…"}});       // #e4
-    event("s2", "message", {{"role", "assistant"}, {"text", "The socket timeout comes back"}});     // #e5
-    event("t2", "tool.call.started", {{"tool", "Bash"}, {"input", R"({"command":"pytest tests/test_net.py"})"}});
+    event("a1", "agent.spawned", {{"pid", 42}});  // #e1: not indexed
+    event("s1", "message", {{"role", "user"}, {"text", "Find why the socket test is flaky"}});   // #e2
+    event("t1", "tool.call.started", {{"tool", "Bash"}, {"input", "git bis… (a preview)"}});     // #e3
+    event("t1", "tool.call.completed", {{"tool", "Bash"}, {"output", "bisect: first bad…"}});    // #e4
+    event("s2", "message", {{"role", "assistant"}, {"text", "The socket timeout comes back"}});  // #e5
+    event("t2", "tool.call.started",
+          {{"tool", "Bash"}, {"input", R"({"command":"pytest tests/test_net.py"})"}});
     event("t2", "tool.call.failed", {{"tool", "Bash"}, {"error", "AssertionError: socket timeout after 5s"}});
-    event("s2", "error", {{"message", "rate limited"}, {"kind", "api"}});                           // #e8
+    event("s2", "error", {{"message", "rate limited"}, {"kind", "api"}});  // #e8
     store_->ensure_schema("observer", 2, kObserverTables);
-    store_->execute("INSERT INTO observations VALUES('O-0001', 0, 'fp1', 'important', 'error', 'pytest failed "
-                    "twice: socket timeout in test_net.py', '[\"g02-a01\"]', 2, 2, 2)");
+    store_->execute(
+        "INSERT INTO observations VALUES('O-0001', 0, 'fp1', 'important', 'error', 'pytest failed "
+        "twice: socket timeout in test_net.py', '[\"g02-a01\"]', 2, 2, 2)");
     store_->execute("INSERT INTO observation_evidence VALUES('O-0001', 0, 'g02-a01', 't2', 7)");
     store_->flush();
   }
@@ -59,7 +61,8 @@ class HandMadeRun : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void span(const std::string& id, const std::string& parent, SpanKind kind, const std::string& name, Json attrs) {
+  void span(const std::string& id, const std::string& parent, SpanKind kind, const std::string& name,
+            Json attrs) {
     Span s;
     s.trace_id = std::string(32, 'f');
     s.span_id = id;
@@ -99,7 +102,8 @@ TEST_F(HandMadeRun, RankedHitsWithAgentGenerationLabelAndSnippet) {
   auto r = search_store(*store_, "bisect", {});
   ASSERT_TRUE(r.ok()) << r.error();
   ASSERT_EQ(r->size(), 3u);
-  // bm25: the shortest text with the word ranks first. Tool bodies are the span's full copies, not the previews.
+  // bm25: the shortest text with the word ranks first. Tool bodies are the span's full copies, not the
+  // previews.
   const SearchHit& first = (*r)[0];
   EXPECT_EQ(first.label, "g01-a01#e4");
   EXPECT_EQ(first.kind, "tool");
@@ -211,12 +215,14 @@ TEST_F(HandMadeRun, DropThenSearchRebuilds) {
 }
 
 TEST_F(HandMadeRun, BadQueriesAreErrorsNotCrashes) {
-  EXPECT_EQ(search_store(*store_, "\"socket", {}).error(),
-            "bad search query '\"socket': unterminated string (FTS5 syntax: words, \"a phrase\", AND, OR, NOT, "
-            "prefix*, NEAR(a b, 5); quote a word that holds punctuation)");
-  EXPECT_EQ(search_store(*store_, "socket AND", {}).error(),
-            "bad search query 'socket AND': fts5: syntax error near \")\" (FTS5 syntax: words, \"a phrase\", AND, "
-            "OR, NOT, prefix*, NEAR(a b, 5); quote a word that holds punctuation)");
+  EXPECT_EQ(
+      search_store(*store_, "\"socket", {}).error(),
+      "bad search query '\"socket': unterminated string (FTS5 syntax: words, \"a phrase\", AND, OR, NOT, "
+      "prefix*, NEAR(a b, 5); quote a word that holds punctuation)");
+  EXPECT_EQ(
+      search_store(*store_, "socket AND", {}).error(),
+      "bad search query 'socket AND': fts5: syntax error near \")\" (FTS5 syntax: words, \"a phrase\", AND, "
+      "OR, NOT, prefix*, NEAR(a b, 5); quote a word that holds punctuation)");
   EXPECT_FALSE(search_store(*store_, "(socket", {}).ok());
   EXPECT_FALSE(search_store(*store_, "NOT socket", {}).ok());
   EXPECT_EQ(search_store(*store_, "  ", {}).error(), "empty search query");
@@ -259,8 +265,9 @@ TEST_F(HandMadeRun, HostileTextIsClippedAndCleaned) {
   std::string huge = "needle_head " + std::string(kMaxIndexedFieldBytes, 'x') + " needle_tail";
   event("t2", "tool.call.completed", {{"tool", "Bash"}, {"output", huge}});  // #e9
   // Bytes that are not UTF-8 and a payload that is not JSON, as a hand-edited or foreign store may hold.
-  store_->execute("INSERT INTO events(span_id, seq, time_ns, type, payload, raw_id) VALUES('s2', 0, 99, 'error', "
-                  "CAST(X'7B6E6F74206A736F6E20FFFE6D6F6A6962616B65' AS TEXT), 0)");
+  store_->execute(
+      "INSERT INTO events(span_id, seq, time_ns, type, payload, raw_id) VALUES('s2', 0, 99, 'error', "
+      "CAST(X'7B6E6F74206A736F6E20FFFE6D6F6A6962616B65' AS TEXT), 0)");
   EXPECT_EQ(labels("needle_head"), (Labels{"g02-a01#e9"}));
   EXPECT_EQ(labels("needle_tail"), Labels{});  // past the first 64 KiB of the field
   auto r = search_store(*store_, "mojibake", {});
