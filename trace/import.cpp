@@ -1,4 +1,5 @@
 #include "trace/import.h"
+#include "trace/search_index.h"
 #include "trace/store_internal.h"
 
 #include <sys/stat.h>
@@ -180,6 +181,8 @@ std::vector<ImportedFile> rebuild(const std::string& dir) {
     if (!fs::exists(fs::path(dir) / raw.path))
       throw ImportError(fmt::format("{}: raw copy {} is missing; nothing was changed", dir, raw.path));
   store->delete_decoded();
+  // The events come back under new ids: the search index would name the wrong ones (the next search rebuilds it).
+  drop_search_index(*store);
   std::vector<ImportedFile> out;
   for (const auto& raw : raws) {
     if (is_session_usage_format(raw.format)) {  // laid over the stream decoded before it, as at pickup

@@ -1,4 +1,4 @@
-// Verbs over a trace directory: import, trace {rebuild, tree, replay, stats, why}, audit, export.
+// Verbs over a trace directory: import, trace {rebuild, tree, replay, stats, why, search}, audit, export.
 #include <memory>
 
 #include <CLI/CLI.hpp>
@@ -10,7 +10,9 @@
 #include "harness/transcript_pickup.h"
 #include "trace/audit.h"
 #include "trace/import.h"
+#include "trace/query_format.h"
 #include "trace/query_replay.h"
+#include "trace/query_search.h"
 #include "trace/query_stats.h"
 #include "trace/query_tree.h"
 #include "trace/query_why.h"
@@ -109,6 +111,37 @@ void register_query_commands(CLI::App* trace_cmd) {
     auto r = checked(trace::explain_event(*store, event, options));
     if (why->json) return print_json(trace::why_to_json(r));
     fmt::print("{}", trace::format_why(r));
+  });
+
+  struct SearchOptions {
+    std::vector<std::string> words;  // DIR... QUERY: the last word is the query
+    std::string kind;
+    bool json = false;
+    int limit = 20;
+  };
+  auto search = std::make_shared<SearchOptions>();
+  auto* search_cmd = trace_cmd->add_subcommand("search", "Full-text search (ranked) over tool calls, errors, messages, "
+                                                         "llm text and observations of one or more run dirs");
+  search_cmd->add_option("dirs_and_query", search->words, "DIR... QUERY: trace or run directories, then the query "
+                                                          "(FTS5: words, \"a phrase\", AND OR NOT, prefix*)")
+      ->required()
+      ->expected(2, -1);
+  search_cmd->add_option("--kind", search->kind, "Only hits of this kind")
+      ->check(CLI::IsMember(trace::search_kinds()));
+  search_cmd->add_option("--limit", search->limit, "Hits to print (over all dirs)")->check(CLI::Range(1, 10000));
+  search_cmd->add_flag("--json", search->json, "Print JSON");
+  search_cmd->callback([search] {
+    std::vector<std::string> dirs(search->words.begin(), search->words.end() - 1);
+    auto r = checked(trace::search_dirs(dirs, search->words.back(), {search->kind, search->limit}));
+    for (const auto& [dir, u] : r.updates) {
+      if (u.empty() && !u.rebuilt && !u.temporary) continue;
+      fmt::print(stderr, "{}: search index {}: {}, {}, {} in {:.1f} s{}\n", dir,
+                 u.rebuilt ? "rebuilt (the events were re-derived)" : "updated", trace::plural(u.events, "event"),
+                 trace::plural(u.spans, "llm span"), trace::plural(u.observations, "observation"), u.seconds,
+                 u.temporary ? " (run.db is read-only: a temporary index, not kept)" : "");
+    }
+    if (search->json) return print_json(trace::search_to_json(r));
+    fmt::print("{}", trace::format_search(r, dirs.size() > 1));
   });
 }
 
