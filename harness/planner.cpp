@@ -258,6 +258,7 @@ class Planner : public GenerationPlanner {
     observer::ObserveOptions opts;
     opts.llm.command = env_.config.observer.command;
     opts.llm.timeout_s = env_.config.observer.command_timeout_s;
+    opts.digest_search = env_.config.observer.digest_search;
     if (observer_advisor_) {
       opts.llm.label = "observer.llm " + env_.config.observer.llm;
       opts.llm.retries = 1;

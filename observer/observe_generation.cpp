@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "observer/digest_search.h"
 #include "trace/ids.h"
 
 namespace observer {
@@ -44,6 +45,7 @@ Assessment assess_generation(trace::Store& store, int generation, const std::vec
   if (options.want_digest || llm_observer)
     a.digest = build_digest(traces, generation, outcomes, observations, options.digest);
   traces.clear();
+  if (llm_observer && options.digest_search) a.digest["search"] = digest_search_hits(store, a.digest);
 
   if (llm_observer) {
     LlmObserverResult llm = run_llm_observer(options.llm, a.digest);

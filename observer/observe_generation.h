@@ -32,6 +32,9 @@ struct ObserveOptions {
   // Build ObserveResult::digest even without an LLM observer (a meta-agent reads it). Built from the same traces.
   bool want_digest = false;
   DigestOptions digest;
+  // With an LLM observer: the digest's "search" lists where each agent's failure shows up elsewhere in run.db
+  // (observer/digest_search.h; the search index is built on the first generation, then kept).
+  bool digest_search = true;
   // Agent span ids already observed one by one (observe_agent.h): the rules are not run on them again (their
   // findings are in the set), though they are in the digest and the convergence record like every agent.
   std::set<std::string> already_observed;

@@ -185,7 +185,7 @@ AdvisorOutcome Advisor::ask(int generation, const Json& input, int attempt) {
             s.cli == ModelCli::codex ? trace::Format::codex : trace::Format::claude_stream, out.span_id, label);
         if (!imported.empty()) lay_session_usage(*s.store, s, dir, imported.front().raw_id);
       } catch (const trace::ImportError& e) {
-        answer.error = answer.error.empty() ? std::string("cannot trace the session: ") + e.what() : answer.error;
+        span.attributes["harness.advisor.trace_error"] = e.what();  // the answer stands; its session is not traced
       }
       fs::remove(capture, ec);
     }

@@ -69,6 +69,7 @@ struct ObserverConfig {
   std::string command;             // optional LLM observer: digest JSON on stdin, observations JSON on stdout
   std::string llm = "none";        // built-in LLM observer: none | claude-code | codex (harness/advisor/)
   std::string llm_model;           // its model ("" = the CLI's default)
+  bool digest_search = true;       // the LLM observer's digest carries trace-search hits of each failure
   double command_timeout_s = 120;  // observer.command, observer.llm and the meta-agent
   size_t prompt_budget_chars = 6000;
   bool incremental = true;         // observe each agent as it finishes: later agents of its generation see it

@@ -237,6 +237,10 @@ std::vector<ConfigKey> loop_keys() {
       {.key = "observer.llm_model", .type = KeyType::kString, .default_value = "\"\"",
        .doc = "The model observer.llm asks; empty = the CLI's default.", .example = "claude-sonnet-4-5",
        .apply = [](Config& c, V v) { c.observer.llm_model = v.text; }},
+      {.key = "observer.digest_search", .type = KeyType::kBool, .default_value = "true",
+       .doc = "Give the LLM observer (observer.llm or observer.command), in its digest, where each agent's failure "
+              "shows up elsewhere in the run (trace search hits; the index is built in run.db once).",
+       .apply = [](Config& c, V v) { c.observer.digest_search = v.boolean; }},
       {.key = "observer.command_timeout", .type = KeyType::kDuration, .default_value = "2m",
        .doc = "Time limit of one answer of the observer command, observer.llm and the meta-agent.", .min = 0, .min_exclusive = true,
        .apply = [](Config& c, V v) { c.observer.command_timeout_s = v.number; }},
