@@ -27,6 +27,11 @@ use_agent_clis() {
   fi
   rm -f "$log"
   export PATH="$bin:$PATH"
+  # The CLIs run their tools in login shells (`bash -lc`), which read the machine's dotfiles: a pyenv in ~/.bashrc
+  # whose rehash lock was left by a killed shell makes every one of them wait 60 s (seen in CI: three scripts timed
+  # out). A home of their own keeps the scripts hermetic; the npm cache above was resolved from the real one.
+  export HOME="$work/home"
+  mkdir -p "$HOME"
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/harness-e2e-$test_name.XXXXXX")
