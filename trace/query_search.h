@@ -19,6 +19,9 @@ namespace trace {
 struct SearchOptions {
   std::string kind;  // empty: every kind; else tool, llm, error, message or observation
   int limit = 20;    // hits returned (over all stores)
+  // Matches scored per source (events, llm spans, observations), newest first: a word in a quarter of a million
+  // documents is ranked among its newest 10,000 of each source (bounds a search to ~50 ms on 1M events).
+  int rank_window = 10000;
 };
 
 struct SearchHit {
@@ -40,6 +43,7 @@ struct SearchResult {
   std::string query;
   std::vector<SearchHit> hits;
   std::vector<std::pair<std::string, IndexUpdate>> updates;  // per store searched: what its index took in
+  std::vector<std::string> capped;  // stores where a source had more matches than rank_window (newest ranked)
 };
 
 // The kinds --kind takes.
@@ -48,8 +52,9 @@ const std::vector<std::string>& search_kinds();
 // The best `options.limit` hits in one store, or why not (a query FTS5 cannot parse, an unknown kind). Words
 // with characters outside letters, digits and `_` (src/net.py, ECONNREFUSED:5432) are searched as phrases;
 // FTS5's syntax ("a phrase", AND OR NOT, prefix*, NEAR(a b, 5)) works otherwise.
+// `capped`, when given, is set if a source had more than options.rank_window matches.
 base::Result<std::vector<SearchHit>> search_store(Store& store, const std::string& query,
-                                                  const SearchOptions& options);
+                                                  const SearchOptions& options, bool* capped = nullptr);
 // Each directory's run store searched, hits merged by score. Throws ImportError for a directory without
 // run.db.
 base::Result<SearchResult> search_dirs(const std::vector<std::string>& dirs, const std::string& query,

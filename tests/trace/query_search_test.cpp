@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "query_fixture.h"
 #include "trace/store_internal.h"
 
@@ -129,8 +131,9 @@ TEST_F(HandMadeRun, RankedHitsWithAgentGenerationLabelAndSnippet) {
 }
 
 TEST_F(HandMadeRun, KindFilterAndObservations) {
-  // bm25 counts a document's length over both columns (the kind words too): e7 and e2 are 8 tokens long.
-  EXPECT_EQ(labels("socket"), (Labels{"g02-a01#e5", "g01-a01#e2", "g02-a01#e7", "O-0001"}));
+  // bm25 counts a document's length over both columns (the kind words too): e7 and e2 are 8 tokens long, a tie
+  // that goes to the newer.
+  EXPECT_EQ(labels("socket"), (Labels{"g02-a01#e5", "g02-a01#e7", "g01-a01#e2", "O-0001"}));
   EXPECT_EQ(labels("socket", "error"), (Labels{"g02-a01#e7"}));  // a failed tool call is an error too
   EXPECT_EQ(labels("socket", "tool"), (Labels{"g02-a01#e7"}));
   EXPECT_EQ(labels("socket", "message"), (Labels{"g02-a01#e5", "g01-a01#e2"}));
@@ -162,7 +165,37 @@ TEST_F(HandMadeRun, LimitKeepsTheBest) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].label, "g02-a01#e5");
-  EXPECT_EQ((*r)[1].label, "g01-a01#e2");
+  EXPECT_EQ((*r)[1].label, "g02-a01#e7");  // tied with e2, and newer
+}
+
+// A word in more documents of a source than rank_window: only the newest are scored, each source on its own (the
+// llm span's rowid is above every event's, yet events are still ranked), and the result says it was capped.
+TEST_F(HandMadeRun, ACommonWordIsRankedAmongItsNewestMatchesAndSaysSo) {
+  for (int i = 0; i < 6; ++i) event("s2", "message", {{"role", "assistant"}, {"text", "socket again"}});  // #e9-#e14
+  store_->flush();
+  bool capped = false;
+  SearchOptions options{"", 20};
+  options.rank_window = 3;
+  auto r = search_store(*store_, "socket", options, &capped);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(capped);
+  Labels events, others;
+  for (const auto& h : *r) (h.event_id ? events : others).push_back(h.label);
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, (Labels{"g02-a01#e12", "g02-a01#e13", "g02-a01#e14"}));  // the newest three events
+  EXPECT_EQ(others, (Labels{"O-0001"}));                                     // the observation too
+  capped = true;
+  options.rank_window = 100;
+  ASSERT_TRUE(search_store(*store_, "socket", options, &capped).ok());
+  EXPECT_FALSE(capped);
+  auto dirs = search_dirs({dir_}, "socket", options);
+  ASSERT_TRUE(dirs.ok());
+  EXPECT_TRUE(dirs->capped.empty());
+  options.rank_window = 3;
+  dirs = search_dirs({dir_}, "socket", options);
+  ASSERT_TRUE(dirs.ok());
+  EXPECT_EQ(dirs->capped, (Labels{dir_}));
+  EXPECT_NE(format_search(*dirs, false).find("more matches than could be ranked"), std::string::npos);
 }
 
 TEST_F(HandMadeRun, NewEventsAndObservationsAreIndexedIncrementally) {
