@@ -36,16 +36,6 @@ TargetIdentity target_identity(const Config& config) {
   return t;
 }
 
-std::optional<TargetIdentity> recorded_target(trace::Store& store) {
-  RunState state(store);
-  auto run = state.run();
-  if (!run) return std::nullopt;
-  auto span = store.span(run->span_id);
-  if (!span || !span->attributes.contains("harness.target.repo")) return std::nullopt;
-  return TargetIdentity{span->attributes.value("harness.target.repo", ""),
-                        span->attributes.value("harness.target.base_commit", "")};
-}
-
 std::vector<InheritedRun> check_earlier_runs(const std::vector<std::string>& dirs, const TargetIdentity& target,
                                              bool force) {
   std::vector<InheritedRun> out;

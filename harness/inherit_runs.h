@@ -11,21 +11,14 @@
 #include <vector>
 
 #include "harness/config/config.h"
+#include "harness/state/run_target.h"
 #include "trace/store.h"
 
 namespace harness {
 
-// What a run is about: the repository (canonical path) and the commit its workspaces start from.
-struct TargetIdentity {
-  std::string repo;
-  std::string base_commit;
-  bool operator==(const TargetIdentity&) const = default;
-};
-// Throws UsageError when base_ref does not name a commit of the repository.
+// The target `config` names (TargetIdentity: harness/state/run_target.h, where recorded_target reads an earlier
+// run's). Throws UsageError when base_ref does not name a commit of the repository.
 TargetIdentity target_identity(const Config& config);
-// The target a run recorded on its run span (harness.target.repo / harness.target.base_commit); nullopt for a run
-// from before they were recorded.
-std::optional<TargetIdentity> recorded_target(trace::Store& store);
 
 struct InheritedRun {
   std::string dir;     // absolute

@@ -1,18 +1,17 @@
-// build_runs / format_runs: see runs_view.h. Each run's figures come from load_report_data, the same numbers its
-// summary.json holds; the agent runs to the first fix count attempts in launch order, as bench/observer_ab does.
+// build_runs / format_runs: see runs_view.h. Each run's figures come from harness/report/run_figures.h (read from
+// load_report_data, the same numbers its summary.json holds), which report.html's comparison uses too.
 #include "harness/runs_view.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
-#include <set>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "harness/exit_codes.h"
-#include "harness/inherit_runs.h"
 #include "harness/report/report_data.h"
+#include "harness/report/run_figures.h"
 #include "harness/report/report_text.h"
 
 namespace fs = std::filesystem;
@@ -23,57 +22,31 @@ namespace {
 
 using Json = nlohmann::json;
 
-struct Failure {
-  std::string text;
-  std::set<std::string> runs;
-  int64_t count = 0;
-};
+template <typename T>
+Json or_null(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
 
-Json one_run(const fs::path& dir, std::map<std::string, Failure>& failures) {
-  auto store = trace::Store::open((dir / "run.db").string(), trace::Store::Mode::read_only);
-  ReportData d = load_report_data(dir.string(), *store);
-  Json row = {{"dir", dir.string()},
-              {"run_id", d.run.id},
-              {"status", std::string(to_string(d.run.status))},
-              {"config_hash", d.run.config_hash},
-              {"seed", d.run.seed},
-              {"generations", d.generations.size()},
-              {"agents", d.totals.agents},
-              {"attempts", d.totals.attempts},
-              {"validated_fixes", d.totals.validated_fixes},
-              {"tokens", d.totals.tokens() + d.advisors.tokens()},
-              {"cost_usd", d.totals.cost_usd + d.advisors.cost_usd}};
-  auto target = recorded_target(*store);
-  row["target"] = target ? Json{{"repo", target->repo}, {"base_commit", target->base_commit}} : Json(nullptr);
-  // Agent runs in launch order up to and including the first whose fix passed every repeat.
-  std::vector<const AgentRecord*> launched;
-  for (const auto& a : d.attempts)
-    if (a.started_ns > 0 && a.outcome != AgentOutcome::launch_failed) launched.push_back(&a);
-  std::stable_sort(launched.begin(), launched.end(),
-                   [](const AgentRecord* x, const AgentRecord* y) { return x->started_ns < y->started_ns; });
-  row["first_fix_generation"] = nullptr;
-  row["agent_runs_to_first_fix"] = nullptr;
-  for (size_t i = 0; i < launched.size(); ++i)
-    if (is_validated_fix(*launched[i])) {
-      row["first_fix_generation"] = launched[i]->generation;
-      row["agent_runs_to_first_fix"] = i + 1;
-      break;
-    }
-  const int fixes = d.totals.validated_fixes;
-  row["tokens_per_fix"] = fixes ? Json(row["tokens"].get<int64_t>() / fixes) : Json(nullptr);
-  row["cost_usd_per_fix"] = fixes ? Json(row["cost_usd"].get<double>() / fixes) : Json(nullptr);
-  Json from = Json::array();
-  for (const auto& r : d.inherited) from.push_back(r.run_id);
-  row["from"] = from;
-  // Important findings its own generations saw (an inherited one only when seen again).
-  store->query("SELECT fingerprint, text, count FROM observations WHERE priority='important' AND last_gen > 0", {},
-               [&](const trace::Row& r) {
-                 Failure& f = failures[r.text(0)];
-                 if (f.text.empty()) f.text = r.text(1);
-                 f.runs.insert(d.run.id);
-                 f.count += r.int64(2);
-               });
-  return row;
+Json row_of(const RunFigures& f) {
+  if (!f.error.empty()) return {{"dir", f.dir}, {"error", f.error}};
+  return {{"dir", f.dir},
+          {"run_id", f.run_id},
+          {"status", f.status},
+          {"config_hash", f.config_hash},
+          {"seed", f.seed},
+          {"generations", f.generations},
+          {"agents", f.agents},
+          {"attempts", f.attempts},
+          {"validated_fixes", f.validated_fixes},
+          {"tokens", f.tokens},
+          {"cost_usd", f.cost_usd},
+          {"target", f.target ? Json{{"repo", f.target->repo}, {"base_commit", f.target->base_commit}}
+                              : Json(nullptr)},
+          {"first_fix_generation", or_null(f.first_fix_generation)},
+          {"agent_runs_to_first_fix", or_null(f.agent_runs_to_first_fix)},
+          {"tokens_per_fix", or_null(f.tokens_per_fix())},
+          {"cost_usd_per_fix", or_null(f.cost_usd_per_fix())},
+          {"from", f.from}};
 }
 
 }  // namespace
@@ -87,27 +60,18 @@ Json build_runs(const std::string& folder) {
   if (ec && dirs.empty()) throw UsageError(fmt::format("{}: cannot read the folder: {}", folder, ec.message()));
   if (dirs.empty()) throw UsageError(fmt::format("{}: no run here (expected run dirs holding run.db)", folder));
   std::sort(dirs.begin(), dirs.end());
-  std::map<std::string, Failure> failures;
+  FailureTally failures;
   Json runs = Json::array();
   for (const auto& dir : dirs) {
-    try {
-      runs.push_back(one_run(dir, failures));
-    } catch (const std::exception& e) {
-      runs.push_back({{"dir", dir.string()}, {"error", e.what()}});
-    }
+    std::vector<ReportObservation> seen;
+    RunFigures f = load_run_figures(dir.string(), seen);
+    failures.add(f.run_id, seen);
+    runs.push_back(row_of(f));
   }
-  std::vector<const Failure*> shared;
-  for (const auto& [fp, f] : failures)
-    if (f.runs.size() >= 2) shared.push_back(&f);
-  std::stable_sort(shared.begin(), shared.end(), [](const Failure* a, const Failure* b) {
-    return a->runs.size() != b->runs.size() ? a->runs.size() > b->runs.size() : a->count > b->count;
-  });
-  Json shared_json = Json::array();
-  for (size_t i = 0; i < shared.size() && i < 10; ++i)
-    shared_json.push_back({{"text", shared[i]->text},
-                           {"runs", std::vector<std::string>(shared[i]->runs.begin(), shared[i]->runs.end())},
-                           {"count", shared[i]->count}});
-  return {{"runs", runs}, {"shared_failures", shared_json}};
+  Json shared = Json::array();
+  for (const auto& f : failures.shared(10))
+    shared.push_back({{"text", f.text}, {"runs", f.runs}, {"count", f.count}});
+  return {{"runs", runs}, {"shared_failures", shared}};
 }
 
 std::string format_runs(const Json& j) {
@@ -119,10 +83,10 @@ std::string format_runs(const Json& j) {
       out += fmt::format("{:<28} error: {}\n", fs::path(r.value("dir", "")).filename().string(), r.value("error", ""));
       continue;
     }
-    std::string target = r["target"].is_object()
-                             ? fs::path(r["target"].value("repo", "")).filename().string() + "@" +
-                                   r["target"].value("base_commit", "").substr(0, 7)
-                             : "?";
+    std::optional<TargetIdentity> recorded;
+    if (r["target"].is_object())
+      recorded = TargetIdentity{r["target"].value("repo", ""), r["target"].value("base_commit", "")};
+    std::string target = short_target(recorded);
     auto or_dash = [](const Json& v) { return v.is_null() ? std::string("–") : v.dump(); };
     out += fmt::format("{:<28} {:<10} {:<16} {:>4} {:>6} {:>5} {:>9} {:>10} {:>8} {:>9} {:>10}{}\n",
                        r.value("run_id", ""), r.value("status", ""), target.substr(0, 16),

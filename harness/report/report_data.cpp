@@ -212,7 +212,7 @@ int priority_rank(std::string_view p) {
 }
 
 ReportData load_report_data(const std::string& run_dir, trace::Store& store,
-                            std::optional<std::vector<ReportObservation>> observations) {
+                            std::optional<std::vector<ReportObservation>> observations, EarlierRuns earlier) {
   if (!store.has_table("harness_run"))
     throw ReportError(fmt::format("{}: not a harness run (run.db has no run record)", run_dir));
   RunState state(store);
@@ -258,7 +258,7 @@ ReportData load_report_data(const std::string& run_dir, trace::Store& store,
   d.wall_ns = d.run.created_ns > 0 && run_end > d.run.created_ns ? run_end - d.run.created_ns : 0;
   fill_outcome(d, store, dir, latest);
   fill_advisors(d, store);
-  fill_inherited(d, store);
+  fill_inherited(d, store, earlier);
   return d;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/report/run_figures.h"
 #include "harness/state/run_state.h"
 
 namespace harness {
@@ -22,6 +23,7 @@ struct ReportObservation {
   int count = 1;
   int first_gen = 0, last_gen = 0;
   std::vector<std::string> evidence;  // "g02-a03#e41"
+  std::string fingerprint{};          // equal fingerprint = the same finding, in another run too
 };
 int priority_rank(std::string_view priority);  // 0 important, 1 possible, 2 informational, 3 other
 
@@ -124,6 +126,11 @@ struct ReportData {
   ReportTally totals;
   ReportAdvisors advisors;
   std::vector<ReportInherited> inherited;  // empty: the run started blind
+  // This run beside the runs it started from, as `harness runs` shows them: one row per run of `inherited`, in its
+  // order (with its error when its dir is gone or cannot be read), then this run; and the important failures this
+  // run shares with them. Empty when it started blind, or when loaded with EarlierRuns::named.
+  std::vector<RunFigures> compared;
+  std::vector<SharedFailure> shared_failures;
   int observations_added = 0;              // first seen by this run's own generations (not inherited)
   int64_t wall_ns = 0;                         // run duration so far
   int64_t generated_ns = 0;
@@ -131,16 +138,23 @@ struct ReportData {
 
 constexpr size_t kPatchLimit = 200u << 10;  // a bigger patch is clipped in the report; the file stays whole
 
+// Whether the runs a run started from are opened to fill ReportData::compared, or only named. The figures of a run
+// among others (run_figures.h) only name them, so a chain of runs started --from each other is not opened in turn.
+enum class EarlierRuns { compared, named };
+
 // Reads the run in `run_dir` through `store` (which must hold the harness tables). `observations`, when given,
 // replaces what load_observations() finds (tests; the loop when it has them in memory). Throws ReportError
-// (report.h) when run.db holds no run record, trace::StoreError when it cannot be read.
+// (report.h) when run.db holds no run record, trace::StoreError when it cannot be read (an earlier run that cannot
+// be read is a row of `compared` with its error, never a throw).
 ReportData load_report_data(const std::string& run_dir, trace::Store& store,
-                            std::optional<std::vector<ReportObservation>> observations = std::nullopt);
+                            std::optional<std::vector<ReportObservation>> observations = std::nullopt,
+                            EarlierRuns earlier = EarlierRuns::compared);
 
 // The advisors' spans and the meta-agent's and LLM observer's events (report_advisors.cpp).
 void fill_advisors(ReportData& d, trace::Store& store);
-// The runs it started from (event run.inherited) and what its own generations added (report_inherited.cpp).
-void fill_inherited(ReportData& d, trace::Store& store);
+// The runs it started from (event run.inherited), what its own generations added and, when `earlier` says so, the
+// figures of those runs beside its own (report_inherited.cpp).
+void fill_inherited(ReportData& d, trace::Store& store, EarlierRuns earlier);
 // "40 observations inherited from run a (/runs/a); this run added 7." ("" when it started blind).
 std::string inherited_line(const ReportData& d);
 

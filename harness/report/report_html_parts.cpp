@@ -174,4 +174,43 @@ std::string html_agents_section(const ReportData& d) {
   return out + "</section>";
 }
 
+std::string html_compared_section(const ReportData& d) {
+  if (d.compared.empty()) return "";
+  std::string out = R"(<section id="compared"><h2>Compared with the runs it started from</h2>)"
+                    R"(<div class="scroll"><table><thead><tr>)";
+  for (const auto& c : figure_columns())
+    out += fmt::format("<th{}>{}</th>", c.numeric ? R"( class="n")" : "", esc(c.head));
+  out += "</tr></thead><tbody>";
+  for (size_t i = 0; i < d.compared.size(); ++i) {
+    const RunFigures& f = d.compared[i];
+    if (!f.error.empty()) {
+      out += fmt::format(
+          R"(<tr class="unreadable"><td>{}</td><td class="bad" colspan="{}">cannot be read: {}</td></tr>)",
+          esc(f.run_id), figure_columns().size() - 1, esc(f.error));
+      continue;
+    }
+    const bool this_run = i + 1 == d.compared.size();  // fill_inherited puts this run last
+    std::vector<std::string> cells = figure_cells(f);
+    out += this_run ? R"(<tr class="this">)" : "<tr>";
+    for (size_t c = 0; c < cells.size(); ++c)
+      out += fmt::format(R"(<td{}>{}{}</td>)", figure_columns()[c].numeric ? R"( class="n")" : "", esc(cells[c]),
+                         c == 0 && this_run ? R"( <span class="muted">(this run)</span>)" : "");
+    out += "</tr>";
+  }
+  out += "</tbody></table></div>";
+  if (d.shared_failures.empty())
+    return out + R"(<p class="muted">No important failure of this run was seen by the runs it started from.</p>)"
+                 "</section>";
+  out += R"(<p><strong>Failures it shares with them</strong> )"
+         R"(<span class="muted">(important, equal fingerprint)</span></p><ul>)";
+  for (const auto& f : d.shared_failures) {
+    std::string runs;
+    for (const auto& r : f.runs) runs += (runs.empty() ? "" : ", ") + r;
+    out += fmt::format(
+        R"(<li class="shared-failure">{} <span class="muted">· runs {} · seen {}× · <code>{}</code></span></li>)",
+        esc(f.text), esc(runs), f.count, esc(f.fingerprint));
+  }
+  return out + "</ul></section>";
+}
+
 }  // namespace harness

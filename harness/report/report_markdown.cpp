@@ -149,6 +149,41 @@ Data agent_row(const AgentRecord& a) {
   return row;
 }
 
+// This run beside the runs it started from: a row of cells per run (the last one is this run), then the failures
+// it shares with them.
+void set_compared(Data& root, const ReportData& d) {
+  Data rows = list(), shared = list();
+  for (size_t i = 0; i < d.compared.size(); ++i) {
+    const RunFigures& f = d.compared[i];
+    std::vector<std::string> cells = f.error.empty() ? figure_cells(f)
+                                                     : std::vector<std::string>{f.run_id, "cannot be read: " + f.error};
+    if (i + 1 == d.compared.size()) cells[0] += " (this run)";
+    Data row = list();
+    for (auto& c : cells) row.push_back(Data(c));
+    Data wrapped;
+    wrapped.set("cells", row);
+    rows.push_back(wrapped);
+  }
+  for (const auto& f : d.shared_failures) {
+    Data row;
+    row.set("text", f.text);
+    row.set("runs", joined(f.runs, 20));
+    row.set("count", std::to_string(f.count));
+    shared.push_back(row);
+  }
+  // The header from the same column list, so the table cannot drift from the cells.
+  std::string head = "|", rule = "|";
+  for (const auto& c : figure_columns()) {
+    head += fmt::format(" {} |", c.head);
+    rule += c.numeric ? "---:|" : "---|";
+  }
+  root.set("compared_head", head + "\n" + rule);
+  root.set("has_compared", flag(!d.compared.empty()));
+  root.set("compared", rows);
+  root.set("has_shared_failures", flag(!d.shared_failures.empty()));
+  root.set("shared_failures", shared);
+}
+
 Data build_data(const ReportData& d) {
   Data root;
   Headline h = make_headline(d);
@@ -213,6 +248,7 @@ Data build_data(const ReportData& d) {
   root.set("observations_total", std::to_string(d.observations.size()));
   root.set("observations_missing", flag(!d.observations_available));
   root.set("totals", tally_row("total", d.totals, d.wall_ns));
+  set_compared(root, d);
   return root;
 }
 

@@ -61,6 +61,7 @@ std::optional<std::vector<ReportObservation>> load_observations(trace::Store& st
     o.first_gen = static_cast<int>(int_at({"first_gen", "first_generation"}, 0));
     o.last_gen = static_cast<int>(int_at({"last_gen", "last_generation"}, o.first_gen));
     o.evidence = parse_evidence(text_at({"evidence", "evidence_json"}));
+    o.fingerprint = text_at({"fingerprint"});
     out.push_back(std::move(o));
   });
   return out;

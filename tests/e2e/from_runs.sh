@@ -4,7 +4,7 @@
 # marks them inherited, the first prompt of generation 1 carries the earlier run's top finding, the report says what
 # was inherited and what the run added, and `harness trace why` opens an inherited evidence label in the earlier
 # run's store. A run of another repository is refused (exit 2, nothing written), and accepted with --force, which
-# the report says. Exit 0 pass, else fail.
+# the report says. The report of the run --from compares it with the earlier run. Exit 0 pass, else fail.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 harness=${HARNESS_BIN:-$root/build/harness/harness}
@@ -34,6 +34,14 @@ grep -q "^- Inherited from earlier runs: $count_a" "$work/b/observations.md" || 
 added=$(sqlite3 "$work/b/run.db" "SELECT count(*) FROM observations WHERE first_gen > 0")
 grep -qF "**Started from:** $count_a observations inherited from run a ($work/a); this run added $added." "$work/b/report.md" ||
   fail "report.md does not say what was inherited: $(grep -n 'Started from' "$work/b/report.md")"
+# report.html puts run a's figures beside b's (harness/report/run_figures.h); a, which started blind, has no such section.
+grep -q '<section id="compared"><h2>Compared with the runs it started from</h2>' "$work/b/report.html" ||
+  fail "report.html of the run --from has no comparison"
+grep -q '<tr><td>a</td><td>completed</td>' "$work/b/report.html" || fail "report.html compares with no row for run a"
+grep -q '<tr class="this"><td>b <span class="muted">(this run)</span>' "$work/b/report.html" ||
+  fail "report.html compares without a row for the run itself"
+! grep -q 'id="compared"' "$work/a/report.html" || fail "report.html of a run started blind has a comparison"
+grep -q '^## Compared with the runs it started from$' "$work/b/report.md" || fail "report.md has no comparison"
 label=$(grep -o "a/g01-a0[0-9]#e[0-9]*" "$work/b/observations.md" | head -1)
 [[ -n "$label" ]] || fail "no inherited evidence label in observations.md"
 why=$("$harness" trace why "$work/b" "$label") || fail "trace why $label failed"

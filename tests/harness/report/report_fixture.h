@@ -98,14 +98,32 @@ class RunBuilder {
     return s.span_id;
   }
 
-  // The observer's table as this branch guesses it (see harness/report/report_observations.cpp).
+  void target(const std::string& repo, const std::string& base_commit);
+
+  // Event run.inherited on the run span, as harness/inherit_runs.cpp records a run started --from `runs`.
+  void inherited(const std::vector<harness::ReportInherited>& runs) {
+    nlohmann::json listed = nlohmann::json::array();
+    for (const auto& r : runs)
+      listed.push_back({{"run_id", r.run_id}, {"dir", r.dir}, {"observations", r.observations},
+                        {"other_target", r.other_target}, {"target_note", r.target_note}});
+    trace::Event e;
+    e.span_id = run_.span_id;
+    e.time_ns = run_.created_ns;
+    e.type = "run.inherited";
+    e.payload = {{"runs", listed}};
+    store_->put_event(e);
+  }
+
+  // The observer's table as this branch guesses it (see harness/report/report_observations.cpp); an observation
+  // without a fingerprint gets one of its own id.
   void observations_table(const std::vector<harness::ReportObservation>& observations) {
     store_->execute("CREATE TABLE IF NOT EXISTS observations(id TEXT PRIMARY KEY, priority TEXT, kind TEXT, text TEXT,"
                     " fingerprint TEXT, count INTEGER, first_gen INTEGER, last_gen INTEGER, evidence TEXT)");
     for (const auto& o : observations)
       store_->execute("INSERT INTO observations VALUES(?,?,?,?,?,?,?,?,?)",
-                      {o.id, o.priority, o.kind, o.text, "fp-" + o.id, int64_t{o.count}, int64_t{o.first_gen},
-                       int64_t{o.last_gen}, nlohmann::json(o.evidence).dump()});
+                      {o.id, o.priority, o.kind, o.text, o.fingerprint.empty() ? "fp-" + o.id : o.fingerprint,
+                       int64_t{o.count}, int64_t{o.first_gen}, int64_t{o.last_gen},
+                       nlohmann::json(o.evidence).dump()});
   }
 
   void finish(const std::string& status, int exit_code, int64_t finished_ns, const std::string& stop_reason) {
@@ -143,6 +161,20 @@ class RunBuilder {
   harness::RunRecord run_;
   int spans_ = 0;
 };
+
+// What `harness run` records on the run span of `run_id` (a RunBuilder's): the target's repository and base
+// commit (harness/state/run_target.h).
+inline void record_target(trace::Store& store, const std::string& run_id, const std::string& repo,
+                          const std::string& base_commit) {
+  auto span = store.span(trace::derive_span_id(trace::derive_trace_id(run_id), "run"));
+  span->attributes["harness.target.repo"] = repo;
+  span->attributes["harness.target.base_commit"] = base_commit;
+  store.put_span(*span);
+}
+
+inline void RunBuilder::target(const std::string& repo, const std::string& base_commit) {
+  record_target(*store_, run_.id, repo, base_commit);
+}
 
 inline harness::AgentRecord make_agent(int generation, int slot, const std::string& strategy, harness::AgentOutcome outcome,
                                        int64_t start_ns, int64_t seconds, int64_t in_tokens, int64_t out_tokens,
