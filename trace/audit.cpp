@@ -1,9 +1,12 @@
+// run_audit: see audit.h. Where a million-event store's time went (docs/benchmarks.md, issue 19): reading file
+// events and tool spans at random, and a few strings per finding. Both are now read from covering indexes in span
+// order and merged, each distinct subject is judged once (a fleet repeats its paths and commands), and its texts
+// are kept once in the report's strings.
 #include "trace/audit.h"
 #include "trace/store_internal.h"
 
 #include <algorithm>
-#include <array>
-#include <functional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -15,10 +18,8 @@
 namespace trace {
 namespace {
 
-constexpr size_t kSubjectWidth = 70;
-
 struct Decision {
-  Verdict verdict;
+  Verdict verdict = Verdict::no_policy;
   std::string rule;
 };
 
@@ -50,12 +51,235 @@ Decision decide_command(const RuleSet& rules, const std::string& line, const std
   return worst ? *worst : whole;
 }
 
-struct Subject {
-  int64_t time_ns = 0;
-  AuditFinding finding;
+// A judged subject as findings carry it: its text and rule interned.
+struct Judged {
+  std::string_view subject;
+  Verdict verdict;
+  std::string_view rule;
 };
 
+// What a tool call's arguments gave, judged: the command (if any) and the hosts it or the fetch contacts.
+struct ToolUse {
+  std::optional<Judged> command;
+  std::vector<Judged> hosts;
+};
+
+template <class V>
+using TextMap = std::unordered_map<std::string, V, TextHash, std::equal_to<>>;
+
+constexpr size_t kTextBlock = 64 * 1024;
+
+class Auditor {
+ public:
+  Auditor(Store& store, const AuditPolicy& policy, AuditReport& report)
+      : policy_(policy),
+        texts_(*report.texts),
+        session_span_(internal::db(store),
+                      "SELECT name, kind, json_extract(attributes, '$.\"harness.agent\"') FROM spans "
+                      "WHERE span_id = ?") {}
+
+  std::string_view intern(std::string_view text) { return texts_.intern(text); }
+
+  // Each distinct subject of a rule set judged once.
+  const Judged& judge(const RuleSet& rules, std::string_view subject, Matcher match) {
+    auto& memo = memo_[&rules];
+    if (auto it = memo.find(subject); it != memo.end()) return it->second;
+    Decision d = decide(rules, subject, match);
+    return memo.emplace(std::string(subject), Judged{intern(subject), d.verdict, intern(d.rule)}).first->second;
+  }
+
+  // A command line, judged once per distinct line (with the hosts its parts contact).
+  const ToolUse& command_use(std::string_view line) {
+    if (auto it = command_uses_.find(line); it != command_uses_.end()) return it->second;
+    ToolUse use;
+    if (!line.empty()) {
+      std::vector<std::string> parts = split_shell_commands(line);
+      Decision d = decide_command(policy_.commands, std::string(line), parts);
+      use.command = Judged{intern(line), d.verdict, intern(d.rule)};
+      std::vector<std::string> hosts;
+      for (const auto& part : parts)
+        for (auto& h : hosts_in_command(part))
+          if (std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(std::move(h));
+      for (const auto& h : hosts) use.hosts.push_back(judge(policy_.network, h, host_matches));
+    }
+    return command_uses_.emplace(std::string(line), std::move(use)).first->second;
+  }
+
+  // The arguments of a shell or fetch tool call in any shape agents write them.
+  const ToolUse& tool_use(bool command_tool, std::string_view args) {
+    if (command_tool) return command_use(command_from_arguments(args));
+    if (auto it = fetch_uses_.find(args); it != fetch_uses_.end()) return it->second;
+    ToolUse use;
+    if (std::string host = url_host(url_from_arguments(args)); !host.empty())
+      use.hosts.push_back(judge(policy_.network, host, host_matches));
+    return fetch_uses_.emplace(std::string(args), std::move(use)).first->second;
+  }
+
+  void add(int64_t time, std::string_view category, const Judged& j, std::string_view session,
+           std::string_view span, int64_t event) {
+    const auto& [id, label] = session_of(session);
+    order_.push_back({time, event, static_cast<uint32_t>(found_.size())});
+    found_.push_back({j.verdict, category, j.subject, j.rule, id, label, texts_.keep(span), event});
+  }
+
+  void reserve(size_t findings) {
+    found_.reserve(findings);
+    order_.reserve(findings);
+  }
+
+  void finish(AuditReport& report) {
+    // In event order. The keys are sorted apart from the findings (a key is a third of a finding's size), the
+    // index making them unique so that the order is the same from run to run; the findings then follow their
+    // keys in place, cycle by cycle, rather than into a second vector of a few hundred thousand.
+    std::sort(order_.begin(), order_.end(), [](const Key& a, const Key& b) {
+      return std::tie(a.time, a.event, a.index) < std::tie(b.time, b.event, b.index);
+    });
+    for (uint32_t start = 0; start < order_.size(); ++start) {
+      if (order_[start].index == start) continue;
+      AuditFinding first = found_[start];
+      for (uint32_t at = start;;) {
+        uint32_t from = order_[at].index;
+        order_[at].index = at;  // placed
+        if (from == start) {
+          found_[at] = first;
+          break;
+        }
+        found_[at] = found_[from];
+        at = from;
+      }
+    }
+    for (const AuditFinding& f : found_) {
+      switch (f.verdict) {
+        case Verdict::allowed: ++report.allowed; break;
+        case Verdict::no_policy: ++report.no_policy; break;
+        case Verdict::violation: ++report.violations; break;
+      }
+    }
+    report.findings = std::move(found_);
+  }
+
+  const AuditPolicy& policy() const { return policy_; }
+
+ private:
+  // A session's id and label, read once per session (a fleet has thousands of sessions and subagents and a few
+  // hundred thousand uses), with one prepared statement: preparing a lookup per session was a tenth of the audit.
+  const std::pair<std::string_view, std::string_view>& session_of(std::string_view id) {
+    if (auto it = sessions_.find(id); it != sessions_.end()) return it->second;
+    session_span_.reset();
+    session_span_.bind(1, std::string(id));
+    std::string label = "?";
+    if (session_span_.step()) {
+      std::optional<SpanKind> kind = span_kind_from(internal::column_view(session_span_.raw(), 1));
+      label = session_label(internal::column_view(session_span_.raw(), 0), kind.value_or(SpanKind::session),
+                            internal::column_view(session_span_.raw(), 2));
+    }
+    return sessions_.emplace(std::string(id), std::pair{intern(id), intern(label)}).first->second;
+  }
+
+  const AuditPolicy& policy_;
+  AuditTexts& texts_;
+  std::unordered_map<const RuleSet*, TextMap<Judged>> memo_;
+  TextMap<ToolUse> command_uses_, fetch_uses_;
+  Statement session_span_;
+  TextMap<std::pair<std::string_view, std::string_view>> sessions_;
+  struct Key {
+    int64_t time, event;
+    uint32_t index;
+  };
+  std::vector<AuditFinding> found_;
+  std::vector<Key> order_;
+};
+
+constexpr std::string_view kFileRead = "file.read", kFileWrite = "file.write", kCommand = "command",
+                           kNetwork = "network";
+
+// The file events and the tool spans, both in span order (events_file_uses, spans_tool_uses), merged: each file
+// event takes its session from the tool span it belongs to without a lookup, and each shell or fetch tool call is
+// judged on the way. A file event of a span that is no tool (the generic protocol allows it) is looked up.
+void audit_files_and_tools(Store& store, Auditor& audit) {
+  sqlite3* db = internal::db(store);
+  Statement files(db, fmt::format("SELECT id, span_id, time_ns, type, json_extract(payload, '$.path') FROM events "
+                                  "WHERE {} ORDER BY span_id",
+                                  kFileEventsSql));
+  Statement tools(db, fmt::format("SELECT span_id, session_id, name, start_ns, {0}, CASE WHEN {0} IS NOT NULL THEN "
+                                  "(SELECT min(e.id) FROM events e WHERE e.span_id = s.span_id) END FROM spans s "
+                                  "WHERE kind = 'tool' ORDER BY span_id",
+                                  audited_tool_arguments_sql()));
+  Statement session_of(db, "SELECT session_id FROM spans WHERE span_id = ?");
+  // One finding per file event and per shell or fetch call (more when a command names hosts): room made at once,
+  // counted from the same indexes, rather than regrown from a few hundred thousand findings on.
+  Statement count(db, fmt::format("SELECT (SELECT count(*) FROM events WHERE {}), (SELECT count(*) FROM spans "
+                                  "WHERE kind = 'tool' AND {} IS NOT NULL)",
+                                  kFileEventsSql, audited_tool_arguments_sql()));
+  if (count.step()) audit.reserve(static_cast<size_t>(count.int64(0) + count.int64(1)));
+  auto tool_call = [&] {
+    std::string_view name = internal::column_view(tools.raw(), 2);
+    bool command_tool = is_command_tool(name);
+    if (tools.is_null(4) || (!command_tool && !is_fetch_tool(name))) return;
+    const ToolUse& use = audit.tool_use(command_tool, internal::column_view(tools.raw(), 4));
+    std::string_view span = internal::column_view(tools.raw(), 0), session = internal::column_view(tools.raw(), 1);
+    int64_t time = tools.int64(3), event = tools.is_null(5) ? 0 : tools.int64(5);
+    if (use.command) audit.add(time, kCommand, *use.command, session, span, event);
+    for (const auto& h : use.hosts) audit.add(time, kNetwork, h, session, span, event);
+  };
+  bool tool = tools.step();
+  while (files.step()) {
+    std::string_view span = internal::column_view(files.raw(), 1);
+    while (tool && internal::column_view(tools.raw(), 0) < span) {
+      tool_call();
+      tool = tools.step();
+    }
+    std::string looked_up;
+    std::string_view session;
+    if (tool && internal::column_view(tools.raw(), 0) == span) {
+      session = internal::column_view(tools.raw(), 1);
+    } else {
+      session_of.reset();
+      session_of.bind(1, std::string(span));
+      if (!session_of.step()) continue;  // an event of no span: nobody to blame
+      session = looked_up = session_of.text(0);
+    }
+    std::string_view path = internal::column_view(files.raw(), 4);
+    if (path.empty()) continue;
+    bool read = internal::column_view(files.raw(), 3) == kFileRead;
+    const Judged& j = audit.judge(read ? audit.policy().file_read : audit.policy().file_write, path, path_matches);
+    audit.add(files.int64(2), read ? kFileRead : kFileWrite, j, session, span, files.int64(0));
+  }
+  for (; tool; tool = tools.step()) tool_call();
+}
+
+// What the sandbox's egress proxy saw (allowed by sandbox.allow_hosts or denied): each attempt is a network use
+// of the agent, judged by the policy like a host a command named.
+void audit_egress(Store& store, Auditor& audit) {
+  Statement st(internal::db(store),
+               fmt::format("SELECT id, span_id, time_ns, lower(coalesce(json_extract(payload, '$.host'), '')) "
+                           "FROM events WHERE {}",
+                           kEgressEventsSql));
+  while (st.step()) {
+    std::string_view host = internal::column_view(st.raw(), 3);
+    if (host.empty()) continue;
+    std::string_view span = internal::column_view(st.raw(), 1);
+    audit.add(st.int64(2), kNetwork, audit.judge(audit.policy().network, host, host_matches), span, span,
+              st.int64(0));
+  }
+}
+
 }  // namespace
+
+std::string_view AuditTexts::intern(std::string_view text) {
+  auto it = distinct_.find(text);
+  return it != distinct_.end() ? std::string_view(*it) : std::string_view(*distinct_.emplace(text).first);
+}
+
+std::string_view AuditTexts::keep(std::string_view text) {
+  // A block is filled up to the capacity it was given and never grown, so views into it stay valid.
+  if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < text.size())
+    blocks_.emplace_back().reserve(std::max(kTextBlock, text.size()));
+  std::string& block = blocks_.back();
+  size_t at = block.size();
+  block += text;
+  return std::string_view(block).substr(at, text.size());
+}
 
 std::string_view to_string(Verdict v) {
   switch (v) {
@@ -66,168 +290,16 @@ std::string_view to_string(Verdict v) {
   return "?";
 }
 
-namespace {
-
-// One judged use: its time, category ("file.read", "command", "network"), subject, the decision, and where it
-// was seen (session, span, event).
-using AddFinding = std::function<void(int64_t, std::string, std::string, Decision, const std::string&,
-                                      const std::string&, int64_t)>;
-
-void audit_file_events(Store& store, const AuditPolicy& policy, const AddFinding& add) {
-  Statement st(internal::db(store), fmt::format("SELECT e.id, e.span_id, e.time_ns, e.type, json_extract(e.payload, '$.path'), "
-                                       "s.session_id FROM events e JOIN spans s ON s.span_id = e.span_id WHERE e.{}",
-                                       kFileEventsSql));
-  while (st.step()) {
-    std::string type = st.text(3), path = st.text(4);
-    if (path.empty()) continue;
-    const RuleSet& rules = type == "file.read" ? policy.file_read : policy.file_write;
-    add(st.int64(2), type, path, decide(rules, path, path_matches), st.text(5), st.text(1), st.int64(0));
-  }
-}
-
-void audit_tool_calls(Store& store, const AuditPolicy& policy, const AddFinding& add) {
-  // Only shell and fetch tools: their arguments are the only attributes parsed (JSON of kilobytes per span).
-  std::string names;
-  for (const auto& n : audited_tool_names()) names += (names.empty() ? "'" : ", '") + n + "'";
-  Statement st(internal::db(store),
-               fmt::format("SELECT s.span_id, s.session_id, s.name, s.start_ns, "
-                           "json_extract(s.attributes, '$.\"gen_ai.tool.call.arguments\"'), "
-                           "(SELECT min(e.id) FROM events e WHERE e.span_id = s.span_id) FROM spans s "
-                           "WHERE s.kind = 'tool' AND lower(s.name) IN ({})",
-                           names));
-  while (st.step()) {
-    std::string name = st.text(2);
-    bool command_tool = is_command_tool(name), fetch_tool = is_fetch_tool(name);
-    if (!command_tool && !fetch_tool) continue;
-    std::string span = st.text(0), session = st.text(1), args = st.text(4);
-    int64_t time = st.int64(3), event = st.int64(5);
-    std::vector<std::string> hosts;
-    if (command_tool) {
-      std::string line = command_from_arguments(args);
-      if (line.empty()) continue;
-      std::vector<std::string> parts = split_shell_commands(line);
-      add(time, "command", line, decide_command(policy.commands, line, parts), session, span, event);
-      for (const auto& part : parts)
-        for (auto& h : hosts_in_command(part))
-          if (std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(std::move(h));
-    } else if (std::string host = url_host(url_from_arguments(args)); !host.empty()) {
-      hosts.push_back(host);
-    }
-    for (const auto& h : hosts) add(time, "network", h, decide(policy.network, h, host_matches), session, span, event);
-  }
-}
-
-// What the sandbox's egress proxy saw (allowed by sandbox.allow_hosts or denied): each attempt is a network use
-// of the agent, judged by the policy like a host a command named.
-void audit_egress(Store& store, const AuditPolicy& policy, const AddFinding& add) {
-  Statement st(internal::db(store),
-               fmt::format("SELECT id, span_id, time_ns, lower(coalesce(json_extract(payload, '$.host'), '')) "
-                           "FROM events WHERE {}",
-                           kEgressEventsSql));
-  while (st.step()) {
-    std::string host = st.text(3);
-    if (host.empty()) continue;
-    add(st.int64(2), "network", host, decide(policy.network, host, host_matches), st.text(1), st.text(1),
-        st.int64(0));
-  }
-}
-
-}  // namespace
-
 AuditReport run_audit(Store& store, const AuditPolicy& policy) {
   AuditReport report;
   report.policy_source = policy.source;
-  SessionGraph graph = load_session_graph(store, /*with_totals=*/false);
-  auto session_label = [&](const std::string& id) {
-    auto it = graph.by_span_id.find(id);
-    return it == graph.by_span_id.end() ? std::string("?") : graph.nodes[it->second].label();
-  };
-  std::vector<Subject> subjects;
-  AddFinding add = [&](int64_t time, std::string category, std::string subject, Decision d,
-                       const std::string& session, const std::string& span, int64_t event) {
-    AuditFinding f{d.verdict, std::move(category), std::move(subject), std::move(d.rule), session,
-                   session_label(session), span, event};
-    subjects.push_back({time, std::move(f)});
-  };
   std::lock_guard lock(internal::mutex(store));
   store.flush();
-  audit_file_events(store, policy, add);
-  audit_tool_calls(store, policy, add);
-  audit_egress(store, policy, add);
-  // Sorted by index: a finding is seven strings, too heavy to move about a million times.
-  std::vector<uint32_t> order(subjects.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
-    const Subject& a = subjects[x];
-    const Subject& b = subjects[y];
-    if (a.time_ns != b.time_ns) return a.time_ns < b.time_ns;
-    return a.finding.event_id < b.finding.event_id;
-  });
-  report.findings.reserve(subjects.size());
-  for (uint32_t i : order) {
-    AuditFinding& f = subjects[i].finding;
-    switch (f.verdict) {
-      case Verdict::allowed: ++report.allowed; break;
-      case Verdict::no_policy: ++report.no_policy; break;
-      case Verdict::violation: ++report.violations; break;
-    }
-    report.findings.push_back(std::move(f));
-  }
+  Auditor audit(store, policy, report);
+  audit_files_and_tools(store, audit);
+  audit_egress(store, audit);
+  audit.finish(report);
   return report;
-}
-
-std::string format_audit(const AuditReport& r) {
-  std::string out;
-  struct Section {
-    Verdict verdict;
-    const char* title;
-    const char* marker;
-  };
-  using Row = std::array<std::string, 5>;
-  auto row_of = [](const AuditFinding& f) {
-    return Row{f.category, one_line(f.subject, kSubjectWidth), f.event_id ? fmt::format("#e{}", f.event_id) : "-",
-               fmt::format("{} {}", short_id(f.session_id), f.session), f.rule};
-  };
-  // One set of column widths for all sections, so a long report reads as one table. Each row is built once.
-  std::array<size_t, 5> width{};
-  std::vector<Row> rows;
-  rows.reserve(r.findings.size());
-  for (const auto& f : r.findings) {
-    rows.push_back(row_of(f));
-    for (size_t c = 0; c < rows.back().size(); ++c) width[c] = std::max(width[c], display_width(rows.back()[c]));
-  }
-  for (Section sec : {Section{Verdict::violation, "VIOLATIONS", "✗"}, Section{Verdict::no_policy, "NO POLICY", "?"},
-                      Section{Verdict::allowed, "ALLOWED", "✓"}}) {
-    size_t n = 0;
-    for (const auto& f : r.findings) n += f.verdict == sec.verdict;
-    if (n == 0) continue;
-    out += fmt::format("{} ({})\n", sec.title, n);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (r.findings[i].verdict != sec.verdict) continue;
-      const Row& row = rows[i];
-      out += fmt::format("  {} {}  {}  {}  {}  {}\n", sec.marker, pad_right(row[0], width[0]),
-                         pad_right(row[1], width[1]), pad_right(row[2], width[2]), pad_right(row[3], width[3]), row[4]);
-    }
-  }
-  out += fmt::format("{} against {}: {} allowed, {} without policy, {}\n", plural(r.findings.size(), "check"),
-                     r.policy_source, r.allowed, r.no_policy, plural(r.violations, "violation"));
-  return out;
-}
-
-Json audit_to_json(const AuditReport& r) {
-  Json findings = Json::array();
-  for (const auto& f : r.findings) {
-    Json j = {{"verdict", to_string(f.verdict)}, {"category", f.category},     {"subject", f.subject},
-              {"rule", f.rule},                  {"session", f.session_id},    {"session_name", f.session},
-              {"span_id", f.span_id}};
-    j["event_id"] = f.event_id ? Json(f.event_id) : Json(nullptr);
-    findings.push_back(std::move(j));
-  }
-  return {{"policy", r.policy_source},
-          {"allowed", r.allowed},
-          {"no_policy", r.no_policy},
-          {"violations", r.violations},
-          {"findings", findings}};
 }
 
 }  // namespace trace

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "trace/model.h"
-#include "trace/json_parse.h"
+#include "trace/json_view.h"
 
 namespace trace {
 namespace {
@@ -192,26 +192,48 @@ std::vector<std::string> audited_tool_names() {
   return out;
 }
 
+std::string audited_tool_arguments_sql() {
+  // A list looked up with instr(), not `IN (...)`: SQLite builds an ephemeral table for an IN list, and this
+  // expression is an index's, evaluated on every write of a tool span.
+  std::string names = ",";
+  for (const auto& n : audited_tool_names()) names += n + ",";
+  return "CASE WHEN instr('" + names + "', ',' || lower(name) || ',') > 0 THEN json_extract(attributes, "
+         "'$.\"gen_ai.tool.call.arguments\"') END";
+}
+
+namespace {
+// One reader per thread, reused call after call (an audit reads a tool call's arguments per shell span).
+JsonDoc& arguments_doc() {
+  thread_local JsonDoc doc;
+  return doc;
+}
+}  // namespace
+
 std::string command_from_arguments(std::string_view arguments) {
-  Json j = trace::parse_untrusted_json(arguments);
-  if (j.is_discarded()) {
+  JsonDoc& doc = arguments_doc();
+  if (!doc.parse(arguments)) {
     for (const char* key : {"command", "cmd"})
       if (std::string c = string_field_of_clipped_json(arguments, key); !c.empty()) return c;
     return std::string(arguments);
   }
-  if (j.is_object()) {
-    for (const char* key : {"command", "cmd"})
-      if (auto it = j.find(key); it != j.end()) return command_from_json(*it);
+  JsonView root = doc.root();
+  if (root.is_object()) {
+    for (const char* key : {"command", "cmd"}) {
+      JsonView v = root[key];
+      if (v.is_string()) return std::string(v.str());
+      if (v.type() != JsonView::Type::invalid) return command_from_json(v.to_json());
+    }
     return "";
   }
-  return command_from_json(j);
+  return root.is_string() ? std::string(root.str()) : command_from_json(root.to_json());
 }
 
 std::string url_from_arguments(std::string_view arguments) {
-  Json j = trace::parse_untrusted_json(arguments);
-  if (j.is_discarded()) return string_field_of_clipped_json(arguments, "url");
-  if (j.is_object() && j.contains("url") && j["url"].is_string()) return j["url"].get<std::string>();
-  if (j.is_string()) return j.get<std::string>();
+  JsonDoc& doc = arguments_doc();
+  if (!doc.parse(arguments)) return string_field_of_clipped_json(arguments, "url");
+  JsonView root = doc.root();
+  if (root.is_object() && root["url"].is_string()) return std::string(root["url"].str());
+  if (root.is_string()) return std::string(root.str());
   return "";
 }
 

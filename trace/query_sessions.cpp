@@ -84,13 +84,15 @@ void SessionTotals::add(const SessionTotals& o) {
   usage.cost_usd += o.usage.cost_usd;
 }
 
+std::string session_label(std::string_view name, SpanKind kind, std::string_view agent) {
+  if (kind == SpanKind::subagent || agent.empty() || agent == name) return std::string(name);
+  return fmt::format("{} [{}]", name, agent);
+}
+
 std::string SessionNode::label() const {
-  std::string name = span.name;
-  if (span.kind == SpanKind::subagent) return name;  // its agent label is its parent session's
   auto it = span.attributes.find("harness.agent");
-  if (it != span.attributes.end() && it->is_string() && it->get<std::string>() != name)
-    return fmt::format("{} [{}]", name, it->get<std::string>());
-  return name;
+  std::string agent = it != span.attributes.end() && it->is_string() ? it->get<std::string>() : "";
+  return session_label(span.name, span.kind, agent);
 }
 
 int64_t SessionNode::duration_ms() const {

@@ -27,6 +27,9 @@ struct SessionTotals {
   void add(const SessionTotals& other);
 };
 
+// "name [agent]" for a session whose agent label differs from its name, else the name; a subagent's is its name.
+std::string session_label(std::string_view name, SpanKind kind, std::string_view agent);
+
 struct SessionNode {
   Span span;
   int parent = -1;            // index in SessionGraph::nodes; -1 for a root

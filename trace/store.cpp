@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "trace/audit_extract.h"
 #include "trace/json_text.h"
 
 namespace trace {
@@ -33,20 +34,25 @@ CREATE INDEX IF NOT EXISTS events_span ON events(span_id);
 // Indexes the trace queries need (tree/stats/replay/why/audit). Created with the schema, and on opening an older
 // file of the same version that lacks them, so queries on a 1M-event store stay interactive. spans_usage covers
 // the per-session aggregates (stats and tree never read the wide attribute rows); the partial indexes hold only
-// session-like spans, file and egress events and tool spans (by lower-case name, as audit looks them up), so the
-// bulk of writes does not pay for them. events_touch finds a path's uses (why); events_files lists the file events
-// in rowid order (audit), so reading their rows walks the table forward instead of jumping about in path order.
+// session-like spans, file and egress events and the shell and fetch tool calls, so the bulk of writes does not
+// pay for them. events_touch finds a path's uses (why). events_file_uses and spans_tool_uses hold all that audit
+// reads of a file event or a tool span (its session, and a shell or fetch tool's arguments), both in span order, so
+// audit merges the two without a lookup: through the older events_files and spans_tools it read 188k event rows and
+// 320k span rows at random on 1M events (docs/benchmarks.md).
 std::string query_indexes() {
   return fmt::format(R"sql(
 CREATE INDEX IF NOT EXISTS spans_structural ON spans(kind, parent_span_id) WHERE {};
 CREATE INDEX IF NOT EXISTS spans_usage ON spans(session_id, kind, status, input_tokens, output_tokens,
   cache_read_tokens, cache_creation_tokens, cost_usd);
 CREATE INDEX IF NOT EXISTS events_touch ON events(json_extract(payload, '$.path'), time_ns) WHERE {};
-CREATE INDEX IF NOT EXISTS events_files ON events(type) WHERE {};
+DROP INDEX IF EXISTS events_files;
+CREATE INDEX IF NOT EXISTS events_file_uses ON events(span_id, time_ns, type, json_extract(payload, '$.path'))
+  WHERE {};
 CREATE INDEX IF NOT EXISTS events_egress ON events(time_ns) WHERE {};
-CREATE INDEX IF NOT EXISTS spans_tools ON spans(lower(name)) WHERE kind = 'tool';
+DROP INDEX IF EXISTS spans_tools;
+CREATE INDEX IF NOT EXISTS spans_tool_uses ON spans(span_id, session_id, name, start_ns, {}) WHERE kind = 'tool';
 )sql",
-                     kStructuralSpansSql, kFileEventsSql, kFileEventsSql, kEgressEventsSql);
+                     kStructuralSpansSql, kFileEventsSql, kFileEventsSql, kEgressEventsSql, audited_tool_arguments_sql());
 }
 constexpr int kQueryIndexCount = 6;
 
@@ -93,7 +99,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
       store->exec("COMMIT");
     } else {
       Statement st(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
-                       "('spans_structural', 'spans_usage', 'events_touch', 'events_files', 'events_egress', 'spans_tools')");
+                       "('spans_structural', 'spans_usage', 'events_touch', 'events_file_uses', 'events_egress', 'spans_tool_uses')");
       if (st.step() && st.int64(0) < kQueryIndexCount) {
         store->exec("BEGIN IMMEDIATE");
         store->exec(query_indexes().c_str());
