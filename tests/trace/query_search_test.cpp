@@ -152,7 +152,7 @@ TEST_F(HandMadeRun, KindFilterAndObservations) {
   EXPECT_EQ(o.generation, 2);
   EXPECT_EQ(o.evidence, (std::vector<std::string>{"g02-a01#e7"}));
   EXPECT_EQ(o.snippet, "pytest failed twice: «socket» timeout in test_net.py");
-  SearchResult result{"socket", *r, {}};
+  SearchResult result{"socket", *r, {}, {}};
   EXPECT_EQ(format_search(result, false),
             " 1. O-0001  observation important  g02-a01  gen 2\n"
             "      pytest failed twice: «socket» timeout in test_net.py\n"
@@ -308,7 +308,7 @@ TEST_F(HandMadeRun, HostileTextIsClippedAndCleaned) {
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].label, "g02-a01#e10");
   EXPECT_EQ((*r)[0].snippet, "{not json \xEF\xBF\xBD\xEF\xBF\xBD«mojibake»");
-  EXPECT_NO_THROW(search_to_json({"mojibake", *r, {}}).dump());
+  EXPECT_NO_THROW(search_to_json({"mojibake", *r, {}, {}}).dump());
 }
 
 TEST_F(HandMadeRun, SeveralDirsMergeByScore) {
