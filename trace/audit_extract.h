@@ -15,7 +15,7 @@ bool is_command_tool(std::string_view tool_name);
 bool is_fetch_tool(std::string_view tool_name);
 // Both lists, lower-cased: what an audit selects tool spans by.
 std::vector<std::string> audited_tool_names();
-// "CASE WHEN lower(name) IN ('bash', ...) THEN json_extract(attributes, <the arguments>) END": the arguments of a
+// "CASE WHEN <lower(name) is one of both lists> THEN json_extract(attributes, <the arguments>) END": the arguments of a
 // tool span an audit reads, as the store's index spans_tool_uses and the audit's query both spell it (SQLite reads
 // an indexed expression from the index only when the query spells it alike). Changing the lists means renaming
 // that index, so that older stores get the new one.

@@ -98,9 +98,16 @@ std::unique_ptr<Store> Store::open(const std::string& path, Mode mode) {
       store->exec(fmt::format("PRAGMA user_version={}", kStoreSchemaVersion).c_str());
       store->exec("COMMIT");
     } else {
-      Statement st(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
-                       "('spans_structural', 'spans_usage', 'events_touch', 'events_file_uses', 'events_egress', 'spans_tool_uses')");
-      if (st.step() && st.int64(0) < kQueryIndexCount) {
+      int64_t present = 0;
+      {
+        // Finished before the indexes are made: SQLite refuses to drop an index ("database table is locked")
+        // while a statement of the connection is still reading.
+        Statement st(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
+                         "('spans_structural', 'spans_usage', 'events_touch', 'events_file_uses', 'events_egress', "
+                         "'spans_tool_uses')");
+        if (st.step()) present = st.int64(0);
+      }
+      if (present < kQueryIndexCount) {
         store->exec("BEGIN IMMEDIATE");
         store->exec(query_indexes().c_str());
         store->exec("COMMIT");

@@ -3,6 +3,7 @@
 #include "trace/audit.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "query_fixture.h"
 #include "trace/audit_extract.h"
 #include "trace/glob.h"
+#include "trace/store_internal.h"
 
 namespace trace {
 namespace {
@@ -207,6 +209,39 @@ TEST_F(FleetStore, AuditFindsAllowedNoPolicyAndViolations) {
             "  ✓ file.read   config.py                                      #e29  92152b02 reviewer [reviewer.jsonl]  "
             "files.read.allow 'config.py'\n"
             "11 checks against policy.yaml: 6 allowed, 2 without policy, 3 violations\n");
+}
+
+// A store written before events_file_uses and spans_tool_uses (with the indexes it had then): read-only, audit
+// takes the slow path and finds the same; opened read-write, the store gets the new indexes and drops the old.
+TEST_F(FleetStore, AuditOfAStoreWithoutItsIndexesFindsTheSame) {
+  auto p = parse_audit_policy(kPolicy, "policy.yaml");
+  ASSERT_TRUE(p.ok()) << p.error();
+  const std::string expected = format_audit(run_audit(*store_, p.value()));
+  ASSERT_NE(expected.find("3 violations"), std::string::npos) << expected;
+  store_.reset();
+  sqlite3* db = nullptr;  // as that older harness left it, through a connection of its own
+  ASSERT_EQ(sqlite3_open((out_ + "/run.db").c_str(), &db), SQLITE_OK);
+  std::string downgrade = std::string("DROP INDEX events_file_uses; DROP INDEX spans_tool_uses; "
+                                      "CREATE INDEX events_files ON events(type) WHERE ") +
+                          kFileEventsSql + "; CREATE INDEX spans_tools ON spans(lower(name)) WHERE kind = 'tool';";
+  EXPECT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto indexes = [](Store& store) {
+    std::vector<std::string> names;
+    Statement st(internal::db(store), "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN "
+                                      "('events_files', 'spans_tools', 'events_file_uses', 'spans_tool_uses') "
+                                      "ORDER BY name");
+    while (st.step()) names.push_back(st.text(0));
+    return names;
+  };
+  {
+    auto old = Store::open(out_ + "/run.db", Store::Mode::read_only);
+    EXPECT_EQ(indexes(*old), (std::vector<std::string>{"events_files", "spans_tools"}));
+    EXPECT_EQ(format_audit(run_audit(*old, p.value())), expected);
+  }
+  store_ = open_trace_dir(out_, false);
+  EXPECT_EQ(indexes(*store_), (std::vector<std::string>{"events_file_uses", "spans_tool_uses"}));
+  EXPECT_EQ(format_audit(run_audit(*store_, p.value())), expected);
 }
 
 TEST_F(FleetStore, AuditNetworkRulesAndJson) {
