@@ -18,7 +18,7 @@ namespace {
 
 std::string short_commit(const std::string& c) { return c.substr(0, 12); }
 
-std::string trimmed(std::string s) {
+std::string trimmed_line(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
 }
@@ -32,7 +32,7 @@ TargetIdentity target_identity(const Config& config) {
   t.repo = ec ? fs::absolute(config.target.repo).string() : repo.string();
   auto commit = run_git(t.repo, {"rev-parse", "--verify", config.target.base_ref + "^{commit}"});
   if (!commit) throw UsageError(fmt::format("{}: target.base_ref: {}", config.path, commit.error()));
-  t.base_commit = trimmed(*commit);
+  t.base_commit = trimmed_line(*commit);
   return t;
 }
 

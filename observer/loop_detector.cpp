@@ -27,14 +27,14 @@ std::string fold_digits(std::string_view text) {
   return out;
 }
 
-std::string text_of(const trace::Json& attributes, const char* name) {
+std::string attribute_text(const trace::Json& attributes, const char* name) {
   auto it = attributes.find(name);
   if (it == attributes.end()) return "";
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
 std::string tool_name(const trace::Span& s) {
-  std::string name = text_of(s.attributes, "gen_ai.tool.name");
+  std::string name = attribute_text(s.attributes, "gen_ai.tool.name");
   return name.empty() ? s.name : name;
 }
 
@@ -43,10 +43,10 @@ bool ended(const trace::Span& s) { return s.end_ns != 0 || s.status != trace::Sp
 }  // namespace
 
 std::string loop_action_key(const trace::Span& s) {
-  std::string result = text_of(s.attributes, "gen_ai.tool.call.result");
+  std::string result = attribute_text(s.attributes, "gen_ai.tool.call.result");
   if (result.size() > kResultPrefix) result.resize(kResultPrefix);
   return fmt::format("{}\x1f{}\x1f{}\x1f{}", tool_name(s),
-                     one_line(text_of(s.attributes, "gen_ai.tool.call.arguments")),
+                     one_line(attribute_text(s.attributes, "gen_ai.tool.call.arguments")),
                      trace::to_string(s.status), fold_digits(one_line(result)));
 }
 
@@ -67,7 +67,7 @@ std::optional<LoopDetection> LoopDetector::on_span(const trace::Span& span) {
   }
   open_tools_.erase(span.span_id);
   if (settings_.repeats <= 0 || !first_sight(span.span_id)) return std::nullopt;
-  std::string args = one_line(text_of(span.attributes, "gen_ai.tool.call.arguments"));
+  std::string args = one_line(attribute_text(span.attributes, "gen_ai.tool.call.arguments"));
   if (args.size() > kLabelArgs) args = args.substr(0, kLabelArgs - 3) + "...";
   history_.push_back(Action{std::hash<std::string>{}(loop_action_key(span)), span.span_id,
                             tool_name(span) + (args.empty() ? "" : " " + args),

@@ -10,7 +10,7 @@
 namespace observer {
 namespace {
 
-int64_t now_ns() {
+int64_t wall_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
@@ -18,7 +18,7 @@ int64_t now_ns() {
 void put_event(trace::Store& store, const std::string& span_id, const std::string& type, trace::Json payload) {
   trace::Event e;
   e.span_id = span_id;
-  e.time_ns = now_ns();
+  e.time_ns = wall_now_ns();
   e.type = type;
   e.payload = std::move(payload);
   store.put_event(e);
@@ -30,7 +30,7 @@ Assessment assess_generation(trace::Store& store, int generation, const std::vec
                              ObservationSet& observations, const ObserveOptions& options) {
   Assessment a;
   a.generation = generation;
-  a.started_ns = now_ns();
+  a.started_ns = wall_now_ns();
   std::vector<std::string> agent_spans;
   for (const auto& outcome : outcomes) agent_spans.push_back(outcome.agent_span_id);
   std::vector<AgentTrace> traces = load_agent_traces(store, agent_spans);
@@ -98,7 +98,7 @@ ObserveResult record_generation(trace::Store& store, Assessment assessment, cons
   save_generation_record(store, result.record);
 
   if (!span.span_id.empty()) {
-    span.end_ns = now_ns();
+    span.end_ns = wall_now_ns();
     span.status = result.llm_error.empty() && result.write_error.empty() ? trace::SpanStatus::ok
                                                                          : trace::SpanStatus::error;
     span.attributes = {{"harness.generation", generation},

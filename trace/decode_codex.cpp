@@ -15,18 +15,18 @@
 namespace trace {
 namespace {
 
-constexpr size_t kMaxText = 8192;  // bounded copies of messages and tool output
+constexpr size_t kMaxCodexText = 8192;  // bounded copies of messages and tool output
 
-std::string clip(const Json& v) {
+std::string clip_codex(const Json& v) {
   std::string s =
       v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (s.size() > kMaxText) s = s.substr(0, kMaxText) + "…";
+  if (s.size() > kMaxCodexText) s = s.substr(0, kMaxCodexText) + "…";
   return s;
 }
 
 // A token count: floats, strings, negative and absurd values are not counts Codex writes (and usage arithmetic on
 // them could overflow).
-int64_t num(const Json& j, const char* key) {
+int64_t codex_count(const Json& j, const char* key) {
   constexpr int64_t kMax = int64_t{1} << 50;
   auto it = j.find(key);
   if (it == j.end()) return 0;
@@ -38,7 +38,7 @@ int64_t num(const Json& j, const char* key) {
   return 0;
 }
 
-std::string text_of(const Json& j, const char* key) {
+std::string codex_text(const Json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
@@ -61,7 +61,7 @@ class CodexDecoder : public Decoder {
     now_ = now_ns();
     last_time_ = std::max(last_time_, now_);
     if (type == "thread.started") {
-      thread_started(text_of(j, "thread_id"));
+      thread_started(codex_text(j, "thread_id"));
     } else if (type == "turn.started") {
       turn_started();
     } else if (type == "turn.completed") {
@@ -70,12 +70,12 @@ class CodexDecoder : public Decoder {
       turn_ended(&j["usage"], "");
     } else if (type == "turn.failed") {
       std::string message =
-          j.contains("error") && j["error"].is_object() ? text_of(j["error"], "message") : "";
+          j.contains("error") && j["error"].is_object() ? codex_text(j["error"], "message") : "";
       turn_ended(nullptr, message.empty() ? "turn failed" : message);
     } else if (type == "error") {
       Span& s = session();
       s.status = SpanStatus::error;
-      event(s.span_id, "error", {{"message", clip(text_of(j, "message"))}, {"source", "stream"}});
+      event(s.span_id, "error", {{"message", clip_codex(codex_text(j, "message"))}, {"source", "stream"}});
     } else if (type == "item.started" || type == "item.updated" || type == "item.completed") {
       if (!j.contains("item") || !j["item"].is_object())
         return decode_error(line_no, "missing object field 'item'", line);
@@ -183,23 +183,23 @@ class CodexDecoder : public Decoder {
     if (usage) {
       // OpenAI counts cached tokens inside input_tokens; the store's columns are disjoint (docs/agents.md), so
       // input is what was neither read from nor written to the cache, the same meaning as Anthropic's.
-      s.usage.cache_read_tokens = num(*usage, "cached_input_tokens");
-      s.usage.cache_creation_tokens = num(*usage, "cache_write_input_tokens");
+      s.usage.cache_read_tokens = codex_count(*usage, "cached_input_tokens");
+      s.usage.cache_creation_tokens = codex_count(*usage, "cache_write_input_tokens");
       s.usage.input_tokens =
-          std::max<int64_t>(0, num(*usage, "input_tokens") - s.usage.cache_read_tokens - s.usage.cache_creation_tokens);
-      s.usage.output_tokens = num(*usage, "output_tokens");
+          std::max<int64_t>(0, codex_count(*usage, "input_tokens") - s.usage.cache_read_tokens - s.usage.cache_creation_tokens);
+      s.usage.output_tokens = codex_count(*usage, "output_tokens");
       s.attributes["gen_ai.usage.input_tokens"] = s.usage.input_tokens;
       s.attributes["gen_ai.usage.output_tokens"] = s.usage.output_tokens;
       s.attributes["gen_ai.usage.cache_read.input_tokens"] = s.usage.cache_read_tokens;
       s.attributes["gen_ai.usage.cache_creation.input_tokens"] = s.usage.cache_creation_tokens;
-      if (int64_t r = num(*usage, "reasoning_output_tokens")) s.attributes["gen_ai.usage.reasoning.output_tokens"] = r;
+      if (int64_t r = codex_count(*usage, "reasoning_output_tokens")) s.attributes["gen_ai.usage.reasoning.output_tokens"] = r;
       s.status = SpanStatus::ok;
     } else {
       s.status = SpanStatus::error;
-      s.attributes["error.message"] = clip(error);
+      s.attributes["error.message"] = clip_codex(error);
       Span& session_span = session();
       session_span.status = SpanStatus::error;
-      event(s.span_id, "error", {{"message", clip(error)}, {"source", "turn.failed"}});
+      event(s.span_id, "error", {{"message", clip_codex(error)}, {"source", "turn.failed"}});
     }
     emit_span(s);
     turn_.reset();
@@ -207,9 +207,9 @@ class CodexDecoder : public Decoder {
 
   // Returns an error text when the item cannot be decoded.
   std::optional<std::string> item(const Json& item, ItemPhase phase) {
-    std::string id = text_of(item, "id");
-    std::string type = text_of(item, "type");
-    if (type.empty()) type = text_of(item, "item_type");  // the name before codex 0.45
+    std::string id = codex_text(item, "id");
+    std::string type = codex_text(item, "type");
+    if (type.empty()) type = codex_text(item, "item_type");  // the name before codex 0.45
     if (id.empty() || type.empty()) return "item without string fields 'id' and 'type'";
     Span& session_span = session();
     if (auto tool = codex_tool_of(type, item)) {
@@ -230,13 +230,13 @@ class CodexDecoder : public Decoder {
       return std::nullopt;
     }
     if (type == "agent_message" || type == "assistant_message") {
-      event(session_span.span_id, "message", {{"role", "assistant"}, {"text", clip(text_of(item, "text"))}});
+      event(session_span.span_id, "message", {{"role", "assistant"}, {"text", clip_codex(codex_text(item, "text"))}});
     } else if (type == "reasoning") {
-      event(on, "reasoning", {{"text", clip(text_of(item, "text"))}});
+      event(on, "reasoning", {{"text", clip_codex(codex_text(item, "text"))}});
     } else if (type == "plan") {
-      event(on, "plan", {{"text", clip(text_of(item, "text"))}});
+      event(on, "plan", {{"text", clip_codex(codex_text(item, "text"))}});
     } else if (type == "error") {
-      event(session_span.span_id, "error", {{"message", clip(text_of(item, "message"))}, {"source", "item"}});
+      event(session_span.span_id, "error", {{"message", clip_codex(codex_text(item, "message"))}, {"source", "item"}});
     } else {
       return fmt::format("unknown item type '{}'", type);
     }
@@ -258,13 +258,13 @@ class CodexDecoder : public Decoder {
       s.attributes = {{"gen_ai.operation.name", "execute_tool"},
                       {"gen_ai.tool.name", tool.name},
                       {"gen_ai.tool.call.id", id},
-                      {"gen_ai.tool.call.arguments", clip(tool.arguments)}};
+                      {"gen_ai.tool.call.arguments", clip_codex(tool.arguments)}};
       it = tools_.emplace(key, std::move(s)).first;
-      event(it->second.span_id, "tool.call.started", {{"tool", tool.name}, {"input", clip(tool.arguments)}});
+      event(it->second.span_id, "tool.call.started", {{"tool", tool.name}, {"input", clip_codex(tool.arguments)}});
     }
     Span& s = it->second;
     for (const auto& [k, v] : tool.attributes.items()) s.attributes[k] = v;
-    if (!tool.result.empty()) s.attributes["gen_ai.tool.call.result"] = clip(tool.result);
+    if (!tool.result.empty()) s.attributes["gen_ai.tool.call.result"] = clip_codex(tool.result);
     if (phase != ItemPhase::completed) {
       emit_span(s);
       return;
@@ -272,9 +272,9 @@ class CodexDecoder : public Decoder {
     s.end_ns = now_;
     s.status = tool.failed ? SpanStatus::error : SpanStatus::ok;
     Json payload = {{"tool", tool.name}};
-    if (!tool.result.empty()) payload["output"] = clip(tool.result);
+    if (!tool.result.empty()) payload["output"] = clip_codex(tool.result);
     if (tool.exit_code) payload["exit_code"] = s.attributes["process.exit.code"] = *tool.exit_code;
-    if (!tool.error.empty()) payload["error"] = s.attributes["error.message"] = clip(tool.error);
+    if (!tool.error.empty()) payload["error"] = s.attributes["error.message"] = clip_codex(tool.error);
     emit_span(s);
     for (const auto& path : tool.written_paths)
       event(s.span_id, "file.write",

@@ -11,7 +11,7 @@
 namespace trace {
 namespace {
 
-constexpr int kMaxChain = 64;            // spans above an event; a deeper chain means a parent cycle in bad input
+constexpr int kMaxWhyChain = 64;            // spans above an event; a deeper chain means a parent cycle in bad input
 constexpr int kMaxReadsScanned = 200;    // a session's earlier reads looked at per cause, newest first
 
 // 41, e41, #e41, or an observation's evidence label g02-a03#e41 (the agent part is only a reader's hint).
@@ -62,7 +62,7 @@ class Explainer {
     n.reason = std::move(reason);
     n.touched = touch_of(e).key;
     std::string id = e.span_id;
-    for (int i = 0; i < kMaxChain && !id.empty(); ++i) {
+    for (int i = 0; i < kMaxWhyChain && !id.empty(); ++i) {
       auto span = store_.span(id);
       if (!span) break;
       id = span->parent_span_id;

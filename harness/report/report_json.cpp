@@ -12,20 +12,20 @@ namespace rt = harness::report_text;
 namespace harness {
 namespace {
 
-using Json = nlohmann::ordered_json;
+using SummaryJson = nlohmann::ordered_json;
 constexpr int kSummarySchemaVersion = 2;  // 2: totals.advisors, generations[].design and advisor_notes
 
 double money(double usd) { return std::round(usd * 1e6) / 1e6; }
-Json time_or_null(int64_t ns) { return ns > 0 ? Json(rt::iso_time(ns)) : Json(nullptr); }
-Json text(std::string_view s) { return rt::valid_utf8(s); }
+SummaryJson time_or_null(int64_t ns) { return ns > 0 ? SummaryJson(rt::iso_time(ns)) : SummaryJson(nullptr); }
+SummaryJson text(std::string_view s) { return rt::valid_utf8(s); }
 
-Json strings(const std::vector<std::string>& items) {
-  Json out = Json::array();
+SummaryJson strings(const std::vector<std::string>& items) {
+  SummaryJson out = SummaryJson::array();
   for (const auto& s : items) out.push_back(text(s));
   return out;
 }
 
-Json tally(const ReportTally& t) {
+SummaryJson tally(const ReportTally& t) {
   return {{"agents", t.agents},
           {"attempts", t.attempts},
           {"validated_fixes", t.validated_fixes},
@@ -39,11 +39,11 @@ Json tally(const ReportTally& t) {
           {"agent_time_s", rt::seconds(t.agent_time_ns)}};
 }
 
-Json verify(const VerifyResult& v) {
+SummaryJson verify(const VerifyResult& v) {
   return {{"result", v.label()}, {"passes", v.passes}, {"repeats", v.repeats}, {"first_failure", text(v.first_failure)}};
 }
 
-Json winner(const ReportData& d) {
+SummaryJson winner(const ReportData& d) {
   if (!d.winner) return nullptr;
   const auto& w = *d.winner;
   const AgentRecord& a = w.agent;
@@ -54,7 +54,7 @@ Json winner(const ReportData& d) {
           {"strategy", text(a.strategy)},
           {"verify", {{"command", text(d.verify_command)}, {"passes", a.verify.passes}, {"repeats", a.verify.repeats}}},
           {"changed_files", strings(a.changed_files)},
-          {"patch_path", w.patch_path.empty() ? Json(nullptr) : Json(w.patch_path)},
+          {"patch_path", w.patch_path.empty() ? SummaryJson(nullptr) : SummaryJson(w.patch_path)},
           {"patch_clipped", w.patch_clipped},
           {"tokens", a.input_tokens + a.output_tokens},
           {"cost_usd", money(a.cost_usd)},
@@ -63,14 +63,14 @@ Json winner(const ReportData& d) {
           {"trace_tree", text(w.trace_tree)}};
 }
 
-Json generation(const ReportData& d, const ReportGeneration& g) {
-  Json learned = Json::array(), files = Json::array(), ruled_out = Json::array();
+SummaryJson generation(const ReportData& d, const ReportGeneration& g) {
+  SummaryJson learned = SummaryJson::array(), files = SummaryJson::array(), ruled_out = SummaryJson::array();
   for (size_t i : g.learned) learned.push_back(text(d.observations[i].id));
   for (const auto& [path, n] : g.files_changed) files.push_back({{"path", text(path)}, {"agents", n}});
   for (const auto& r : g.ruled_out)
     ruled_out.push_back({{"agent", r.agent}, {"strategy", text(r.strategy)}, {"changed_files", strings(r.files)},
                          {"verify", verify(r.verify)}});
-  Json out = {{"number", g.number},
+  SummaryJson out = {{"number", g.number},
               {"status", std::string(to_string(g.status))},
               {"started_at", time_or_null(g.started_ns)},
               {"finished_at", time_or_null(g.finished_ns)},
@@ -85,7 +85,7 @@ Json generation(const ReportData& d, const ReportGeneration& g) {
   return out;
 }
 
-Json agent(const AgentRecord& a) {
+SummaryJson agent(const AgentRecord& a) {
   return {{"id", a.id},
           {"generation", a.generation},
           {"slot", a.slot},
@@ -110,7 +110,7 @@ Json agent(const AgentRecord& a) {
 
 std::string render_summary_json(const ReportData& d) {
   Headline h = make_headline(d);
-  Json out;
+  SummaryJson out;
   out["schema"] = "harness.summary";
   out["schema_version"] = kSummarySchemaVersion;
   out["generated_at"] = rt::iso_time(d.generated_ns);
@@ -118,7 +118,7 @@ std::string render_summary_json(const ReportData& d) {
   out["run"] = {{"id", text(d.run.id)},
                 {"name", text(d.name)},
                 {"status", std::string(to_string(d.run.status))},
-                {"exit_code", d.run.exit_code >= 0 ? Json(d.run.exit_code) : Json(nullptr)},
+                {"exit_code", d.run.exit_code >= 0 ? SummaryJson(d.run.exit_code) : SummaryJson(nullptr)},
                 {"stop_reason", text(d.stop_reason)},
                 {"config_hash", d.run.config_hash},
                 {"seed", d.run.seed},
@@ -126,14 +126,14 @@ std::string render_summary_json(const ReportData& d) {
                 {"finished_at", time_or_null(d.run.finished_ns)},
                 {"wall_time_s", rt::seconds(d.wall_ns)},
                 {"planned_generations", d.planned_generations},
-                {"sandbox", d.sandbox.empty() ? Json(nullptr) : Json(d.sandbox)},
+                {"sandbox", d.sandbox.empty() ? SummaryJson(nullptr) : SummaryJson(d.sandbox)},
                 {"run_dir", text(d.run_dir)}};
   out["headline"] = {{"validated_fix", h.fix_found}, {"title", h.title}, {"detail", text(h.detail)},
-                     {"resume_command", h.resume_hint.empty() ? Json(nullptr) : Json(text(h.resume_hint))},
-                     {"warning", h.warning.empty() ? Json(nullptr) : Json(text(h.warning))},
-                     {"cost_note", h.cost_note.empty() ? Json(nullptr) : Json(text(h.cost_note))}};
+                     {"resume_command", h.resume_hint.empty() ? SummaryJson(nullptr) : SummaryJson(text(h.resume_hint))},
+                     {"warning", h.warning.empty() ? SummaryJson(nullptr) : SummaryJson(text(h.warning))},
+                     {"cost_note", h.cost_note.empty() ? SummaryJson(nullptr) : SummaryJson(text(h.cost_note))}};
   out["winner"] = winner(d);
-  Json convergence = Json::array(), generations = Json::array(), strategies = Json::array();
+  SummaryJson convergence = SummaryJson::array(), generations = SummaryJson::array(), strategies = SummaryJson::array();
   for (const auto& g : d.generations) {
     convergence.push_back({{"generation", g.number},
                            {"total_observations", g.total_observations},
@@ -145,14 +145,14 @@ std::string render_summary_json(const ReportData& d) {
     generations.push_back(generation(d, g));
   }
   for (const auto& s : d.strategies) {
-    Json row = {{"name", text(s.name)}};
+    SummaryJson row = {{"name", text(s.name)}};
     row.update(tally(s.tally));
     strategies.push_back(std::move(row));
   }
   out["convergence"] = convergence;
   out["generations"] = generations;
   out["strategies"] = strategies;
-  Json observations = Json::array();
+  SummaryJson observations = SummaryJson::array();
   for (const auto& o : d.observations)
     observations.push_back({{"id", text(o.id)},
                             {"priority", text(o.priority)},
@@ -164,17 +164,17 @@ std::string render_summary_json(const ReportData& d) {
                             {"evidence", strings(o.evidence)}});
   out["observations_available"] = d.observations_available;
   out["observations"] = observations;
-  Json agents = Json::array();
+  SummaryJson agents = SummaryJson::array();
   for (const auto& a : d.attempts) agents.push_back(agent(a));
   out["agents"] = agents;
-  Json totals = tally(d.totals);
+  SummaryJson totals = tally(d.totals);
   totals["wall_time_s"] = rt::seconds(d.wall_ns);
   totals["advisors"] = {{"questions", d.advisors.questions},       {"failed", d.advisors.failed},
                         {"llm_calls", d.advisors.llm_calls},       {"input_tokens", d.advisors.input_tokens},
                         {"output_tokens", d.advisors.output_tokens}, {"tokens", d.advisors.tokens()},
                         {"cost_usd", d.advisors.cost_usd}};
   out["totals"] = totals;
-  return out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  return out.dump(2, ' ', false, SummaryJson::error_handler_t::replace) + "\n";
 }
 
 }  // namespace harness

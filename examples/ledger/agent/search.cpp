@@ -35,7 +35,7 @@ std::string quoted_ids(const std::vector<Candidate>& edits) {
   return fmt::format("{}", fmt::join(ids, " + "));
 }
 
-std::string stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+std::string file_stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 }  // namespace
 
@@ -132,9 +132,9 @@ void Search::focus_from(const SourceFile& file) {
   }
   static const std::regex include(R"(#include\s+"([^"]+)\")");
   std::set<std::string> named;
-  for (std::sregex_iterator it(text.begin(), text.end(), include), end; it != end; ++it) named.insert(stem((*it)[1]));
+  for (std::sregex_iterator it(text.begin(), text.end(), include), end; it != end; ++it) named.insert(file_stem((*it)[1]));
   for (const auto& path : list_source_files(workspace_)) {
-    bool mentioned = text.find(path) != std::string::npos || named.count(stem(path));
+    bool mentioned = text.find(path) != std::string::npos || named.count(file_stem(path));
     if (mentioned && path != file.path) focus_files_.insert(path);
   }
 }
