@@ -314,10 +314,12 @@ int run_command(const RunOptions& options) {
       progress->log(fmt::format("inherited {} observations from {}{}", r.observations, r.dir,
                                 r.other_target ? " (another target, --force: " + r.target_note + ")" : ""));
   }
+  if (options.on_started) options.on_started(run_dir);
   return drive(config, run_dir, *store, state, options.progress, seed, sandbox);
 }
 
-int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode) {
+int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode,
+                   const std::function<void(const std::string& run_dir)>& on_started) {
   install_interrupt_handlers();
   if (!fs::exists(fs::path(run_dir_arg) / "run.db"))
     throw UsageError(fmt::format("{}: no run here (missing run.db)", run_dir_arg));
@@ -345,6 +347,7 @@ int resume_command(const std::string& run_dir_arg, bool force, ProgressMode mode
                                  run_dir, *config_path, config.hash.substr(0, 12), run->config_hash.substr(0, 12)));
   run->status = RunStatus::running;
   state.save_run(*run);
+  if (on_started) on_started(run_dir);
   return drive(config, run_dir, *store, state, mode, run->seed, decide_sandbox(config));
 }
 

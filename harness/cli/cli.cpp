@@ -29,6 +29,7 @@ int run_cli(int argc, char** argv) {
   register_config_commands(app, ctx);
   register_export_command(app, ctx);
   register_report_commands(app, ctx);
+  register_serve_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "harness/cli/cli.h"
+#include "harness/dashboard/dashboard_server.h"
 #include "harness/run_command.h"
 #include "harness/runs_view.h"
 
@@ -11,6 +12,15 @@ namespace harness {
 void register_run_commands(CLI::App& app, CliContext& ctx) {
   static RunOptions run_opts;
   static bool quiet = false;
+  // --serve: the dashboard beside the run (harness serve), on --serve-port / --serve-host.
+  static bool serve = false;
+  static int serve_port = 0;
+  static std::string serve_host = "127.0.0.1";
+  auto add_serve = [](CLI::App* verb) {
+    verb->add_flag("--serve", serve, "Serve the live dashboard of this run while it runs (prints its URL)");
+    verb->add_option("--serve-port", serve_port, "Port of --serve (0: any free port)");
+    verb->add_option("--serve-host", serve_host, "Address of --serve (default 127.0.0.1)");
+  };
   auto mode = [] { return quiet ? ProgressMode::quiet : default_progress_mode(); };
 
   auto* run = app.add_subcommand("run", "Run the generation loop from a config");
@@ -21,8 +31,11 @@ void register_run_commands(CLI::App& app, CliContext& ctx) {
   run->add_option("--from", run_opts.from, "Earlier run dirs whose observations this run starts with")
       ->expected(1, -1);
   run->add_flag("--force", run_opts.force, "With --from: accept runs of another repository or base commit");
+  add_serve(run);
   run->callback([&ctx, mode] {
     run_opts.progress = mode();
+    std::unique_ptr<dashboard::DashboardServer> server;
+    if (serve) run_opts.on_started = serve_beside_run(server, serve_host, serve_port);
     ctx.exit_code = run_command(run_opts);
   });
 
@@ -32,7 +45,13 @@ void register_run_commands(CLI::App& app, CliContext& ctx) {
   resume->add_option("run_dir", resume_dir, "Run directory")->required();
   resume->add_flag("--force", force, "Resume even though the config changed");
   resume->add_flag("--quiet,-q", quiet, "Print errors only");
-  resume->callback([&ctx, mode] { ctx.exit_code = resume_command(resume_dir, force, mode()); });
+  add_serve(resume);
+  resume->callback([&ctx, mode] {
+    std::unique_ptr<dashboard::DashboardServer> server;
+    ctx.exit_code = resume_command(resume_dir, force, mode(),
+                                   serve ? serve_beside_run(server, serve_host, serve_port)
+                                         : std::function<void(const std::string&)>{});
+  });
 
   static std::string status_dir;
   static bool json = false;

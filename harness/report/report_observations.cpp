@@ -64,6 +64,22 @@ std::optional<std::vector<ReportObservation>> load_observations(trace::Store& st
     o.fingerprint = text_at({"fingerprint"});
     out.push_back(std::move(o));
   });
+  // The observer keeps evidence in a table of its own (observation_evidence, one row per reference); the labels
+  // are its Evidence::label() (observer/observation.cpp): agent#e<event>, agent#s<span>, or the agent alone.
+  if (store.has_table("observation_evidence")) {
+    std::map<std::string, std::vector<std::string>> labels;
+    store.query("SELECT observation_id, agent, span_id, event_id FROM observation_evidence ORDER BY observation_id, ord",
+                {}, [&](const trace::Row& row) {
+                  std::string agent = row.text(1), span = row.text(2);
+                  int64_t event = row.int64(3);
+                  labels[row.text(0)].push_back(event > 0       ? agent + "#e" + std::to_string(event)
+                                                : !span.empty() ? agent + "#s" + span
+                                                                : agent);
+                });
+    for (ReportObservation& o : out)
+      if (o.evidence.empty())
+        if (auto it = labels.find(o.id); it != labels.end()) o.evidence = std::move(it->second);
+  }
   return out;
 }
 

@@ -34,7 +34,8 @@ LAYERS = {
     "harness/advisor": ("harness_advisor", ["observer"]),
     "harness": ("harness_core", ["harness/config", "harness/report", "harness/state", "harness/advisor", "runners", "telemetry",
                                  "observer", "strategies"]),
-    "harness/cli": ("harness_cli", ["harness"]),
+    "harness/dashboard": ("harness_dashboard", ["harness"]),
+    "harness/cli": ("harness_cli", ["harness", "harness/dashboard"]),
 }
 
 SOURCE_EXTENSIONS = (".h", ".hpp", ".cpp", ".cc")

@@ -142,6 +142,28 @@ TEST_F(ReportTest, ObservationsComeFromTheTableOrTheCaller) {
   EXPECT_EQ(given.observations.size(), 6u);
 }
 
+// The observer's own layout (observer/observation_store.cpp): evidence in observation_evidence, one row per
+// reference. The report once read only an `evidence` column, so a real run's summary.json had no evidence at all.
+TEST_F(ReportTest, EvidenceComesFromTheObserversEvidenceTable) {
+  fill_finished_run(dir_, false);
+  {
+    auto store = trace::Store::open(dir_ + "/run.db");
+    store->execute("CREATE TABLE observations(id TEXT PRIMARY KEY, ord INTEGER NOT NULL, fingerprint TEXT NOT NULL "
+                   "UNIQUE, priority TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL, agents TEXT NOT NULL, "
+                   "first_gen INTEGER NOT NULL, last_gen INTEGER NOT NULL, count INTEGER NOT NULL)");
+    store->execute("CREATE TABLE observation_evidence(observation_id TEXT NOT NULL, ord INTEGER NOT NULL, agent TEXT "
+                   "NOT NULL, span_id TEXT NOT NULL, event_id INTEGER NOT NULL, PRIMARY KEY(observation_id, ord))");
+    store->execute("INSERT INTO observations VALUES('O-0001', 1, 'fp1', 'important', 'tool_error', 'make test failed', "
+                   "'g01-a02', 1, 1, 2)");
+    store->execute("INSERT INTO observation_evidence VALUES('O-0001', 2, 'g01-a02', 'abcd', 0), "
+                   "('O-0001', 1, 'g01-a02', '', 78), ('O-0001', 3, 'g01-a03', '', 0)");
+  }
+  ReportData d = load(dir_);
+  ASSERT_EQ(d.observations.size(), 1u);
+  EXPECT_EQ(d.observations[0].evidence, (std::vector<std::string>{"g01-a02#e78", "g01-a02#sabcd", "g01-a03"}));
+  EXPECT_NE(render_summary_json(d).find("\"g01-a02#e78\""), std::string::npos);
+}
+
 TEST_F(ReportTest, InterruptedRunIsAPartialReport) {
   fill_interrupted_run(dir_);
   ReportData d = load(dir_, interrupted_run_observations());
