@@ -80,33 +80,33 @@ int main(int argc, char** argv) {
   double gather = best_ms(rounds, [&] { (void)harness::load_report_data(dir, *store, std::nullopt,
                                                                          harness::EarlierRuns::named); });
 
-  // A change the run writes (a new event on the last agent's span) until a connected stream carries it.
-  httplib::Client streamer("127.0.0.1", server.port());
-  streamer.set_read_timeout(30, 0);
-  std::atomic<int> states{0};
-  std::atomic<int64_t> seen_ns{0};
-  std::thread stream([&] {
-    streamer.Get("/api/events" + q, [&](const char* data, size_t n) {
-      std::string_view chunk(data, n);
-      if (chunk.find("event: state") != std::string_view::npos) {
-        seen_ns = Clock::now().time_since_epoch().count();
-        if (++states >= 2) return false;
-      }
-      return true;
-    });
-  });
-  while (states < 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past the recompute floor of the first state
+  // A change the run writes (one agent's record) until a connected stream carries it. The writer opens first (its
+  // open touches the WAL, a change of its own) and the stream settles before the change.
   auto writer = trace::Store::open(dir + "/run.db");
   harness::RunState state(*writer);
   auto agents = state.agents();
+  httplib::Client streamer("127.0.0.1", server.port());
+  streamer.set_read_timeout(30, 0);
+  std::atomic<int64_t> seen_ns{0};
+  std::atomic<bool> done{false};
+  std::thread stream([&] {
+    streamer.Get("/api/events" + q, [&](const char* data, size_t n) {
+      if (std::string_view(data, n).find("event: state") != std::string_view::npos)
+        seen_ns = Clock::now().time_since_epoch().count();
+      return !done.load();
+    });
+  });
+  while (seen_ns == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   harness::AgentRecord last = agents.back();
   last.tool_calls += 1;
-  auto change = Clock::now();
+  const int64_t change_ns = Clock::now().time_since_epoch().count();
   state.save_agent(last);
-  stream.join();
-  double latency = std::chrono::duration<double, std::milli>(Clock::time_point(Clock::duration(seen_ns.load())) - change).count();
+  while (seen_ns < change_ns) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  double latency = (seen_ns - change_ns) / 1e6;
+  done = true;
   server.stop();
+  stream.join();
 
   fmt::print("page (GET /, {} KB):   TTFB {:.2f} ms   baseline 404 on the same server {:.2f} ms   ratio {:.2f}\n",
              harness::dashboard::page_html().size() / 1024, page, floor, page / floor);

@@ -125,20 +125,21 @@ Json runs_view(const std::vector<ServedRun>& runs) {
   return {{"runs", out}};
 }
 
-Json run_view(const std::string& run_dir) {
+nlohmann::ordered_json run_view(const std::string& run_dir) {
   auto store = open_run(run_dir);
-  RunState state(*store);  // read-only: creates nothing, the run wrote its tables
   ReportData data = load_report_data(run_dir, *store, std::nullopt, EarlierRuns::named);
-  Json out = Json::parse(render_summary_json(data));
+  nlohmann::ordered_json out = summary_json(data);
   trace::SessionGraph graph = trace::load_session_graph(*store, true);
   auto totals = totals_by_agent(graph);
   RunDir dir{run_dir};
-  for (Json& a : out["agents"]) {
-    const AgentRecord* rec = nullptr;
-    for (const auto& r : data.attempts)
-      if (r.id == a.value("id", "") && r.attempt == a.value("attempt", 0)) rec = &r;
-    if (!rec) continue;
-    Json live = {{"span_id", rec->span_id}};
+  // By (id, attempt): the rows of summary.json's agents are data.attempts in its order.
+  std::map<std::pair<std::string, int>, const AgentRecord*> by_attempt;
+  for (const auto& r : data.attempts) by_attempt[{r.id, r.attempt}] = &r;
+  for (auto& a : out["agents"]) {
+    auto found = by_attempt.find({a.value("id", ""), a.value("attempt", 0)});
+    if (found == by_attempt.end()) continue;
+    const AgentRecord* rec = found->second;
+    nlohmann::ordered_json live = {{"span_id", rec->span_id}};
     auto t = totals.find(rec->span_id);
     const bool running = rec->status == AttemptStatus::running;
     // A running attempt's record is written when it ends: its spans so far are the live figures.
@@ -152,11 +153,14 @@ Json run_view(const std::string& run_dir) {
       live["tool_errors"] = rec->tool_errors;
       live["tokens"] = rec->input_tokens + rec->output_tokens;
     }
-    live["last_event"] = rec->span_id.empty() ? Json(nullptr) : last_event(*store, rec->span_id);
+    // Only while it runs: a finished attempt says why it ended (end_reason), and one query per attempt of a night's
+    // 1000 would cost the first state ~200 ms.
+    live["last_event"] = rec->span_id.empty() || !running ? nlohmann::ordered_json(nullptr)
+                                                          : nlohmann::ordered_json(last_event(*store, rec->span_id));
     live["has_patch"] = fs::exists(dir.agent(rec->generation, rec->slot, rec->attempt) + "/patch.diff");
     a["live"] = std::move(live);
   }
-  out["budget"] = budget_of(run_dir);
+  out["budget"] = nlohmann::ordered_json(budget_of(run_dir));
   out["chart_svg"] = render_convergence_svg(data);
   out["now"] = trace::format_utc_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())

@@ -23,10 +23,10 @@ std::vector<ServedRun> find_runs(const std::string& dir);
 nlohmann::json runs_view(const std::vector<ServedRun>& runs);
 
 // The run's state: summary.json's content (docs/summary-schema.md, the same numbers the report shows) plus what
-// only a live view needs: "live" per attempt (tool calls, errors, tokens from its spans so far, its last event and
-// whether a patch.diff exists), "budget" from the run's config snapshot, "chart_svg" (report.html's convergence
+// only a live view needs: "live" per attempt (tool calls, errors, tokens from its spans so far, its last event while
+// it runs, and whether a patch.diff exists), "budget" from the run's config snapshot, "chart_svg" (report.html's convergence
 // chart) and "now" (for elapsed time). Throws trace::StoreError / ReportError when run.db cannot be read.
-nlohmann::json run_view(const std::string& run_dir);
+nlohmann::ordered_json run_view(const std::string& run_dir);
 
 // One agent attempt's trace: {"agent", "tree": [{span_id, depth, kind, name, status, duration_ms, tool_calls,
 // tool_errors, tokens}], "replay": trace replay's JSON of its first session (subagents inlined)}. `agent` is an

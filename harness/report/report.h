@@ -7,6 +7,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <vector>
 
@@ -44,6 +46,8 @@ std::string render_markdown(const ReportData& d);  // throws ReportError (templa
 std::string render_markdown(const ReportData& d, const std::string& template_text);
 std::string render_html(const ReportData& d);
 std::string render_summary_json(const ReportData& d);
+// summary.json as a value (the dashboard adds its live figures to it; render_summary_json prints it).
+nlohmann::ordered_json summary_json(const ReportData& d);
 std::string render_junit(const ReportData& d);
 std::string render_report(const ReportData& d, ReportFormat format);
 

@@ -108,7 +108,7 @@ SummaryJson agent(const AgentRecord& a) {
 
 }  // namespace
 
-std::string render_summary_json(const ReportData& d) {
+nlohmann::ordered_json summary_json(const ReportData& d) {
   Headline h = make_headline(d);
   SummaryJson out;
   out["schema"] = "harness.summary";
@@ -174,7 +174,11 @@ std::string render_summary_json(const ReportData& d) {
                         {"output_tokens", d.advisors.output_tokens}, {"tokens", d.advisors.tokens()},
                         {"cost_usd", d.advisors.cost_usd}};
   out["totals"] = totals;
-  return out.dump(2, ' ', false, SummaryJson::error_handler_t::replace) + "\n";
+  return out;
+}
+
+std::string render_summary_json(const ReportData& d) {
+  return summary_json(d).dump(2, ' ', false, SummaryJson::error_handler_t::replace) + "\n";
 }
 
 }  // namespace harness

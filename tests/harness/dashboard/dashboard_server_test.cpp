@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <sys/wait.h>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -219,6 +221,32 @@ TEST(DashboardRuns, AFolderOfRunDirsListsEachByName) {
   auto view = harness::dashboard::runs_view(runs);
   EXPECT_EQ(view["runs"][0]["validated_fixes"], 1);
   EXPECT_EQ(view["runs"][1]["validated_fixes"], 0);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+
+namespace {
+
+// `harness serve` from the command line: a bad folder or port is a usage error (exit 2) naming the value.
+std::pair<int, std::string> run_harness(const std::string& args) {
+  std::string out;
+  FILE* p = ::popen((std::string(HARNESS_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  char buf[4096];
+  for (size_t n; p && (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = p ? ::pclose(p) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(DashboardCli, BadFoldersAndPortsAreUsageErrors) {
+  auto [rc, out] = run_harness("serve /nonexistent/runs");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("/nonexistent/runs: no such folder"), std::string::npos) << out;
+  std::string dir = (fs::temp_directory_path() / fmt::format("dashboard-cli-{}", ::getpid())).string();
+  fs::create_directories(dir);
+  std::tie(rc, out) = run_harness("serve " + dir + " --port 70000");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--port 70000: expected 0 (any free port) to 65535"), std::string::npos) << out;
   fs::remove_all(dir);
 }
 
