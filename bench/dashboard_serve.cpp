@@ -9,6 +9,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "bench/bench_timing.h"
 #include <httplib.h>
 
 #include "harness/dashboard/dashboard_page.h"
@@ -18,24 +20,11 @@
 #include "tests/harness/report/report_fixture.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using bench::best_ms;
+using bench::Clock;
+using bench::ms_since;
 
 namespace {
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-template <typename Fn>
-double best_ms(int rounds, Fn&& fn) {
-  double best = 1e300;
-  for (int i = 0; i < rounds; ++i) {
-    auto t = Clock::now();
-    fn();
-    best = std::min(best, ms_since(t));
-  }
-  return best;
-}
 
 // Time to the first byte of a GET's body (the headers arrive with it: cpp-httplib calls the receiver after them).
 double ttfb_ms(httplib::Client& client, const std::string& path) {

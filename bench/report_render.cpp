@@ -7,31 +7,15 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_timing.h"
+
 #include "harness/report/report.h"
 #include "tests/harness/report/report_fixture.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// The best of `rounds`: the least disturbed measurement on a shared machine.
-template <typename Fn>
-double best_ms(int rounds, Fn&& fn) {
-  double best = 1e300;
-  for (int i = 0; i < rounds; ++i) {
-    auto t = Clock::now();
-    fn();
-    best = std::min(best, ms_since(t));
-  }
-  return best;
-}
-
-}  // namespace
+using bench::best_ms;
+using bench::Clock;
+using bench::ms_since;
 
 int main(int argc, char** argv) {
   const int generations = argc > 1 ? std::atoi(argv[1]) : 50;
